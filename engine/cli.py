@@ -1,0 +1,231 @@
+"""`cinflow` engine commands: database, deployments, cases, tasks, scenarios, the timer worker.
+
+The web commands (`serve`, `demo`) are added by `webui.cli`, so the engine stays Flask-free.
+Every command prints plain text for people and exits 0 on success, 1 on a refusal, 2 on misuse.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from engine import clock
+from engine.calendar import LONDON
+from engine.clock import FixedClock
+from engine.deployment import DeploymentError
+from engine.errors import CinflowError, InvalidData
+from engine.scenario import ScenarioError, run_file
+from engine.services import Engine, NewChild
+from engine.store.db import database_url
+
+
+def _engine(ctx: click.Context) -> Engine:
+    obj = ctx.ensure_object(dict)
+    if "engine" not in obj:
+        obj["engine"] = Engine(obj.get("url"))
+        obj["engine"].init_db()
+    return obj["engine"]
+
+
+def uk(at: datetime | None) -> str:
+    return at.astimezone(LONDON).strftime("%d/%m/%Y %H:%M") if at else "-"
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+@click.group(help="cinflow: Child in Need procedures as BPMN.")
+@click.option(
+    "--database",
+    "url",
+    envvar="CINFLOW_DATABASE_URL",
+    default=None,
+    help="SQLAlchemy URL (default sqlite:///var/cinflow.db).",
+)
+@click.option("--at", "at", default=None, help="Pretend it is this UTC time (ISO 8601), for demos.")
+@click.pass_context
+def cli(ctx: click.Context, url: str | None, at: str | None) -> None:
+    ctx.ensure_object(dict)["url"] = url or database_url()
+    if at:
+        try:
+            moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
+        except ValueError:
+            raise click.BadParameter(f'"{at}" is not an ISO 8601 time', param_hint="--at") from None
+        clock.set_default(FixedClock(moment if moment.tzinfo else moment.replace(tzinfo=LONDON)))
+
+
+@cli.command("init-db", help="Create the database tables (safe to run twice).")
+@click.pass_context
+def init_db(ctx: click.Context) -> None:
+    _engine(ctx)
+    click.echo(f"Database ready: {ctx.obj['url']}")
+
+
+@cli.command(help="Validate and deploy BPMN files or folders as new process versions.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--council", default=None, help="Council key (default: the folder's, if it has timescales)."
+)
+@click.option("--by", "by", default="cli", show_default=True, help="Who is deploying.")
+@click.option("--comment", default="", help="Why this version.")
+@click.pass_context
+def deploy(
+    ctx: click.Context, paths: tuple[Path, ...], council: str | None, by: str, comment: str
+) -> None:
+    engine = _engine(ctx)
+    try:
+        if council is None and len(paths) == 1 and (paths[0] / "timescales.yaml").is_file():
+            versions = engine.deploy_pack(paths[0].name, by, comment)
+        else:
+            versions = engine.deploy(list(paths), by, comment, council=council)
+    except DeploymentError as exc:
+        click.echo(f"Refused: {len(exc.problems)} problem(s); nothing was deployed.", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
+    for v in versions:
+        click.echo(
+            f"{v.council}/{v.process_id} version {v.version}  sha256 {v.sha256[:12]}  ({v.name})"
+        )
+
+
+@cli.command(help="List deployed processes (newest version of each).")
+@click.option("--all-versions", is_flag=True)
+@click.pass_context
+def processes(ctx: click.Context, all_versions: bool) -> None:
+    rows = _engine(ctx).list_processes(all_versions=all_versions)
+    if not rows:
+        click.echo("No processes deployed. Try: cinflow deploy processes/sample")
+    for v in rows:
+        line = f"{v.council:14} {v.process_id:34} v{v.version:<3} {uk(v.deployed_at)}"
+        click.echo(f"{line} by {v.deployed_by}")
+
+
+@cli.command(help="Start a case for a child on the newest version of a process.")
+@click.argument("process_id")
+@click.option("--child", "child_name", required=True, help="The child's name (synthetic in demos).")
+@click.option("--dob", default=None, help="Date of birth, YYYY-MM-DD.")
+@click.option("--council", default=None)
+@click.option(
+    "--data",
+    default="{}",
+    help='Initial case data as JSON, e.g. \'{"referral_date": "2026-11-23"}\'.',
+)
+@click.option("--by", "by", default="cli", show_default=True)
+@click.pass_context
+def start(
+    ctx: click.Context,
+    process_id: str,
+    child_name: str,
+    dob: str | None,
+    council: str | None,
+    data: str,
+    by: str,
+) -> None:
+    try:
+        payload = json.loads(data)
+        birth = date.fromisoformat(dob) if dob else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    try:
+        case = _engine(ctx).start_case(
+            process_id, NewChild(child_name, birth), payload, by, council=council
+        )
+    except CinflowError as exc:
+        _fail(str(exc))
+    click.echo(f"Case {case.id} started for {case.child.name} on {case.process_id} v{case.version}")
+    _print_tasks(case.tasks)
+
+
+def _print_tasks(tasks: list[Any]) -> None:
+    if not tasks:
+        click.echo("No open tasks.")
+    for t in tasks:
+        due = f"due {uk(t.due_at)}" if t.due_at else "no deadline"
+        rule = f" [{t.rule_id}]" if t.rule_id else ""
+        who = f" claimed by {t.claimed_by}" if t.claimed_by else ""
+        click.echo(
+            f"{t.id}  case {t.case_id}  {t.element_id}: {t.name} ({t.lane}) {due}{rule}{who}"
+        )
+
+
+@cli.command(help="List open tasks, soonest deadline first.")
+@click.option("--case", "case_id", type=int, default=None)
+@click.option("--mine", "user", default=None, help="Only tasks claimed by this user.")
+@click.pass_context
+def tasks(ctx: click.Context, case_id: int | None, user: str | None) -> None:
+    _print_tasks(_engine(ctx).tasks(case_id=case_id, claimed_by=user))
+
+
+@cli.command(help="Complete a task with form answers as JSON (validated against its form).")
+@click.argument("task_id")
+@click.option("--data", default="{}", help="Answers as JSON.")
+@click.option("--by", "by", default="cli", show_default=True)
+@click.pass_context
+def complete(ctx: click.Context, task_id: str, data: str, by: str) -> None:
+    try:
+        payload = json.loads(data)
+    except ValueError as exc:
+        raise click.BadParameter(f"--data is not JSON: {exc}") from None
+    try:
+        result = _engine(ctx).complete_task(task_id, payload, by)
+    except InvalidData as exc:
+        click.echo("Refused: the answers do not fit the form; nothing was saved.", err=True)
+        for error in exc.errors:
+            click.echo(f"  {error.field or 'form'}: {error.message}", err=True)
+        sys.exit(1)
+    except CinflowError as exc:
+        _fail(str(exc))
+    click.echo(f"Completed. Case {result.case.id} is {result.case.status}.")
+    if result.next_tasks:
+        click.echo("Now ready:")
+        _print_tasks(result.next_tasks)
+
+
+@cli.command(help="Run journey files; one line per expectation; exit 1 on any failure.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--database", "url", default=None, help="Run against this database instead of a scratch one."
+)
+def scenario(files: tuple[Path, ...], url: str | None) -> None:
+    failed = 0
+    for path in files:
+        try:
+            report = run_file(path, url)
+        except (ScenarioError, DeploymentError) as exc:
+            click.echo(f"ERROR {path}: {exc}")
+            failed += 1
+            continue
+        click.echo(f"== {report.name} ({path})")
+        for outcome in report.outcomes:
+            click.echo(outcome.line())
+        failed += 0 if report.ok else 1
+    click.echo(f"{len(files) - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+@cli.command(help="Fire due timers every few seconds (Ctrl-C to stop).")
+@click.option("--interval", default=15.0, show_default=True, help="Seconds between sweeps.")
+@click.option("--once", is_flag=True, help="One sweep, then exit.")
+@click.pass_context
+def worker(ctx: click.Context, interval: float, once: bool) -> None:
+    engine = _engine(ctx)
+    while True:
+        fired = engine.fire_due_timers()
+        if fired or once:
+            click.echo(f"{uk(clock.now())} fired {fired} timer(s)")
+        if once:
+            return
+        time.sleep(interval)
+
+
+def main() -> None:
+    cli(obj={})

@@ -1,0 +1,69 @@
+"""Every refusal the engine makes, each a distinct type with a message a person can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class CinflowError(Exception):
+    """Base: the request was refused and nothing was changed."""
+
+
+class NotFound(CinflowError):
+    pass
+
+
+class UnknownProcess(NotFound):
+    pass
+
+
+class UnknownCase(NotFound):
+    pass
+
+
+class UnknownTask(NotFound):
+    pass
+
+
+class TaskAlreadyCompleted(CinflowError):
+    pass
+
+
+class WrongCase(CinflowError):
+    """The task exists but belongs to another case: a tampered or mixed-up link."""
+
+
+class Conflict(CinflowError):
+    """Someone else changed the case first (stale revision); reload and try again."""
+
+
+class ClaimConflict(CinflowError):
+    def __init__(self, message: str, claimed_by: str | None) -> None:
+        super().__init__(message)
+        self.claimed_by = claimed_by
+
+
+class NotAllowed(CinflowError):
+    pass
+
+
+class CaseClosed(CinflowError):
+    pass
+
+
+class MessageNotExpected(CinflowError):
+    pass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str  # dotted path, "" for the whole form
+    message: str
+
+
+class InvalidData(CinflowError):
+    """Submitted form data failed its JSON Schema; `errors` names each field."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{e.field or 'form'}: {e.message}" for e in errors))

@@ -1,0 +1,63 @@
+"""Task forms: JSON Schemas in forms/, validated on the server with jsonschema."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+from engine.errors import FieldError, InvalidData
+
+FORMS_DIR = Path(__file__).resolve().parent.parent / "forms"
+
+
+@lru_cache(maxsize=256)
+def _load(path: str, mtime: float) -> dict[str, Any]:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def load_form(name: str, forms_dir: Path = FORMS_DIR) -> dict[str, Any]:
+    path = forms_dir / name
+    if "/" in name or not path.is_file():
+        raise FileNotFoundError(f'form "{name}" does not exist in forms/')
+    return _load(str(path), path.stat().st_mtime)
+
+
+def form_key(name: str | None) -> str:
+    """Where a form's answers live in case data: consent.json -> data["consent"]."""
+    return (name or "answers").removesuffix(".json")
+
+
+def validate(name: str, data: Mapping[str, Any], forms_dir: Path = FORMS_DIR) -> None:
+    """Raise InvalidData listing every problem, or return when the data fits the form."""
+    schema = load_form(name, forms_dir)
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    errors = []
+    for error in sorted(validator.iter_errors(dict(data)), key=lambda e: list(map(str, e.path))):
+        path = ".".join(str(p) for p in error.absolute_path)
+        if error.validator == "required":
+            missing = error.message.split("'")[1] if "'" in error.message else ""
+            path = ".".join(filter(None, [path, missing]))
+            title = _title(schema, path) or missing
+            message = f"Enter {title[:1].lower() + title[1:]}" if title else error.message
+        else:
+            message = error.message
+        errors.append(FieldError(path, message))
+    if errors:
+        raise InvalidData(errors)
+
+
+def _title(schema: Mapping[str, Any], path: str) -> str | None:
+    node: Any = schema
+    for part in path.split("."):
+        if part.isdigit():
+            node = node.get("items", {})
+            continue
+        node = node.get("properties", {}).get(part)
+        if node is None:
+            return None
+    return node.get("title") if isinstance(node, dict) else None

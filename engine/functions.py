@@ -1,0 +1,110 @@
+"""The whitelist: the only functions a diagram's conditions and timers may call.
+
+Diagrams are edited by practice managers, so their expressions are evaluated by
+`engine.expressions` over exactly these names, bound to the case's council calendar and clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from engine import clock
+from engine.calendar import Duration, WorkingCalendar, add_duration
+
+
+@dataclass(frozen=True)
+class Timescale:
+    """One timed rule of a council, as read from its timescales file."""
+
+    key: str
+    rule: str
+    duration: Duration
+    start: str
+    section: str
+    remind_before: Duration = Duration(2, "working_days")
+    note: str = ""
+
+
+def to_datetime(value: Any) -> datetime:
+    """Read a date or instant as diagrams and forms hold them (ISO strings, dates, datetimes)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"time without a time zone: {value.isoformat()}")
+        return value.astimezone(UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, 12, tzinfo=UTC)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                return to_datetime(date.fromisoformat(text))
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f'"{value}" is not a date (expected e.g. 2026-11-23)') from None
+        return to_datetime(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+    raise ValueError(f"{value!r} is not a date")
+
+
+def diagram_functions(
+    calendar: WorkingCalendar, timescales: Mapping[str, Timescale] | None = None
+) -> dict[str, Callable[..., Any]]:
+    """Build the whitelist for one case: its council's calendar and timescales."""
+    scales = dict(timescales or {})
+
+    def due_in(duration: str, from_: Any = None) -> str:
+        """ISO instant `duration` after `from_` (default now), in the council's working days."""
+        start = clock.now() if from_ is None else to_datetime(from_)
+        return add_duration(start, duration, calendar).isoformat()
+
+    def _scale(key: str) -> Timescale:
+        try:
+            return scales[key]
+        except KeyError:
+            known = ", ".join(sorted(scales)) or "none"
+            raise ValueError(f'no timescale "{key}" for this council (known: {known})') from None
+
+    def deadline(key: str, from_: Any = None) -> str:
+        """The due instant of a council's timed rule, e.g. deadline("plan_distribution")."""
+        return due_in(str(_scale(key).duration), from_)
+
+    def reminder(key: str, from_: Any = None) -> str:
+        """When to remind the worker before a timed rule's deadline."""
+        scale = _scale(key)
+        due = to_datetime(due_in(str(scale.duration), from_))
+        back = Duration(-scale.remind_before.amount, scale.remind_before.unit)
+        return add_duration(due, back, calendar).isoformat()
+
+    def add_working_days(day: Any, n: int) -> str:
+        return calendar.add_working_days(to_datetime(day).date(), int(n)).isoformat()
+
+    def working_days_between(start: Any, end: Any) -> int:
+        return calendar.working_days_between(to_datetime(start).date(), to_datetime(end).date())
+
+    def today() -> str:
+        return clock.now().date().isoformat()
+
+    def now() -> str:
+        return clock.now().isoformat()
+
+    def age(date_of_birth: Any, on: Any = None) -> int:
+        """Whole years of age, e.g. P1's "child involved if aged 5 or over"."""
+        born = to_datetime(date_of_birth).date()
+        at = clock.now().date() if on is None else to_datetime(on).date()
+        return at.year - born.year - ((at.month, at.day) < (born.month, born.day))
+
+    return {
+        "due_in": due_in,
+        "deadline": deadline,
+        "reminder": reminder,
+        "add_working_days": add_working_days,
+        "working_days_between": working_days_between,
+        "today": today,
+        "now": now,
+        "age": age,
+    }
+
+
+FUNCTION_NAMES = frozenset(diagram_functions(WorkingCalendar()))

@@ -1,0 +1,323 @@
+"""The SpiffWorkflow adapter: parse, serialize, restore, step, and say what is READY/WAITING.
+
+One `Runtime` object is built once from parser class, serializer and the restricted script
+environment (after spiff-example-cli). Nothing above this module imports SpiffWorkflow.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from copy import deepcopy
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from engine import clock
+from engine.expressions import script_engine
+
+__all__ = ["SERIALIZER_VERSION", "Runtime", "Snapshot", "UserTaskView", "TimerView"]
+
+
+# --- time: SpiffWorkflow's timers read datetime.now(timezone.utc); route it to engine.clock ----
+
+
+class _EngineDatetime(datetime):
+    """`datetime` as seen by SpiffWorkflow's timer module: "now" is the engine clock.
+
+    Spiff fires a timer when `due < now`; a deadline is reached AT its instant, so the engine
+    sees the clock one microsecond ahead and a timer fires at its due instant, not after it.
+    """
+
+    @classmethod
+    def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
+        current = clock.now() + timedelta(microseconds=1)
+        return current.astimezone(tz) if tz else current
+
+
+spiff_timer.datetime = _EngineDatetime  # type: ignore[misc]
+
+
+# --- serialization -----------------------------------------------------------------------------
+
+
+class _StateOnlyWorkflowConverter(BpmnWorkflowConverter):
+    """Saves instance state without the spec; restores onto spec objects cached per version."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
+        spec = dct.pop("spec")
+        subprocess_specs = dct.pop("subprocess_specs", {})
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _make_serializer() -> BpmnWorkflowSerializer:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = _StateOnlyWorkflowConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    registry.register(
+        date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]), "date"
+    )
+    registry.register(
+        Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]), "Decimal"
+    )
+    return BpmnWorkflowSerializer(registry)
+
+
+# --- what a case looks like from outside ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserTaskView:
+    task_id: str
+    element_id: str
+    name: str
+    lane: str | None
+    form: str | None
+    due_at: datetime | None
+    rule_id: str | None
+    process_id: str
+
+
+@dataclass(frozen=True)
+class TimerView:
+    task_id: str
+    element_id: str
+    name: str
+    kind: str  # "deadline" (boundary, escalates), "reminder" (boundary, before), "timer"
+    attached_to: str | None
+    due_at: datetime
+    rule_id: str | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    user_tasks: list[UserTaskView] = field(default_factory=list)
+    timers: list[TimerView] = field(default_factory=list)
+    completed: bool = False
+
+
+_KEY_CALL = re.compile(r"""\b(deadline|reminder)\(\s*["']([A-Za-z0-9_]+)["']""")
+
+
+def timer_kind_and_key(expression: str, attached: bool) -> tuple[str, str | None]:
+    """Classify a timer by its expression: reminders remind, boundary deadlines escalate."""
+    match = _KEY_CALL.search(expression or "")
+    key = match.group(2) if match else None
+    if match and match.group(1) == "reminder":
+        return "reminder", key
+    return ("deadline" if attached else "timer"), key
+
+
+def _parse_due(value: Any) -> datetime | None:
+    if isinstance(value, dict):  # cycle timers keep {"next": ..., "cycles": ...}
+        value = value.get("next")
+    if not isinstance(value, str):
+        return None
+    try:
+        return TimerEventDefinition.get_datetime(value)
+    except ValueError:
+        return None
+
+
+# --- the runtime ---------------------------------------------------------------------------
+
+
+class Runtime:
+    """Parse, serialize and run workflows; specs restored once per process version."""
+
+    def __init__(self) -> None:
+        self.serializer = _make_serializer()
+        self._spec_cache: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+    # specs
+    def spec_to_json(self, spec: Any, subprocess_specs: Mapping[str, Any]) -> str:
+        registry = self.serializer.registry
+        return json.dumps(
+            {
+                "spec": registry.convert(spec),
+                "subprocess_specs": {k: registry.convert(v) for k, v in subprocess_specs.items()},
+            }
+        )
+
+    def spec_from_json(self, version_id: int, spec_json: str) -> tuple[Any, dict[str, Any]]:
+        """Restore a version's spec objects, once per process; specs are read-only thereafter."""
+        cached = self._spec_cache.get(version_id)
+        if cached is None:
+            dct = json.loads(spec_json)
+            registry = self.serializer.registry
+            spec = registry.restore(dct["spec"])
+            subs = {k: registry.restore(v) for k, v in dct["subprocess_specs"].items()}
+            cached = self._spec_cache[version_id] = (spec, subs)
+        return cached
+
+    # instances
+    def new_workflow(
+        self, spec: Any, subs: Mapping[str, Any], data: Mapping[str, Any], functions: Functions
+    ) -> BpmnWorkflow:
+        workflow = BpmnWorkflow(spec, dict(subs), script_engine=script_engine(functions))
+        start = workflow.get_next_task(state=TaskState.READY)
+        start.data.update(deepcopy(dict(data)))
+        return workflow
+
+    def dump_state(self, workflow: BpmnWorkflow) -> str:
+        return self.serializer.serialize_json(workflow)
+
+    def load_state(
+        self, state_json: str, spec: Any, subs: Mapping[str, Any], functions: Functions
+    ) -> BpmnWorkflow:
+        dct = json.loads(state_json)
+        self.serializer.migrate(dct)
+        dct["spec"], dct["subprocess_specs"] = spec, dict(subs)
+        workflow = self.serializer.from_dict(dct)
+        workflow.script_engine = script_engine(functions)
+        return workflow
+
+    # running
+    @staticmethod
+    def step(workflow: BpmnWorkflow) -> None:
+        """Fire due timers and run everything that can run without a person."""
+        workflow.refresh_waiting_tasks()
+        workflow.do_engine_steps()
+
+    @staticmethod
+    def find_task(workflow: BpmnWorkflow, task_id: str) -> Task | None:
+        try:
+            return workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, KeyError, Exception):  # noqa: BLE001 - spiff raises its own types
+            return None
+
+    @staticmethod
+    def complete_user_task(
+        workflow: BpmnWorkflow, task: Task, key: str, data: Mapping[str, Any]
+    ) -> None:
+        task.data[key] = deepcopy(dict(data))
+        task.run()
+        workflow.do_engine_steps()
+
+    @staticmethod
+    def send_message(workflow: BpmnWorkflow, name: str, payload: Mapping[str, Any]) -> bool:
+        """Deliver a named message; False when nothing in the case is waiting for it."""
+        from SpiffWorkflow.bpmn.event import BpmnEvent
+        from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+
+        waiting = {
+            event.name
+            for event in workflow.waiting_events()
+            if event.event_type.endswith("MessageEventDefinition")
+        }
+        if name not in waiting:
+            return False
+        workflow.catch(BpmnEvent(MessageEventDefinition(name), dict(payload)))
+        workflow.refresh_waiting_tasks()
+        workflow.do_engine_steps()
+        return True
+
+    @staticmethod
+    def waiting_messages(workflow: BpmnWorkflow) -> list[str]:
+        return sorted(
+            {
+                e.name
+                for e in workflow.waiting_events()
+                if e.event_type.endswith("MessageEventDefinition")
+            }
+        )
+
+    @staticmethod
+    def cancel(workflow: BpmnWorkflow) -> None:
+        workflow.cancel()
+
+    # projection
+    def snapshot(
+        self, workflow: BpmnWorkflow, rule_for_key: Callable[[str], str | None]
+    ) -> Snapshot:
+        timers: list[TimerView] = []
+        deadline_of: dict[str, tuple[datetime, str | None]] = {}
+        for task in workflow.get_tasks(state=TaskState.WAITING):
+            spec = task.task_spec
+            definition = getattr(spec, "event_definition", None)
+            if not isinstance(spec, CatchingEvent) or not isinstance(
+                definition, TimerEventDefinition
+            ):
+                continue
+            due = _parse_due(task.internal_data.get("event_value"))
+            if due is None:
+                continue
+            attached_spec = getattr(task.parent.task_spec, "name", "") if task.parent else ""
+            attached = attached_spec.endswith(".BoundaryEventSplit")
+            attached_to = attached_spec.removesuffix(".BoundaryEventSplit") if attached else None
+            props = (spec.extensions or {}).get("properties", {})
+            kind, key = timer_kind_and_key(definition.expression, attached)
+            if props.get("timer") in ("reminder", "deadline") and attached:
+                kind = props["timer"]
+            rule = props.get("rule") or (rule_for_key(key) if key else None)
+            timers.append(
+                TimerView(
+                    str(task.id),
+                    spec.bpmn_id or spec.name,
+                    spec.bpmn_name or spec.bpmn_id or "",
+                    kind,
+                    attached_to,
+                    due,
+                    rule,
+                )
+            )
+            if kind == "deadline" and attached_to:
+                current = deadline_of.get(attached_to)
+                if current is None or due < current[0]:
+                    deadline_of[attached_to] = (due, rule)
+        users: list[UserTaskView] = []
+        for task in workflow.get_tasks(state=TaskState.READY):
+            spec = task.task_spec
+            if not isinstance(spec, UserTask):
+                continue
+            props = (spec.extensions or {}).get("properties", {})
+            due, rule = deadline_of.get(spec.name, (None, None))
+            users.append(
+                UserTaskView(
+                    task_id=str(task.id),
+                    element_id=spec.bpmn_id,
+                    name=spec.bpmn_name or spec.bpmn_id,
+                    lane=spec.lane,
+                    form=props.get("formJsonSchemaFilename"),
+                    due_at=due,
+                    rule_id=props.get("rule") or rule,
+                    process_id=task.workflow.spec.name,
+                )
+            )
+        return Snapshot(users, timers, workflow.is_completed())
+
+
+Functions = Mapping[str, Callable[..., Any]]
+
+
+@lru_cache(maxsize=1)
+def default_runtime() -> Runtime:
+    return Runtime()

@@ -1,0 +1,388 @@
+"""Journey files: drive a case end to end and check what a worker would see at each step.
+
+The product's own tests use these, and practice managers can run one against an edited diagram
+(`cinflow scenario FILE`). One line per expectation; a failure names the step.
+
+    name: Consent given, CIN plan agreed
+    process: sample_referral
+    council: any                      # optional
+    deploy: [processes/sample]        # optional; default: the folder above scenarios/
+    child: {name: Sam Sample, date_of_birth: 2016-05-04}
+    start: 2026-11-23T09:00:00Z       # the clock at the start (UTC)
+    data: {referral_date: 2026-11-23}
+    steps:
+      - expect: {tasks: [record_consent], finished: false}
+      - complete: record_consent
+        data: {consent_given: true}
+      - expect: {due: {complete_assessment: 2026-12-14}, timers: [assessment_deadline]}
+      - advance: 10 working days      # or "advance_to: 2026-12-15", fires what falls due
+      - message: family_moved         # with optional payload: {...}
+      - complete: complete_assessment
+        data: {decision: not-a-choice}
+        refused: invalid              # expect a refusal: invalid | conflict | unknown | closed
+      - expect: {finished: true, status: completed, fired: [assessment_deadline]}
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine import clock
+from engine.calendar import LONDON, Duration, DurationError, due_date
+from engine.clock import FixedClock
+from engine.errors import (
+    CaseClosed,
+    CinflowError,
+    Conflict,
+    InvalidData,
+    MessageNotExpected,
+    NotAllowed,
+    NotFound,
+    TaskAlreadyCompleted,
+)
+from engine.services import Engine, NewChild
+
+REFUSALS: dict[str, tuple[type[CinflowError], ...]] = {
+    "invalid": (InvalidData,),
+    "conflict": (Conflict,),
+    "unknown": (NotFound, TaskAlreadyCompleted),
+    "closed": (CaseClosed,),
+    "not_allowed": (NotAllowed,),
+    "message": (MessageNotExpected,),
+}
+
+
+class ScenarioError(Exception):
+    """The journey file itself is wrong (not the diagram): bad YAML, unknown step, bad value."""
+
+
+@dataclass
+class Outcome:
+    step: int
+    label: str
+    ok: bool
+    detail: str = ""
+
+    def line(self) -> str:
+        return f"{'PASS' if self.ok else 'FAIL'} step {self.step}: {self.label}" + (
+            f" — {self.detail}" if self.detail else ""
+        )
+
+
+@dataclass
+class Report:
+    name: str
+    file: str
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.outcomes) and all(o.ok for o in self.outcomes)
+
+
+def load(path: Path) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict) or "process" not in raw or "steps" not in raw:
+        raise ScenarioError(f"{path}: a scenario needs at least 'process' and 'steps'")
+    return raw
+
+
+def default_deploy(path: Path) -> tuple[list[Path], str | None]:
+    """The pack a scenario belongs to: the folder above scenarios/, plus common/ for councils."""
+    folder = path.resolve().parent
+    if folder.name == "scenarios":
+        folder = folder.parent
+    if (folder / "timescales.yaml").is_file():
+        common = folder.parent / "common"
+        return ([common] if common.is_dir() else []) + [folder], folder.name
+    return [folder], None
+
+
+@contextmanager
+def _scratch_engine(url: str | None) -> Iterator[Engine]:
+    with tempfile.TemporaryDirectory(prefix="cinflow-scenario-") as tmp:
+        engine = Engine(url or f"sqlite:///{tmp}/scenario.db")
+        engine.init_db()
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
+def run_file(path: Path, url: str | None = None, engine: Engine | None = None) -> Report:
+    spec = load(path)
+    report = Report(str(spec.get("name", path.stem)), str(path))
+    if engine is not None:
+        _run(spec, path, engine, report)
+        return report
+    with _scratch_engine(url) as scratch:
+        _run(spec, path, scratch, report)
+    return report
+
+
+def _parse_instant(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime.combine(value, time(9), LONDON).astimezone(UTC)
+    text = str(value)
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ScenarioError(f'"{text}" is not a date or time (e.g. 2026-11-23T09:00:00Z)') from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ScenarioError(f'"{value}" is not a date (e.g. 2026-12-14)') from None
+
+
+def _run(spec: dict[str, Any], path: Path, engine: Engine, report: Report) -> None:
+    fixed = FixedClock(_parse_instant(spec.get("start", "2026-11-23T09:00:00Z")))
+    with clock.using(fixed):
+        base = path.resolve().parent
+        if "deploy" in spec:
+            paths = [_resolve(base, p) for p in spec["deploy"]]
+            council = spec.get("council")
+        else:
+            paths, council = default_deploy(path)
+            council = spec.get("council", council)
+        engine.deploy(paths, "scenario", f"scenario {path.name}", council=council)
+        child = spec.get("child") or {}
+        dob = child.get("date_of_birth")
+        case = engine.start_case(
+            spec["process"],
+            NewChild(str(child.get("name", "Test Child")), _as_date(dob) if dob else None),
+            spec.get("data") or {},
+            "scenario",
+            council=council,
+        )
+        runner = _Runner(engine, case.id, fixed, report, spec.get("user", "scenario"))
+        for number, step in enumerate(spec["steps"], start=1):
+            runner.step(number, step)
+
+
+def _resolve(base: Path, item: str) -> Path:
+    for candidate in (
+        base / item,
+        Path.cwd() / item,
+        Path(__file__).resolve().parent.parent / item,
+    ):
+        if candidate.exists():
+            return candidate
+    raise ScenarioError(f'cannot find "{item}" to deploy')
+
+
+class _Runner:
+    def __init__(self, engine: Engine, case_id: int, fixed: FixedClock, report: Report, user: str):
+        self.engine, self.case_id, self.clock, self.report, self.user = (
+            engine,
+            case_id,
+            fixed,
+            report,
+            user,
+        )
+
+    def record(self, step: int, label: str, ok: bool, detail: str = "") -> None:
+        self.report.outcomes.append(Outcome(step, label, ok, detail))
+
+    def step(self, number: int, step: dict[str, Any]) -> None:
+        if not isinstance(step, dict) or not step:
+            raise ScenarioError(
+                f"step {number}: each step is a mapping such as 'complete: <task id>'"
+            )
+        actions: dict[str, Callable[[int, dict[str, Any]], None]] = {
+            "complete": self.complete,
+            "advance": self.advance,
+            "advance_to": self.advance_to,
+            "message": self.message,
+            "expect": self.expect,
+            "cancel": self.cancel,
+        }
+        kind = next((k for k in actions if k in step), None)
+        if kind is None:
+            raise ScenarioError(
+                f"step {number}: unknown step {sorted(step)}; use one of {sorted(actions)}"
+            )
+        actions[kind](number, step)
+
+    def _refusable(
+        self, number: int, step: dict[str, Any], label: str, action: Callable[[], Any]
+    ) -> None:
+        refused = step.get("refused")
+        if refused is not None and refused not in REFUSALS:
+            raise ScenarioError(f"step {number}: refused must be one of {sorted(REFUSALS)}")
+        try:
+            action()
+        except CinflowError as exc:
+            if refused and isinstance(exc, REFUSALS[refused]):
+                self.record(number, f"{label} is refused ({refused})", True, str(exc))
+            else:
+                self.record(number, label, False, f"{type(exc).__name__}: {exc}")
+            return
+        if refused:
+            self.record(number, f"{label} is refused ({refused})", False, "it was accepted")
+        else:
+            self.record(number, label, True)
+
+    def complete(self, number: int, step: dict[str, Any]) -> None:
+        element = step["complete"]
+        user = step.get("as", self.user)
+        tasks = [t for t in self.engine.tasks(case_id=self.case_id) if t.element_id == element]
+        if not tasks:
+            ready = sorted(t.element_id for t in self.engine.tasks(case_id=self.case_id))
+            self.record(
+                number, f"complete {element}", False, f"not ready (ready: {ready or 'nothing'})"
+            )
+            return
+        data = step.get("data") or {}
+        self._refusable(
+            number,
+            step,
+            f"complete {element}",
+            lambda: self.engine.complete_task(tasks[0].id, data, user, case_id=self.case_id),
+        )
+
+    def advance(self, number: int, step: dict[str, Any]) -> None:
+        text = str(step["advance"])
+        try:
+            duration = Duration.parse(text)
+        except DurationError as exc:
+            raise ScenarioError(f"step {number}: {exc}") from None
+        now = self.clock.now()
+        if duration.unit == "hours":
+            target = now + timedelta(hours=duration.amount)
+        else:
+            local = now.astimezone(LONDON)
+            calendar = self.engine.calendar(self.engine.get_case(self.case_id).council)
+            day = local.date()
+            if duration.unit == "working_days":
+                day = calendar.add_working_days(day, duration.amount)
+            else:
+                end = due_date(_day_end(day, duration, calendar))
+                day = end
+            target = datetime.combine(day, local.time().replace(tzinfo=None), LONDON).astimezone(
+                UTC
+            )
+        self._move(number, f"advance {text}", target)
+
+    def advance_to(self, number: int, step: dict[str, Any]) -> None:
+        target = _parse_instant(step["advance_to"])
+        self._move(number, f"advance to {step['advance_to']}", target)
+
+    def _move(self, number: int, label: str, target: datetime) -> None:
+        if target < self.clock.now():
+            raise ScenarioError(f"step {number}: time cannot go backwards")
+        # Fire timers in due order, each at its own instant, as a real scheduler would.
+        while True:
+            pending = [t for t in self.engine.timers(case_id=self.case_id) if t.due_at <= target]
+            if not pending:
+                break
+            self.clock.set(max(self.clock.now(), min(t.due_at for t in pending)))
+            if not self.engine.fire_due_timers(case_id=self.case_id):
+                break
+        self.clock.set(target)
+        self.engine.fire_due_timers(case_id=self.case_id)
+        self.record(number, f"{label} (now {target.astimezone(LONDON):%d %B %Y %H:%M})", True)
+
+    def message(self, number: int, step: dict[str, Any]) -> None:
+        name = step["message"]
+        self._refusable(
+            number,
+            step,
+            f"message {name}",
+            lambda: self.engine.send_message(
+                self.case_id, name, step.get("payload") or {}, self.user
+            ),
+        )
+
+    def cancel(self, number: int, step: dict[str, Any]) -> None:
+        reason = str(step["cancel"])
+        self._refusable(
+            number,
+            step,
+            "cancel case",
+            lambda: self.engine.cancel_case(self.case_id, reason, self.user),
+        )
+
+    def expect(self, number: int, step: dict[str, Any]) -> None:
+        want = step["expect"]
+        if not isinstance(want, dict):
+            raise ScenarioError(
+                f"step {number}: expect takes a mapping (tasks, due, timers, finished...)"
+            )
+        case = self.engine.get_case(self.case_id)
+        ready = sorted(t.element_id for t in case.tasks)
+        waiting = sorted(t.element_id for t in case.timers)
+        for key, value in want.items():
+            if key == "tasks":
+                expected = sorted(value or [])
+                self.record(number, f"tasks ready {expected}", ready == expected, f"got {ready}")
+            elif key == "tasks_include":
+                missing = sorted(set(value) - set(ready))
+                self.record(number, f"tasks include {sorted(value)}", not missing, f"ready {ready}")
+            elif key == "timers":
+                expected = sorted(value or [])
+                self.record(
+                    number, f"timers waiting {expected}", waiting == expected, f"got {waiting}"
+                )
+            elif key == "due":
+                for element, day in value.items():
+                    task = next((t for t in case.tasks if t.element_id == element), None)
+                    timer = next((t for t in case.timers if t.element_id == element), None)
+                    at = task.due_at if task else (timer.due_at if timer else None)
+                    got = due_date(at).isoformat() if at else "no deadline"
+                    want_day = _as_date(day).isoformat()
+                    self.record(number, f"{element} due {want_day}", got == want_day, f"got {got}")
+            elif key == "rule":
+                for element, rule in value.items():
+                    task = next((t for t in case.tasks if t.element_id == element), None)
+                    got = task.rule_id if task else "not ready"
+                    self.record(number, f"{element} rule {rule}", got == rule, f"got {got}")
+            elif key == "finished":
+                done = case.status in ("completed", "cancelled")
+                self.record(
+                    number, f"finished {bool(value)}", done == bool(value), f"status {case.status}"
+                )
+            elif key == "status":
+                self.record(number, f"status {value}", case.status == value, f"got {case.status}")
+            elif key == "fired":
+                fired = sorted(
+                    {
+                        e.element_id
+                        for e in self.engine.audit_trail(self.case_id)
+                        if e.action.startswith("timer_fired") and e.element_id
+                    }
+                )
+                missing = sorted(set(value) - set(fired))
+                self.record(number, f"timers fired {sorted(value)}", not missing, f"fired {fired}")
+            elif key == "lane":
+                for element, lane in value.items():
+                    task = next((t for t in case.tasks if t.element_id == element), None)
+                    got = task.lane if task else "not ready"
+                    self.record(number, f"{element} in lane {lane}", got == lane, f"got {got}")
+            else:
+                raise ScenarioError(f"step {number}: unknown expectation '{key}'")
+
+
+def _day_end(day: date, duration: Duration, calendar: Any) -> datetime:
+    from engine.calendar import add_duration
+
+    start = datetime.combine(day, time(12), LONDON)
+    return add_duration(start, duration, calendar)

@@ -1,0 +1,848 @@
+"""Use cases: one function, one transaction. The web app, CLI, worker and scenarios call these.
+
+`Engine` holds what is built once (database, runtime with its spec cache, forms and processes
+folders); each method opens a unit of work, changes state and projection and audit together,
+and commits, or changes nothing and raises an `engine.errors` type.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from engine import clock, forms
+from engine.calendar import WorkingCalendar
+from engine.deployment import parse_bundle, read_files
+from engine.errors import (
+    CaseClosed,
+    ClaimConflict,
+    Conflict,
+    MessageNotExpected,
+    NotAllowed,
+    TaskAlreadyCompleted,
+    UnknownCase,
+    UnknownProcess,
+    UnknownTask,
+    WrongCase,
+)
+from engine.functions import diagram_functions
+from engine.runtime import SERIALIZER_VERSION, Runtime, Snapshot, default_runtime
+from engine.store.db import create_schema, make_engine, session_factory, unit_of_work
+from engine.store.models import (
+    AuditEvent,
+    Case,
+    Child,
+    ClosureDay,
+    Council,
+    ProcessVersion,
+    TaskRow,
+    TimerRow,
+)
+from engine.timescales import PROCESSES_DIR, CouncilProfile, profile_for
+from engine.views import (
+    AuditInfo,
+    CaseInfo,
+    ChildInfo,
+    Completion,
+    ProcessInfo,
+    TaskInfo,
+    TimerInfo,
+)
+
+ANY_COUNCIL = "any"
+
+
+@dataclass(frozen=True)
+class NewChild:
+    name: str
+    date_of_birth: date | None = None
+
+
+class Engine:
+    """The engine's public face. Build once per process; safe to share across threads."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        forms_dir: Path = forms.FORMS_DIR,
+        processes_dir: Path = PROCESSES_DIR,
+        runtime: Runtime | None = None,
+    ) -> None:
+        self.db = make_engine(url)
+        self.sessions = session_factory(self.db)
+        self.forms_dir = forms_dir
+        self.processes_dir = processes_dir
+        self.runtime = runtime or default_runtime()
+        self._calendars: dict[str, WorkingCalendar] = {}
+
+    # -- set-up -------------------------------------------------------------------------------
+
+    def init_db(self) -> None:
+        create_schema(self.db)
+
+    def dispose(self) -> None:
+        self.db.dispose()
+
+    def profile(self, council: str) -> CouncilProfile:
+        return profile_for(council, self.processes_dir)
+
+    def calendar(self, council: str, session: Session | None = None) -> WorkingCalendar:
+        cached = self._calendars.get(council)
+        if cached is None:
+            with self.sessions() as own:
+                rows = (session or own).scalars(
+                    select(ClosureDay.day).where(ClosureDay.council_key == council)
+                )
+                cached = self._calendars[council] = WorkingCalendar(list(rows))
+        return cached
+
+    def add_closure_day(self, council: str, day: date, reason: str, by: str) -> None:
+        with unit_of_work(self.sessions) as s:
+            self._ensure_council(s, council)
+            s.add(ClosureDay(council_key=council, day=day, reason=reason))
+            self._audit(
+                s,
+                by,
+                "closure_day_added",
+                detail={"council": council, "day": day.isoformat(), "reason": reason},
+            )
+        self._calendars.pop(council, None)
+
+    def _functions(self, council: str) -> dict[str, Any]:
+        return diagram_functions(self.calendar(council), self.profile(council).timescales)
+
+    def _ensure_council(self, s: Session, council: str) -> None:
+        if s.get(Council, council) is None:
+            s.add(Council(key=council, name=self.profile(council).name or council))
+            s.flush()
+
+    # -- deployments --------------------------------------------------------------------------
+
+    def deploy(
+        self,
+        files: Mapping[str, str | bytes] | Iterable[Path],
+        deployed_by: str,
+        comment: str = "",
+        council: str | None = None,
+    ) -> list[ProcessInfo]:
+        """Validate and store new process versions; identical XML returns the existing version."""
+        if not isinstance(files, Mapping):
+            paths = [Path(p) for p in files]
+            if council is None and len(paths) == 1 and (paths[0] / "timescales.yaml").is_file():
+                council = paths[0].name
+            files = read_files(paths)
+        council = council or ANY_COUNCIL
+        profile = self.profile(council)
+        parsed = parse_bundle(files, self.forms_dir, profile.timescales, self.calendar(council))
+        result: list[ProcessInfo] = []
+        with unit_of_work(self.sessions) as s:
+            self._ensure_council(s, council)
+            for item in parsed:
+                latest = s.scalars(
+                    select(ProcessVersion)
+                    .where(
+                        ProcessVersion.council_key == council,
+                        ProcessVersion.process_id == item.process_id,
+                    )
+                    .order_by(ProcessVersion.version.desc())
+                    .limit(1)
+                ).first()
+                if latest is not None and latest.sha256 == item.sha256:
+                    result.append(_process_info(latest))
+                    continue
+                row = ProcessVersion(
+                    council_key=council,
+                    process_id=item.process_id,
+                    name=item.name,
+                    version=(latest.version + 1) if latest else 1,
+                    sha256=item.sha256,
+                    file_name=item.file_name,
+                    xml=item.xml,
+                    dependency_xml=item.dependency_xml,
+                    spec_json=self.runtime.spec_to_json(item.spec, item.subprocess_specs),
+                    serializer_version=SERIALIZER_VERSION,
+                    deployed_by=deployed_by,
+                    deployed_at=clock.now(),
+                    comment=comment,
+                )
+                s.add(row)
+                s.flush()
+                self._audit(
+                    s,
+                    deployed_by,
+                    "process_deployed",
+                    detail={
+                        "council": council,
+                        "process_id": row.process_id,
+                        "version": row.version,
+                        "sha256": row.sha256,
+                        "comment": comment,
+                    },
+                )
+                result.append(_process_info(row))
+        return result
+
+    def deploy_pack(self, council: str, deployed_by: str, comment: str = "") -> list[ProcessInfo]:
+        """Deploy a council's pack: its own folder plus the common building blocks it calls."""
+        folder = self.processes_dir / council
+        if not (folder / "timescales.yaml").is_file():
+            raise UnknownProcess(
+                f'no procedure pack for "{council}" (expected {folder}/timescales.yaml)'
+            )
+        common = self.processes_dir / "common"
+        paths = ([common] if common.is_dir() else []) + [folder]
+        return self.deploy(paths, deployed_by, comment or f"{council} pack", council=council)
+
+    def list_processes(
+        self, council: str | None = None, all_versions: bool = False
+    ) -> list[ProcessInfo]:
+        with self.sessions() as s:
+            query = select(ProcessVersion).order_by(
+                ProcessVersion.council_key, ProcessVersion.process_id, ProcessVersion.version.desc()
+            )
+            if council:
+                query = query.where(ProcessVersion.council_key == council)
+            rows = s.scalars(query).all()
+        seen: set[tuple[str, str]] = set()
+        out = []
+        for row in rows:
+            key = (row.council_key, row.process_id)
+            if all_versions or key not in seen:
+                out.append(_process_info(row))
+            seen.add(key)
+        return out
+
+    def process_xml(self, version_id: int) -> str:
+        with self.sessions() as s:
+            row = s.get(ProcessVersion, version_id)
+            if row is None:
+                raise UnknownProcess(f"no process version {version_id}")
+            return row.xml
+
+    # -- cases --------------------------------------------------------------------------------
+
+    def start_case(
+        self,
+        process_id: str,
+        child: NewChild,
+        data: Mapping[str, Any] | None,
+        started_by: str,
+        council: str | None = None,
+        training: bool = False,
+    ) -> CaseInfo:
+        """Start the newest version of a process for a child; the case stays on that version."""
+        with unit_of_work(self.sessions) as s:
+            query = select(ProcessVersion).where(ProcessVersion.process_id == process_id)
+            if council:
+                query = query.where(ProcessVersion.council_key == council)
+            version = s.scalars(query.order_by(ProcessVersion.version.desc()).limit(1)).first()
+            if version is None:
+                where = f" for {council}" if council else ""
+                raise UnknownProcess(f'no deployed process "{process_id}"{where}; deploy it first')
+            council = version.council_key
+            self._ensure_council(s, council)
+            now = clock.now()
+            child_row = Child(
+                council_key=council,
+                name=child.name,
+                date_of_birth=child.date_of_birth,
+                created_at=now,
+            )
+            s.add(child_row)
+            s.flush()
+            case = Case(
+                child_id=child_row.id,
+                process_version_id=version.id,
+                council_key=council,
+                status="open",
+                state_json="{}",
+                serializer_version=SERIALIZER_VERSION,
+                revision=0,
+                training=training,
+                started_by=started_by,
+                opened_at=now,
+            )
+            s.add(case)
+            s.flush()
+            initial = {
+                **dict(data or {}),
+                "case": {
+                    "id": case.id,
+                    "council": council,
+                    "opened": now.isoformat(),
+                    **dict((data or {}).get("case", {})),
+                },
+                "child": {
+                    "name": child.name,
+                    "date_of_birth": child.date_of_birth.isoformat()
+                    if child.date_of_birth
+                    else None,
+                },
+            }
+            spec, subs = self.runtime.spec_from_json(version.id, version.spec_json)
+            workflow = self.runtime.new_workflow(spec, subs, initial, self._functions(council))
+            workflow.do_engine_steps()
+            self._audit(
+                s,
+                started_by,
+                "case_started",
+                case.id,
+                detail={
+                    "process_id": process_id,
+                    "version": version.version,
+                    "child": child.name,
+                    "data": dict(data or {}),
+                },
+            )
+            self._save(s, case, workflow, started_by)
+            return self._case_info(s, case)
+
+    def get_case(self, case_id: int, with_data: bool = False) -> CaseInfo:
+        with self.sessions() as s:
+            case = self._case(s, case_id)
+            info = self._case_info(s, case)
+            if with_data:
+                workflow = self._load(s, case)
+                info = _replace_data(info, workflow.last_task.data if workflow.last_task else {})
+            return info
+
+    def list_cases(self, open_only: bool = True, include_training: bool = False) -> list[CaseInfo]:
+        with self.sessions() as s:
+            query = select(Case).order_by(Case.id)
+            if open_only:
+                query = query.where(Case.status.in_(("open", "attention")))
+            if not include_training:
+                query = query.where(Case.training.is_(False))
+            return [self._case_info(s, c) for c in s.scalars(query).all()]
+
+    def tasks(
+        self,
+        *,
+        case_id: int | None = None,
+        claimed_by: str | None = None,
+        lane: str | None = None,
+        council: str | None = None,
+        include_training: bool = False,
+    ) -> list[TaskInfo]:
+        """Open user tasks from the projection, soonest deadline first (no workflow is loaded)."""
+        with self.sessions() as s:
+            query = (
+                select(TaskRow, Child.name)
+                .join(Case, Case.id == TaskRow.case_id)
+                .join(Child, Child.id == Case.child_id)
+            )
+            if case_id is not None:
+                query = query.where(TaskRow.case_id == case_id)
+            if claimed_by is not None:
+                query = query.where(TaskRow.claimed_by == claimed_by)
+            if lane is not None:
+                query = query.where(TaskRow.lane == lane)
+            if council is not None:
+                query = query.where(TaskRow.council_key == council)
+            if not include_training and case_id is None:
+                query = query.where(TaskRow.training.is_(False))
+            query = query.order_by(
+                TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.created_at, TaskRow.id
+            )
+            return [_task_info(row, name) for row, name in s.execute(query).all()]
+
+    def task(self, task_id: str) -> TaskInfo:
+        with self.sessions() as s:
+            row = self._task_row(s, task_id)
+            name = s.scalar(
+                select(Child.name)
+                .join(Case, Case.child_id == Child.id)
+                .where(Case.id == row.case_id)
+            )
+            return _task_info(row, name or "", self._documentation(s, row))
+
+    def timers(
+        self, case_id: int | None = None, due_before: datetime | None = None
+    ) -> list[TimerInfo]:
+        with self.sessions() as s:
+            query = select(TimerRow).order_by(TimerRow.due_at, TimerRow.id)
+            if case_id is not None:
+                query = query.where(TimerRow.case_id == case_id)
+            if due_before is not None:
+                query = query.where(TimerRow.due_at <= due_before)
+            return [_timer_info(t) for t in s.scalars(query).all()]
+
+    # -- changing cases -----------------------------------------------------------------------
+
+    def claim(self, task_id: str, user: str) -> TaskInfo:
+        with unit_of_work(self.sessions) as s:
+            row = self._task_row(s, task_id)
+            if row.claimed_by == user:
+                return _task_info(row)
+            won = s.execute(
+                update(TaskRow)
+                .where(TaskRow.id == task_id, TaskRow.claimed_by.is_(None))
+                .values(claimed_by=user)
+            ).rowcount
+            if not won:
+                holder = s.scalar(select(TaskRow.claimed_by).where(TaskRow.id == task_id))
+                raise ClaimConflict(f'"{row.name}" is already claimed by {holder}', holder)
+            self._audit(s, user, "task_claimed", row.case_id, task_id, row.element_id)
+            s.refresh(row)
+            return _task_info(row)
+
+    def unclaim(self, task_id: str, user: str, *, as_manager: bool = False) -> TaskInfo:
+        with unit_of_work(self.sessions) as s:
+            row = self._task_row(s, task_id)
+            if row.claimed_by is None:
+                return _task_info(row)
+            if row.claimed_by != user and not as_manager:
+                raise NotAllowed(f'"{row.name}" is claimed by {row.claimed_by}, not by you')
+            previous = row.claimed_by
+            row.claimed_by = None
+            self._audit(
+                s,
+                user,
+                "task_unclaimed",
+                row.case_id,
+                task_id,
+                row.element_id,
+                detail={"previously": previous},
+            )
+            return _task_info(row)
+
+    def assign(self, task_id: str, to_user: str, by: str) -> TaskInfo:
+        """A manager gives a task to a worker, whoever holds it now."""
+        with unit_of_work(self.sessions) as s:
+            row = self._task_row(s, task_id)
+            previous, row.claimed_by = row.claimed_by, to_user
+            self._audit(
+                s,
+                by,
+                "task_assigned",
+                row.case_id,
+                task_id,
+                row.element_id,
+                detail={"to": to_user, "previously": previous},
+            )
+            return _task_info(row)
+
+    def complete_task(
+        self,
+        task_id: str,
+        data: Mapping[str, Any],
+        user: str,
+        *,
+        case_id: int | None = None,
+        revision: int | None = None,
+    ) -> Completion:
+        """Validate the answers against the task's form, run the case on, save, project, audit."""
+        with unit_of_work(self.sessions) as s:
+            row = self._task_row(s, task_id)
+            if case_id is not None and row.case_id != case_id:
+                raise WrongCase(f"task {task_id} does not belong to case {case_id}")
+            case = self._case(s, row.case_id, lock=True)
+            if revision is not None and revision != case.revision:
+                raise Conflict(
+                    f"case {case.id} was changed by someone else (revision {case.revision}, "
+                    f"you had {revision}); reload it and try again"
+                )
+            if row.claimed_by not in (None, user):
+                raise NotAllowed(
+                    f'"{row.name}" is claimed by {row.claimed_by}; ask them or a manager'
+                )
+            if row.form:
+                forms.validate(row.form, data, self.forms_dir)
+            workflow = self._load(s, case)
+            task = self.runtime.find_task(workflow, task_id)
+            if task is None or task.task_spec.bpmn_id != row.element_id:
+                raise UnknownTask(f"task {task_id} is not open in case {case.id}")
+            before = {t.id for t in s.scalars(select(TaskRow).where(TaskRow.case_id == case.id))}
+            self.runtime.complete_user_task(workflow, task, forms.form_key(row.form), data)
+            self._audit(
+                s,
+                user,
+                "task_completed",
+                case.id,
+                task_id,
+                row.element_id,
+                detail={"name": row.name, "form": row.form, "data": _jsonable(data)},
+            )
+            self._save(s, case, workflow, user)
+            info = self._case_info(s, case)
+            return Completion(info, [t for t in info.tasks if t.id not in before])
+
+    def send_message(
+        self, case_id: int, name: str, payload: Mapping[str, Any], user: str
+    ) -> CaseInfo:
+        """Something happened outside the diagram (family moved, child turned 18...)."""
+        with unit_of_work(self.sessions) as s:
+            case = self._open_case(s, case_id)
+            workflow = self._load(s, case)
+            if not self.runtime.send_message(workflow, name, payload):
+                waiting = ", ".join(self.runtime.waiting_messages(workflow)) or "none"
+                raise MessageNotExpected(
+                    f'case {case_id} is not waiting for "{name}" (waiting for: {waiting})'
+                )
+            self._audit(
+                s,
+                user,
+                "message_received",
+                case.id,
+                detail={"message": name, "payload": _jsonable(payload)},
+            )
+            self._save(s, case, workflow, user)
+            return self._case_info(s, case)
+
+    def cancel_case(self, case_id: int, reason: str, user: str) -> CaseInfo:
+        if not reason.strip():
+            raise NotAllowed("give a reason for cancelling the case")
+        with unit_of_work(self.sessions) as s:
+            case = self._open_case(s, case_id)
+            workflow = self._load(s, case)
+            self.runtime.cancel(workflow)
+            case.status, case.closed_at, case.close_reason = "cancelled", clock.now(), reason
+            self._audit(s, user, "case_cancelled", case.id, detail={"reason": reason})
+            self._save(s, case, workflow, user)
+            return self._case_info(s, case)
+
+    def fire_due_timers(self, case_id: int | None = None, actor: str = "scheduler") -> int:
+        """Fire every timer due by now (one case or all), each case in its own transaction."""
+        now = clock.now()
+        with self.sessions() as s:
+            query = select(TimerRow.case_id).where(TimerRow.due_at <= now).distinct()
+            if case_id is not None:
+                query = query.where(TimerRow.case_id == case_id)
+            case_ids = list(s.scalars(query))
+        fired = 0
+        for cid in sorted(case_ids):
+            fired += self._fire_case(cid, actor)
+        return fired
+
+    def _fire_case(self, case_id: int, actor: str) -> int:
+        with unit_of_work(self.sessions) as s:
+            case = self._case(s, case_id, lock=True)
+            if case.status not in ("open", "attention"):
+                return 0
+            due = {
+                t.id: t
+                for t in s.scalars(
+                    select(TimerRow).where(
+                        TimerRow.case_id == case_id, TimerRow.due_at <= clock.now()
+                    )
+                )
+            }
+            if not due:
+                return 0
+            workflow = self._load(s, case)
+            workflow.refresh_waiting_tasks()
+            workflow.do_engine_steps()
+            still = {
+                t.task_id
+                for t in self.runtime.snapshot(
+                    workflow, self.profile(case.council_key).rule_for_key
+                ).timers
+            }
+            fired = [t for tid, t in due.items() if tid not in still]
+            for timer in fired:
+                self._audit(
+                    s,
+                    actor,
+                    f"timer_fired:{timer.kind}",
+                    case.id,
+                    timer.id,
+                    timer.element_id,
+                    detail={
+                        "name": timer.name,
+                        "due_at": timer.due_at.isoformat(),
+                        "rule": timer.rule_id,
+                        "attached_to": timer.attached_to,
+                    },
+                )
+            self._save(s, case, workflow, actor)
+            return len(fired)
+
+    def audit_trail(self, case_id: int | None = None, action: str | None = None) -> list[AuditInfo]:
+        with self.sessions() as s:
+            query = select(AuditEvent).order_by(AuditEvent.id)
+            if case_id is not None:
+                query = query.where(AuditEvent.case_id == case_id)
+            if action is not None:
+                query = query.where(AuditEvent.action == action)
+            return [
+                AuditInfo(
+                    e.id, e.at, e.actor, e.case_id, e.task_id, e.element_id, e.action, e.detail
+                )
+                for e in s.scalars(query)
+            ]
+
+    def record_view(self, case_id: int, user: str, what: str = "case") -> None:
+        with unit_of_work(self.sessions) as s:
+            self._audit(s, user, "viewed", case_id, detail={"page": what})
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _case(self, s: Session, case_id: int, lock: bool = False) -> Case:
+        query = select(Case).where(Case.id == case_id)
+        if lock:
+            query = query.with_for_update(of=Case)
+        case = s.scalars(query).first()
+        if case is None:
+            raise UnknownCase(f"no case {case_id}")
+        return case
+
+    def _open_case(self, s: Session, case_id: int) -> Case:
+        case = self._case(s, case_id, lock=True)
+        if case.status not in ("open", "attention"):
+            raise CaseClosed(f"case {case_id} is {case.status}")
+        return case
+
+    def _task_row(self, s: Session, task_id: str) -> TaskRow:
+        row = s.get(TaskRow, task_id)
+        if row is not None:
+            return row
+        done = s.scalars(
+            select(AuditEvent).where(
+                AuditEvent.task_id == task_id, AuditEvent.action == "task_completed"
+            )
+        ).first()
+        if done is not None:
+            raise TaskAlreadyCompleted(
+                f'"{done.detail.get("name", task_id)}" was already completed by {done.actor} '
+                f"on {done.at:%d %B %Y at %H:%M} UTC"
+            )
+        raise UnknownTask(f"no open task {task_id}")
+
+    def _load(self, s: Session, case: Case) -> Any:
+        version = s.get(ProcessVersion, case.process_version_id)
+        assert version is not None
+        spec, subs = self.runtime.spec_from_json(version.id, version.spec_json)
+        return self.runtime.load_state(
+            case.state_json, spec, subs, self._functions(case.council_key)
+        )
+
+    def _save(self, s: Session, case: Case, workflow: Any, actor: str) -> None:
+        """Persist state and projection in the caller's transaction; bump the revision."""
+        snapshot = self.runtime.snapshot(workflow, self.profile(case.council_key).rule_for_key)
+        state = self.runtime.dump_state(workflow)
+        if snapshot.completed and case.status in ("open", "attention"):
+            case.status, case.closed_at = "completed", clock.now()
+            self._audit(s, actor, "case_completed", case.id)
+        old = case.revision
+        if old:
+            changed = s.execute(
+                update(Case)
+                .where(Case.id == case.id, Case.revision == old)
+                .values(revision=old + 1)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if not changed:
+                raise Conflict(
+                    f"case {case.id} was changed by someone else; reload it and try again"
+                )
+        case.revision = old + 1
+        case.state_json = state
+        case.serializer_version = SERIALIZER_VERSION
+        self._project(s, case, snapshot)
+        s.flush()
+
+    def _project(self, s: Session, case: Case, snapshot: Snapshot) -> None:
+        now = clock.now()
+        tasks = {t.id: t for t in s.scalars(select(TaskRow).where(TaskRow.case_id == case.id))}
+        keep = {t.task_id for t in snapshot.user_tasks}
+        gone = [tid for tid in tasks if tid not in keep]
+        if gone:
+            s.execute(delete(TaskRow).where(TaskRow.id.in_(gone)))
+        for view in snapshot.user_tasks:
+            row = tasks.get(view.task_id)
+            if row is None:
+                s.add(
+                    TaskRow(
+                        id=view.task_id,
+                        case_id=case.id,
+                        council_key=case.council_key,
+                        element_id=view.element_id,
+                        name=view.name,
+                        lane=view.lane,
+                        form=view.form,
+                        due_at=view.due_at,
+                        rule_id=view.rule_id,
+                        created_at=now,
+                        training=case.training,
+                    )
+                )
+            elif row.due_at != view.due_at or row.rule_id != view.rule_id:
+                row.due_at, row.rule_id = view.due_at, view.rule_id
+        timers = {t.id: t for t in s.scalars(select(TimerRow).where(TimerRow.case_id == case.id))}
+        keep = {t.task_id for t in snapshot.timers}
+        gone = [tid for tid in timers if tid not in keep]
+        if gone:
+            s.execute(delete(TimerRow).where(TimerRow.id.in_(gone)))
+        for view in snapshot.timers:
+            row = timers.get(view.task_id)
+            if row is None:
+                s.add(
+                    TimerRow(
+                        id=view.task_id,
+                        case_id=case.id,
+                        element_id=view.element_id,
+                        name=view.name,
+                        attached_to=view.attached_to,
+                        kind=view.kind,
+                        due_at=view.due_at,
+                        rule_id=view.rule_id,
+                        training=case.training,
+                    )
+                )
+            elif row.due_at != view.due_at:
+                row.due_at = view.due_at
+
+    def _audit(
+        self,
+        s: Session,
+        actor: str,
+        action: str,
+        case_id: int | None = None,
+        task_id: str | None = None,
+        element_id: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        s.add(
+            AuditEvent(
+                at=clock.now(),
+                actor=actor,
+                case_id=case_id,
+                task_id=task_id,
+                element_id=element_id,
+                action=action,
+                detail=_jsonable(detail or {}),
+            )
+        )
+
+    def _case_info(self, s: Session, case: Case) -> CaseInfo:
+        version = s.scalars(
+            select(ProcessVersion.process_id, ProcessVersion.version).where(
+                ProcessVersion.id == case.process_version_id
+            )
+        ).first()
+        row = s.execute(
+            select(ProcessVersion.process_id, ProcessVersion.version).where(
+                ProcessVersion.id == case.process_version_id
+            )
+        ).one()
+        del version
+        child = s.get(Child, case.child_id)
+        assert child is not None
+        tasks = [
+            _task_info(t, child.name)
+            for t in s.scalars(
+                select(TaskRow)
+                .where(TaskRow.case_id == case.id)
+                .order_by(TaskRow.due_at, TaskRow.created_at)
+            )
+        ]
+        timers = [
+            _timer_info(t)
+            for t in s.scalars(
+                select(TimerRow).where(TimerRow.case_id == case.id).order_by(TimerRow.due_at)
+            )
+        ]
+        return CaseInfo(
+            id=case.id,
+            child=ChildInfo(child.id, child.name, child.date_of_birth, child.council_key),
+            council=case.council_key,
+            process_id=row.process_id,
+            version=row.version,
+            status=case.status,
+            revision=case.revision,
+            opened_at=case.opened_at,
+            closed_at=case.closed_at,
+            training=case.training,
+            attention=case.attention,
+            tasks=tasks,
+            timers=timers,
+        )
+
+    def _documentation(self, s: Session, row: TaskRow) -> str:
+        case = s.get(Case, row.case_id)
+        assert case is not None
+        version = s.get(ProcessVersion, case.process_version_id)
+        assert version is not None
+        spec, subs = self.runtime.spec_from_json(version.id, version.spec_json)
+        for candidate in (spec, *subs.values()):
+            task_spec = candidate.task_specs.get(row.element_id)
+            if task_spec is not None:
+                return task_spec.documentation or ""
+        return ""
+
+    def count_audit(self, action_prefix: str) -> int:
+        with self.sessions() as s:
+            return (
+                s.scalar(
+                    select(func.count())
+                    .select_from(AuditEvent)
+                    .where(AuditEvent.action.startswith(action_prefix))
+                )
+                or 0
+            )
+
+
+def _process_info(row: ProcessVersion) -> ProcessInfo:
+    return ProcessInfo(
+        row.id,
+        row.council_key,
+        row.process_id,
+        row.name,
+        row.version,
+        row.sha256,
+        row.deployed_at,
+        row.deployed_by,
+        row.comment,
+        row.file_name,
+    )
+
+
+def _task_info(row: TaskRow, child_name: str = "", documentation: str = "") -> TaskInfo:
+    return TaskInfo(
+        row.id,
+        row.case_id,
+        row.element_id,
+        row.name,
+        row.lane,
+        row.form,
+        row.due_at,
+        row.rule_id,
+        row.created_at,
+        row.claimed_by,
+        child_name,
+        row.council_key,
+        documentation,
+    )
+
+
+def _timer_info(row: TimerRow) -> TimerInfo:
+    return TimerInfo(
+        row.id,
+        row.case_id,
+        row.element_id,
+        row.name,
+        row.kind,
+        row.attached_to,
+        row.due_at,
+        row.rule_id,
+    )
+
+
+def _replace_data(info: CaseInfo, data: Mapping[str, Any]) -> CaseInfo:
+    from dataclasses import replace
+
+    return replace(info, data=_jsonable(data))
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(
+        json.dumps(value, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))
+    )

@@ -1,0 +1,104 @@
+"""Plain values the engine hands out: the web app, CLI and scenarios read these, never rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ProcessInfo:
+    id: int
+    council: str
+    process_id: str
+    name: str
+    version: int
+    sha256: str
+    deployed_at: datetime
+    deployed_by: str
+    comment: str
+    file_name: str
+
+
+@dataclass(frozen=True)
+class ChildInfo:
+    id: int
+    name: str
+    date_of_birth: date | None
+    council: str
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    id: str
+    case_id: int
+    element_id: str
+    name: str
+    lane: str | None
+    form: str | None
+    due_at: datetime | None
+    rule_id: str | None
+    created_at: datetime
+    claimed_by: str | None
+    child_name: str = ""
+    council: str = ""
+    documentation: str = ""
+
+
+@dataclass(frozen=True)
+class TimerInfo:
+    id: str
+    case_id: int
+    element_id: str
+    name: str
+    kind: str
+    attached_to: str | None
+    due_at: datetime
+    rule_id: str | None
+
+
+@dataclass(frozen=True)
+class CaseInfo:
+    id: int
+    child: ChildInfo
+    council: str
+    process_id: str
+    version: int
+    status: str
+    revision: int
+    opened_at: datetime
+    closed_at: datetime | None
+    training: bool
+    attention: str | None = None
+    tasks: list[TaskInfo] = field(default_factory=list)
+    timers: list[TimerInfo] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def child_name(self) -> str:
+        return self.child.name
+
+    @property
+    def current_steps(self) -> list[str]:
+        return [t.name for t in self.tasks]
+
+
+@dataclass(frozen=True)
+class AuditInfo:
+    id: int
+    at: datetime
+    actor: str
+    case_id: int | None
+    task_id: str | None
+    element_id: str | None
+    action: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What a person sees after completing a step: the case and what became ready."""
+
+    case: CaseInfo
+    next_tasks: list[TaskInfo]

@@ -1,0 +1,80 @@
+"""A small stand-in for the cinflow engine façade, shared by the web and browser tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+
+@dataclass(frozen=True)
+class FakeProcess:
+    process_id: str
+    name: str
+    version: int
+    council: str
+    deployed_at: datetime
+    deployed_by: str
+
+
+@dataclass(frozen=True)
+class FakeCase:
+    id: str
+    child_name: str
+    process_id: str
+    version: int
+    status: str
+    opened_at: datetime
+    current_steps: list[str] = field(default_factory=list)
+
+
+PROCESSES = [
+    FakeProcess(
+        process_id="cin_assessment",
+        name="Child in Need assessment",
+        version=3,
+        council="Example Borough Council",
+        # 15:05 UTC in November is 3:05pm in London.
+        deployed_at=datetime(2026, 11, 23, 15, 5, tzinfo=UTC),
+        deployed_by="a.patel",
+    ),
+    FakeProcess(
+        process_id="cin_plan_review",
+        name="Child in Need plan review",
+        version=1,
+        council="Example Borough Council",
+        # 23:30 UTC on 30 June is 00:30 on 1 July in London (BST).
+        deployed_at=datetime(2026, 6, 30, 23, 30, tzinfo=UTC),
+        deployed_by="j.okafor",
+    ),
+]
+
+CASES = [
+    FakeCase(
+        id="case-1",
+        child_name="Amelia Hughes",
+        process_id="cin_assessment",
+        version=3,
+        status="open",
+        opened_at=datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
+        current_steps=["Visit the child", "Record the assessment"],
+    ),
+    FakeCase(
+        id="case-2",
+        child_name="<script>alert('x')</script> Bobby",
+        process_id="cin_plan_review",
+        version=1,
+        status="open",
+        opened_at=datetime(2026, 7, 1, 10, 0, tzinfo=UTC),
+        current_steps=[],
+    ),
+]
+
+
+def fake_engine(processes=None, cases=None) -> SimpleNamespace:
+    processes = PROCESSES if processes is None else processes
+    cases = CASES if cases is None else cases
+    return SimpleNamespace(
+        list_processes=lambda: list(processes),
+        list_cases=lambda: list(cases),
+    )
