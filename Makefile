@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench install serve clean
+.PHONY: demo test lint bench install serve clean assets browser-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,14 +14,20 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-demo: install
+assets:
+	./scripts/frontend.sh
+
+browser-deps: install
+	./scripts/browser-deps.sh
+
+demo: install assets
 	mkdir -p var
 	$(BIN)/cinflow demo --serve
 
-serve: install
+serve: install assets
 	$(BIN)/cinflow serve
 
-test: install
+test: install assets browser-deps
 	./.ci/pg-up
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
