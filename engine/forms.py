@@ -45,7 +45,7 @@ def validate(name: str, data: Mapping[str, Any], forms_dir: Path = FORMS_DIR) ->
             title = _title(schema, path) or missing
             message = f"Enter {title[:1].lower() + title[1:]}" if title else error.message
         else:
-            message = error.message
+            message = _plain(error)
         errors.append(FieldError(path, message))
     if errors:
         raise InvalidData(errors)
@@ -61,3 +61,45 @@ def _title(schema: Mapping[str, Any], path: str) -> str | None:
         if node is None:
             return None
     return node.get("title") if isinstance(node, dict) else None
+
+
+def _plain(error: Any) -> str:
+    """jsonschema's messages are for programmers; say what to do instead."""
+    value, schema = error.instance, error.schema
+    if error.validator in ("oneOf", "enum") and isinstance(schema, dict):
+        options = [o.get("title", o.get("const")) for o in schema.get("oneOf", []) if "const" in o]
+        options = options or list(schema.get("enum", []))
+        if options:
+            return f"Choose one of: {', '.join(map(str, options))} (got {value!r})"
+    if error.validator == "format" and error.validator_value == "date":
+        return f"Enter a real date, like 2026-11-23 (got {value!r})"
+    if error.validator == "maxLength":
+        return f"Must be {error.validator_value} characters or fewer"
+    if error.validator == "minLength":
+        return (
+            "Enter an answer"
+            if error.validator_value == 1
+            else (f"Must be at least {error.validator_value} characters")
+        )
+    if error.validator == "type":
+        kinds = {
+            "string": "text",
+            "integer": "a whole number",
+            "number": "a number",
+            "boolean": "yes or no",
+            "array": "a list",
+            "object": "a group of answers",
+        }
+        wanted = error.validator_value
+        wanted = kinds.get(wanted, wanted) if isinstance(wanted, str) else wanted
+        return f"Must be {wanted}"
+    if error.validator == "additionalProperties":
+        return f"Unexpected answer: {error.message.split('(')[-1].rstrip(')')}"
+    if error.validator in ("minimum", "maximum", "minItems", "maxItems"):
+        return {
+            "minimum": f"Must be {error.validator_value} or more",
+            "maximum": f"Must be {error.validator_value} or less",
+            "minItems": f"Add at least {error.validator_value}",
+            "maxItems": f"Add no more than {error.validator_value}",
+        }[error.validator]
+    return str(error.message)

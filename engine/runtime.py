@@ -204,7 +204,7 @@ class Runtime:
     @staticmethod
     def step(workflow: BpmnWorkflow) -> None:
         """Fire due timers and run everything that can run without a person."""
-        workflow.refresh_waiting_tasks()
+        workflow.refresh_timers()
         workflow.do_engine_steps()
 
     @staticmethod
@@ -224,31 +224,43 @@ class Runtime:
 
     @staticmethod
     def send_message(workflow: BpmnWorkflow, name: str, payload: Mapping[str, Any]) -> bool:
-        """Deliver a named message; False when nothing in the case is waiting for it."""
-        from SpiffWorkflow.bpmn.event import BpmnEvent
+        """Deliver a named message; False when nothing in the case can catch it."""
+        from SpiffWorkflow.bpmn.util.event import BpmnEvent
         from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 
-        waiting = {
-            event.name
-            for event in workflow.waiting_events()
-            if event.event_type.endswith("MessageEventDefinition")
-        }
-        if name not in waiting:
+        if name not in Runtime.waiting_messages(workflow):
             return False
         workflow.catch(BpmnEvent(MessageEventDefinition(name), dict(payload)))
-        workflow.refresh_waiting_tasks()
+        workflow.refresh_timers()
         workflow.do_engine_steps()
         return True
 
     @staticmethod
     def waiting_messages(workflow: BpmnWorkflow) -> list[str]:
-        return sorted(
-            {
-                e.name
-                for e in workflow.waiting_events()
-                if e.event_type.endswith("MessageEventDefinition")
-            }
-        )
+        """Messages the case can take now: waiting catch events and event subprocess starts."""
+        names = {
+            e.name
+            for e in workflow.waiting_events()
+            if e.event_type.endswith("MessageEventDefinition")
+        }
+        for spec_name in workflow.spec.start.trigger_specs:
+            sp_spec = workflow.subprocess_specs.get(spec_name)
+            for start in getattr(sp_spec, "bpmn_start_events", []):
+                definition = getattr(start, "event_definition", None)
+                if type(definition).__name__ == "MessageEventDefinition":
+                    names.add(definition.name)
+        return sorted(names)
+
+    @staticmethod
+    def case_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+        """The case's data as it stands: open branches' data, the most recent change winning."""
+        tasks = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+        if not tasks and workflow.last_task is not None:
+            tasks = [workflow.last_task]
+        data: dict[str, Any] = {}
+        for task in sorted(tasks, key=lambda t: t.last_state_change):
+            data.update(task.data)
+        return data
 
     @staticmethod
     def cancel(workflow: BpmnWorkflow) -> None:

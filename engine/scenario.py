@@ -12,8 +12,8 @@ The product's own tests use these, and practice managers can run one against an 
     data: {referral_date: 2026-11-23}
     steps:
       - expect: {tasks: [record_consent], finished: false}
-      - complete: record_consent
-        data: {consent_given: true}
+      - complete: record_consent      # answers start from forms/examples/consent.valid.json;
+        data: {consent_given: true}   # `data` overrides fields; `exact: true` sends only `data`
       - expect: {due: {complete_assessment: 2026-12-14}, timers: [assessment_deadline]}
       - advance: 10 working days      # or "advance_to: 2026-12-15", fires what falls due
       - message: family_moved         # with optional payload: {...}
@@ -191,13 +191,12 @@ def _resolve(base: Path, item: str) -> Path:
 
 class _Runner:
     def __init__(self, engine: Engine, case_id: int, fixed: FixedClock, report: Report, user: str):
-        self.engine, self.case_id, self.clock, self.report, self.user = (
-            engine,
-            case_id,
-            fixed,
-            report,
-            user,
-        )
+        self.engine = engine
+        self.case_id = case_id
+        self.clock = fixed
+        self.report = report
+        self.user = user
+        self.completed: dict[str, str] = {}
 
     def record(self, step: int, label: str, ok: bool, detail: str = "") -> None:
         self.report.outcomes.append(Outcome(step, label, ok, detail))
@@ -245,19 +244,32 @@ class _Runner:
         element = step["complete"]
         user = step.get("as", self.user)
         tasks = [t for t in self.engine.tasks(case_id=self.case_id) if t.element_id == element]
+        if not tasks and step.get("refused") and element in self.completed:
+            task_id = self.completed[element]
+            self._refusable(
+                number,
+                step,
+                f"complete {element} again",
+                lambda: self.engine.complete_task(task_id, step.get("data") or {}, user),
+            )
+            return
         if not tasks:
             ready = sorted(t.element_id for t in self.engine.tasks(case_id=self.case_id))
             self.record(
                 number, f"complete {element}", False, f"not ready (ready: {ready or 'nothing'})"
             )
             return
-        data = step.get("data") or {}
+        data = dict(step.get("data") or {})
+        if not step.get("exact") and tasks[0].form:
+            data = {**_example(self.engine, tasks[0].form), **data}
         self._refusable(
             number,
             step,
             f"complete {element}",
             lambda: self.engine.complete_task(tasks[0].id, data, user, case_id=self.case_id),
         )
+        if not step.get("refused"):
+            self.completed[element] = tasks[0].id
 
     def advance(self, number: int, step: dict[str, Any]) -> None:
         text = str(step["advance"])
@@ -379,6 +391,14 @@ class _Runner:
                     self.record(number, f"{element} in lane {lane}", got == lane, f"got {got}")
             else:
                 raise ScenarioError(f"step {number}: unknown expectation '{key}'")
+
+
+def _example(engine: Engine, form: str) -> dict[str, Any]:
+    """A form's filled example (forms/examples/<form>.valid.json), the base of a step's answers."""
+    path = engine.forms_dir / "examples" / form.replace(".json", ".valid.json")
+    if not path.is_file():
+        return {}
+    return dict(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
 
 
 def _day_end(day: date, duration: Duration, calendar: Any) -> datetime:

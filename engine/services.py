@@ -311,7 +311,7 @@ class Engine:
             info = self._case_info(s, case)
             if with_data:
                 workflow = self._load(s, case)
-                info = _replace_data(info, workflow.last_task.data if workflow.last_task else {})
+                info = _replace_data(info, self.runtime.case_data(workflow))
             return info
 
     def list_cases(self, open_only: bool = True, include_training: bool = False) -> list[CaseInfo]:
@@ -538,7 +538,7 @@ class Engine:
             if not due:
                 return 0
             workflow = self._load(s, case)
-            workflow.refresh_waiting_tasks()
+            workflow.refresh_timers()
             workflow.do_engine_steps()
             still = {
                 t.task_id

@@ -1,0 +1,62 @@
+"""Shared fixtures: the two databases every database test runs on, and a fixed clock."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from engine import clock
+from engine.clock import FixedClock
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_SERVER = os.environ.get("CINFLOW_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_available() -> bool:
+    try:
+        engine = create_engine(PG_SERVER, connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not here"
+        return False
+
+
+_PG = _postgres_available()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh empty database: a SQLite file, or a private schema in PostgreSQL's `test`."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/cinflow.db"
+        return
+    if not _PG:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL at 127.0.0.1:5432 is not reachable in CI")
+        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not reachable")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{PG_SERVER}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def fixed_clock() -> Iterator[FixedClock]:
+    """Monday 23 November 2026, 09:00 UTC, moved only by the test."""
+    fixed = FixedClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    with clock.using(fixed):
+        yield fixed

@@ -1,0 +1,261 @@
+"""Cases through the public services: what a worker does, what is refused, what is recorded."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from engine.clock import FixedClock
+from engine.errors import (
+    CaseClosed,
+    ClaimConflict,
+    Conflict,
+    InvalidData,
+    MessageNotExpected,
+    NotAllowed,
+    TaskAlreadyCompleted,
+    UnknownTask,
+    WrongCase,
+)
+from engine.services import Engine, NewChild
+from engine.store.models import Case, TaskRow, TimerRow
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "forms" / "examples"
+
+
+def example(form: str, **changes: object) -> dict:
+    data = json.loads((EXAMPLES / f"{form}.valid.json").read_text())
+    data.update(changes)
+    return data
+
+
+@pytest.fixture
+def deployed(engine: Engine) -> Engine:
+    engine.deploy([ROOT / "processes" / "sample"], "pm1", "sample")
+    return engine
+
+
+def start(engine: Engine, name: str = "Ada Example") -> int:
+    case = engine.start_case(
+        "sample_referral", NewChild(name), {"referral_date": "2026-11-23"}, "sw1"
+    )
+    return case.id
+
+
+def state(engine: Engine, case_id: int) -> tuple[int, str, list, list]:
+    """Everything stored for a case, to prove a refusal changed nothing."""
+    with engine.sessions() as s:
+        case = s.get(Case, case_id)
+        tasks = sorted(
+            (t.id, t.claimed_by, t.due_at)
+            for t in s.scalars(select(TaskRow).where(TaskRow.case_id == case_id))
+        )
+        timers = sorted(
+            (t.id, t.due_at) for t in s.scalars(select(TimerRow).where(TimerRow.case_id == case_id))
+        )
+        return case.revision, case.state_json, tasks, timers
+
+
+def test_start_pins_version_projects_tasks_and_audits(deployed: Engine) -> None:
+    case = deployed.get_case(start(deployed))
+    assert case.status == "open" and case.version == 1 and case.revision == 1
+    assert [(t.element_id, t.lane, t.form) for t in case.tasks] == [
+        ("record_consent", "Social worker", "consent.json")
+    ]
+    assert [e.action for e in deployed.audit_trail(case.id)] == ["case_started"]
+
+
+def test_complete_runs_on_to_the_next_step_with_its_working_day_deadline(deployed: Engine) -> None:
+    case_id = start(deployed)
+    task = deployed.tasks(case_id=case_id)[0]
+    done = deployed.complete_task(task.id, example("consent"), "sw1", case_id=case_id)
+    assert [t.element_id for t in done.next_tasks] == ["complete_assessment"]
+    # 15 working days from Monday 23 November 2026: Monday 14 December, end of the day in London.
+    assert done.next_tasks[0].due_at.isoformat() == "2026-12-14T23:59:59+00:00"
+    assert done.case.revision == 2
+    kinds = sorted((t.element_id, t.kind) for t in done.case.timers)
+    assert kinds == [("assessment_deadline", "deadline"), ("assessment_reminder", "reminder")]
+    audit = deployed.audit_trail(case_id, action="task_completed")[0]
+    assert audit.actor == "sw1" and audit.detail["data"]["consent_given"] is True
+
+
+def test_projection_matches_the_restored_workflow(deployed: Engine) -> None:
+    case_id = start(deployed)
+    deployed.complete_task(deployed.tasks(case_id=case_id)[0].id, example("consent"), "sw1")
+    with deployed.sessions() as s:
+        case = s.get(Case, case_id)
+        workflow = deployed._load(s, case)
+    snapshot = deployed.runtime.snapshot(workflow, lambda key: None)
+    assert {t.task_id for t in snapshot.user_tasks} == {
+        t.id for t in deployed.tasks(case_id=case_id)
+    }
+    assert {t.task_id for t in snapshot.timers} == {t.id for t in deployed.timers(case_id=case_id)}
+    # Saving again what was restored changes nothing.
+    assert deployed.runtime.dump_state(workflow) == deployed.runtime.dump_state(
+        deployed.runtime.load_state(
+            deployed.runtime.dump_state(workflow), workflow.spec, workflow.subprocess_specs, {}
+        )
+    )
+
+
+def test_invalid_answers_are_refused_with_every_field_named_and_nothing_saved(
+    deployed: Engine,
+) -> None:
+    case_id = start(deployed)
+    task = deployed.tasks(case_id=case_id)[0]
+    before = state(deployed, case_id)
+    bad = example("consent", consent_date="31/02/2026", consent_method="telepathy")
+    del bad["given_by_name"]
+    with pytest.raises(InvalidData) as caught:
+        deployed.complete_task(task.id, bad, "sw1")
+    fields = {e.field for e in caught.value.errors}
+    assert {"given_by_name", "consent_date", "consent_method"} <= fields
+    assert state(deployed, case_id) == before
+    assert deployed.audit_trail(case_id, action="task_completed") == []
+
+
+def test_unknown_completed_and_other_case_tasks_are_distinct_refusals(deployed: Engine) -> None:
+    first, second = start(deployed, "Ada"), start(deployed, "Bo")
+    task = deployed.tasks(case_id=first)[0]
+    with pytest.raises(UnknownTask):
+        deployed.complete_task("00000000-0000-0000-0000-000000000000", {}, "sw1")
+    with pytest.raises(WrongCase):
+        deployed.complete_task(task.id, example("consent"), "sw1", case_id=second)
+    deployed.complete_task(task.id, example("consent"), "sw1", case_id=first)
+    before = state(deployed, first)
+    with pytest.raises(TaskAlreadyCompleted, match="already completed by sw1"):
+        deployed.complete_task(task.id, example("consent"), "sw2")
+    assert state(deployed, first) == before
+
+
+def test_a_completion_based_on_a_stale_revision_is_a_conflict(deployed: Engine) -> None:
+    case_id = start(deployed)
+    task = deployed.tasks(case_id=case_id)[0]
+    seen = deployed.get_case(case_id).revision
+    deployed.send_message  # noqa: B018 - (no message waits here; bump the revision another way)
+    deployed.claim(task.id, "sw1")
+    deployed.complete_task(task.id, example("consent"), "sw1", revision=seen)
+    next_task = deployed.tasks(case_id=case_id)[0]
+    before = state(deployed, case_id)
+    with pytest.raises(Conflict, match="changed by someone else"):
+        deployed.complete_task(next_task.id, example("assessment_outcome"), "sw1", revision=seen)
+    assert state(deployed, case_id) == before
+
+
+def test_claims_one_winner_and_the_loser_is_told_who(deployed: Engine) -> None:
+    task = deployed.tasks(case_id=start(deployed))[0]
+    assert deployed.claim(task.id, "sw1").claimed_by == "sw1"
+    with pytest.raises(ClaimConflict) as caught:
+        deployed.claim(task.id, "sw2")
+    assert caught.value.claimed_by == "sw1"
+    with pytest.raises(NotAllowed):
+        deployed.complete_task(task.id, example("consent"), "sw2")
+    with pytest.raises(NotAllowed):
+        deployed.unclaim(task.id, "sw2")
+    deployed.unclaim(task.id, "sw1")
+    assert deployed.claim(task.id, "sw2").claimed_by == "sw2"
+    assert deployed.assign(task.id, "sw3", by="tm1").claimed_by == "sw3"
+    assert [t.element_id for t in deployed.tasks(claimed_by="sw3")] == ["record_consent"]
+    actions = [e.action for e in deployed.audit_trail(task.case_id)]
+    assert actions.count("task_claimed") == 2 and "task_assigned" in actions
+
+
+def test_timer_fires_at_its_due_instant_not_a_second_before(
+    deployed: Engine, fixed_clock: FixedClock
+) -> None:
+    case_id = start(deployed)
+    deployed.complete_task(deployed.tasks(case_id=case_id)[0].id, example("consent"), "sw1")
+    deadline = next(t for t in deployed.timers(case_id=case_id) if t.kind == "deadline")
+    fixed_clock.set(deadline.due_at - timedelta(seconds=1))
+    deployed.fire_due_timers()
+    assert deadline.id in {t.id for t in deployed.timers(case_id=case_id)}
+    assert "review_overdue_assessment" not in {
+        t.element_id for t in deployed.tasks(case_id=case_id)
+    }
+    fixed_clock.set(deadline.due_at)
+    assert deployed.fire_due_timers() == 1
+    tasks = {t.element_id: t for t in deployed.tasks(case_id=case_id)}
+    assert tasks["review_overdue_assessment"].lane == "Team manager"
+    assert "complete_assessment" in tasks  # non-interrupting: the worker's task stays open
+    assert deployed.fire_due_timers() == 0  # exactly once
+    assert len(deployed.audit_trail(case_id, action="timer_fired:deadline")) == 1
+
+
+def test_cancel_closes_the_case_and_refuses_further_changes(deployed: Engine) -> None:
+    case_id = start(deployed)
+    task = deployed.tasks(case_id=case_id)[0]
+    with pytest.raises(NotAllowed):
+        deployed.cancel_case(case_id, "  ", "tm1")
+    case = deployed.cancel_case(case_id, "Referred in error", "tm1")
+    assert case.status == "cancelled" and case.tasks == [] and case.timers == []
+    with pytest.raises(CaseClosed):
+        deployed.send_message(case_id, "anything", {}, "sw1")
+    with pytest.raises((UnknownTask, TaskAlreadyCompleted)):
+        deployed.complete_task(task.id, example("consent"), "sw1")
+    assert deployed.list_cases() == []
+
+
+def test_a_message_nobody_waits_for_is_refused_by_name(deployed: Engine) -> None:
+    case_id = start(deployed)
+    with pytest.raises(MessageNotExpected, match="family_moved"):
+        deployed.send_message(case_id, "family_moved", {}, "sw1")
+
+
+MESSAGES = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="m" targetNamespace="t">
+  <bpmn:message id="m_change" name="significant_change" />
+  <bpmn:message id="m_cease" name="child_turned_18" />
+  <bpmn:process id="messages" isExecutable="true">
+    <bpmn:laneSet id="ls"><bpmn:lane id="sw" name="Social worker">
+      <bpmn:flowNodeRef>visit</bpmn:flowNodeRef><bpmn:flowNodeRef>early</bpmn:flowNodeRef>
+      <bpmn:flowNodeRef>ceased</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:subProcess id="plan" name="Plan"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:startEvent id="ps"><bpmn:outgoing>p1</bpmn:outgoing></bpmn:startEvent>
+      <bpmn:userTask id="visit" name="Visit"><bpmn:documentation>Visit.</bpmn:documentation>
+        <bpmn:incoming>p1</bpmn:incoming><bpmn:outgoing>p2</bpmn:outgoing></bpmn:userTask>
+      <bpmn:boundaryEvent id="change" attachedToRef="visit" cancelActivity="false">
+        <bpmn:outgoing>p3</bpmn:outgoing><bpmn:messageEventDefinition messageRef="m_change">
+          <bpmn:extensionElements><spiffworkflow:messageVariable>change</spiffworkflow:messageVariable>
+          </bpmn:extensionElements></bpmn:messageEventDefinition></bpmn:boundaryEvent>
+      <bpmn:userTask id="early" name="Early review"><bpmn:documentation>Review.</bpmn:documentation>
+        <bpmn:incoming>p3</bpmn:incoming><bpmn:outgoing>p4</bpmn:outgoing></bpmn:userTask>
+      <bpmn:endEvent id="pe1"><bpmn:incoming>p2</bpmn:incoming></bpmn:endEvent>
+      <bpmn:endEvent id="pe2"><bpmn:incoming>p4</bpmn:incoming></bpmn:endEvent>
+      <bpmn:sequenceFlow id="p1" sourceRef="ps" targetRef="visit"/>
+      <bpmn:sequenceFlow id="p2" sourceRef="visit" targetRef="pe1"/>
+      <bpmn:sequenceFlow id="p3" sourceRef="change" targetRef="early"/>
+      <bpmn:sequenceFlow id="p4" sourceRef="early" targetRef="pe2"/>
+    </bpmn:subProcess>
+    <bpmn:boundaryEvent id="cease" attachedToRef="plan" cancelActivity="true">
+      <bpmn:outgoing>f3</bpmn:outgoing><bpmn:messageEventDefinition messageRef="m_cease" /></bpmn:boundaryEvent>
+    <bpmn:userTask id="ceased" name="Record why the plan ceased"><bpmn:documentation>Close.</bpmn:documentation>
+      <bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="e1"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:endEvent id="e2"><bpmn:incoming>f4</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="plan"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="plan" targetRef="e1"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="cease" targetRef="ceased"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="ceased" targetRef="e2"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_messages_reach_data_and_an_interrupting_one_ends_the_plan(engine: Engine) -> None:
+    engine.deploy({"messages.bpmn": MESSAGES}, "pm1")
+    case = engine.start_case("messages", NewChild("Cy Example"), {}, "sw1")
+    case = engine.send_message(case.id, "significant_change", {"what": "Family moved"}, "sw1")
+    assert sorted(t.element_id for t in case.tasks) == ["early", "visit"]
+    assert engine.get_case(case.id, with_data=True).data["change"] == {"what": "Family moved"}
+    case = engine.send_message(case.id, "child_turned_18", {}, "sw1")
+    assert [t.element_id for t in case.tasks] == ["ceased"]
+    assert [
+        e.detail["message"] for e in engine.audit_trail(case.id, action="message_received")
+    ] == ["significant_change", "child_turned_18"]
