@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -212,19 +211,22 @@ def scenario(files: tuple[Path, ...], url: str | None) -> None:
     sys.exit(1 if failed else 0)
 
 
-@cli.command(help="Fire due timers every few seconds (Ctrl-C to stop).")
+@cli.command(help="Fire due timers on a schedule (Ctrl-C to stop).")
 @click.option("--interval", default=15.0, show_default=True, help="Seconds between sweeps.")
 @click.option("--once", is_flag=True, help="One sweep, then exit.")
 @click.pass_context
 def worker(ctx: click.Context, interval: float, once: bool) -> None:
+    from engine.scheduler import run_blocking, sweep
+
     engine = _engine(ctx)
-    while True:
-        fired = engine.fire_due_timers()
-        if fired or once:
-            click.echo(f"{uk(clock.now())} fired {fired} timer(s)")
-        if once:
-            return
-        time.sleep(interval)
+    if once:
+        click.echo(f"{uk(clock.now())} fired {sweep(engine)} timer(s)")
+        return
+    click.echo(f"Sweeping for due timers every {interval:g} s (Ctrl-C to stop)")
+    try:
+        run_blocking(engine, interval)
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("Stopped.")
 
 
 def main() -> None:

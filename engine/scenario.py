@@ -9,7 +9,8 @@ The product's own tests use these, and practice managers can run one against an 
     deploy: [processes/sample]        # optional; default: the folder above scenarios/
     child: {name: Sam Sample, date_of_birth: 2016-05-04}
     start: 2026-11-23T09:00:00Z       # the clock at the start (UTC)
-    data: {referral_date: 2026-11-23}
+    data: {referral_date: $start}     # $start: the day the journey starts
+    demo: {started: 12 working days ago, stop_after: 3}   # how `cinflow demo` seeds a case
     steps:
       - expect: {tasks: [record_consent], finished: false}
       - complete: record_consent      # answers start from forms/examples/consent.valid.json;
@@ -120,14 +121,25 @@ def _scratch_engine(url: str | None) -> Iterator[Engine]:
             engine.dispose()
 
 
-def run_file(path: Path, url: str | None = None, engine: Engine | None = None) -> Report:
+def run_file(
+    path: Path,
+    url: str | None = None,
+    engine: Engine | None = None,
+    demo_at: datetime | None = None,
+) -> Report:
+    """Run a journey on a scratch database (or `engine`), returning one outcome per expectation.
+
+    With `demo_at`, the journey seeds a demo case instead: it starts `demo.started` before that
+    instant, runs its first `demo.stop_after` steps without checking expectations, and leaves the
+    case open at that point so the demo shows cases part-way along their pathway.
+    """
     spec = load(path)
     report = Report(str(spec.get("name", path.stem)), str(path))
     if engine is not None:
-        _run(spec, path, engine, report)
+        _run(spec, path, engine, report, demo_at)
         return report
     with _scratch_engine(url) as scratch:
-        _run(spec, path, scratch, report)
+        _run(spec, path, scratch, report, demo_at)
     return report
 
 
@@ -153,8 +165,53 @@ def _as_date(value: Any) -> date:
         raise ScenarioError(f'"{value}" is not a date (e.g. 2026-12-14)') from None
 
 
-def _run(spec: dict[str, Any], path: Path, engine: Engine, report: Report) -> None:
-    fixed = FixedClock(_parse_instant(spec.get("start", "2026-11-23T09:00:00Z")))
+def _demo_start(
+    spec: dict[str, Any], engine: Engine, council: str | None, at: datetime
+) -> datetime:
+    text = str((spec.get("demo") or {}).get("started", "0 days"))
+    try:
+        duration = Duration.parse(text.removesuffix(" ago"))
+    except DurationError as exc:
+        raise ScenarioError(f"demo.started: {exc}") from None
+    local = at.astimezone(LONDON)
+    if duration.unit == "hours":
+        return at - timedelta(hours=duration.amount)
+    if duration.unit == "working_days":
+        day = engine.calendar(council or "any").add_working_days(local.date(), -duration.amount)
+    else:
+        days = {"days": 1, "weeks": 7, "months": 30}[duration.unit] * duration.amount
+        day = local.date() - timedelta(days=days)
+    return datetime.combine(day, local.time().replace(tzinfo=None), LONDON).astimezone(UTC)
+
+
+def _substitute(value: Any, start: datetime) -> Any:
+    """`$start` in a journey's data is the day the journey starts (so demos can shift it)."""
+    if isinstance(value, str):
+        if value == "$start":
+            return start.astimezone(LONDON).date().isoformat()
+        if value == "$start_time":
+            return start.isoformat()
+        return value
+    if isinstance(value, list):
+        return [_substitute(v, start) for v in value]
+    if isinstance(value, dict):
+        return {k: _substitute(v, start) for k, v in value.items()}
+    return value
+
+
+def _run(
+    spec: dict[str, Any], path: Path, engine: Engine, report: Report, demo_at: datetime | None
+) -> None:
+    if demo_at is not None:
+        begin = _demo_start(spec, engine, spec.get("council") or default_deploy(path)[1], demo_at)
+    else:
+        begin = _parse_instant(spec.get("start", "2026-11-23T09:00:00Z"))
+    spec = {
+        **spec,
+        "data": _substitute(spec.get("data") or {}, begin),
+        "steps": _substitute(spec["steps"], begin),
+    }
+    fixed = FixedClock(begin)
     with clock.using(fixed):
         base = path.resolve().parent
         if "deploy" in spec:
@@ -174,8 +231,16 @@ def _run(spec: dict[str, Any], path: Path, engine: Engine, report: Report) -> No
             council=council,
         )
         runner = _Runner(engine, case.id, fixed, report, spec.get("user", "scenario"))
-        for number, step in enumerate(spec["steps"], start=1):
+        runner.limit = demo_at
+        steps = spec["steps"]
+        if demo_at is not None:
+            steps = steps[: int((spec.get("demo") or {}).get("stop_after", len(steps)))]
+        for number, step in enumerate(steps, start=1):
+            if demo_at is not None and "expect" in step:
+                continue
             runner.step(number, step)
+        if demo_at is not None and fixed.now() < demo_at:
+            runner._move(len(steps) + 1, "catch up to now", demo_at)
 
 
 def _resolve(base: Path, item: str) -> Path:
@@ -197,6 +262,7 @@ class _Runner:
         self.report = report
         self.user = user
         self.completed: dict[str, str] = {}
+        self.limit: datetime | None = None
 
     def record(self, step: int, label: str, ok: bool, detail: str = "") -> None:
         self.report.outcomes.append(Outcome(step, label, ok, detail))
@@ -299,6 +365,8 @@ class _Runner:
         self._move(number, f"advance to {step['advance_to']}", target)
 
     def _move(self, number: int, label: str, target: datetime) -> None:
+        if self.limit is not None:
+            target = min(target, max(self.limit, self.clock.now()))
         if target < self.clock.now():
             raise ScenarioError(f"step {number}: time cannot go backwards")
         # Fire timers in due order, each at its own instant, as a real scheduler would.

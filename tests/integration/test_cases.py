@@ -206,46 +206,7 @@ def test_a_message_nobody_waits_for_is_refused_by_name(deployed: Engine) -> None
         deployed.send_message(case_id, "family_moved", {}, "sw1")
 
 
-MESSAGES = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="m" targetNamespace="t">
-  <bpmn:message id="m_change" name="significant_change" />
-  <bpmn:message id="m_cease" name="child_turned_18" />
-  <bpmn:process id="messages" isExecutable="true">
-    <bpmn:laneSet id="ls"><bpmn:lane id="sw" name="Social worker">
-      <bpmn:flowNodeRef>visit</bpmn:flowNodeRef><bpmn:flowNodeRef>early</bpmn:flowNodeRef>
-      <bpmn:flowNodeRef>ceased</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
-    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:subProcess id="plan" name="Plan"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
-      <bpmn:startEvent id="ps"><bpmn:outgoing>p1</bpmn:outgoing></bpmn:startEvent>
-      <bpmn:userTask id="visit" name="Visit"><bpmn:documentation>Visit.</bpmn:documentation>
-        <bpmn:incoming>p1</bpmn:incoming><bpmn:outgoing>p2</bpmn:outgoing></bpmn:userTask>
-      <bpmn:boundaryEvent id="change" attachedToRef="visit" cancelActivity="false">
-        <bpmn:outgoing>p3</bpmn:outgoing><bpmn:messageEventDefinition messageRef="m_change">
-          <bpmn:extensionElements><spiffworkflow:messageVariable>change</spiffworkflow:messageVariable>
-          </bpmn:extensionElements></bpmn:messageEventDefinition></bpmn:boundaryEvent>
-      <bpmn:userTask id="early" name="Early review"><bpmn:documentation>Review.</bpmn:documentation>
-        <bpmn:incoming>p3</bpmn:incoming><bpmn:outgoing>p4</bpmn:outgoing></bpmn:userTask>
-      <bpmn:endEvent id="pe1"><bpmn:incoming>p2</bpmn:incoming></bpmn:endEvent>
-      <bpmn:endEvent id="pe2"><bpmn:incoming>p4</bpmn:incoming></bpmn:endEvent>
-      <bpmn:sequenceFlow id="p1" sourceRef="ps" targetRef="visit"/>
-      <bpmn:sequenceFlow id="p2" sourceRef="visit" targetRef="pe1"/>
-      <bpmn:sequenceFlow id="p3" sourceRef="change" targetRef="early"/>
-      <bpmn:sequenceFlow id="p4" sourceRef="early" targetRef="pe2"/>
-    </bpmn:subProcess>
-    <bpmn:boundaryEvent id="cease" attachedToRef="plan" cancelActivity="true">
-      <bpmn:outgoing>f3</bpmn:outgoing><bpmn:messageEventDefinition messageRef="m_cease" /></bpmn:boundaryEvent>
-    <bpmn:userTask id="ceased" name="Record why the plan ceased"><bpmn:documentation>Close.</bpmn:documentation>
-      <bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing></bpmn:userTask>
-    <bpmn:endEvent id="e1"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
-    <bpmn:endEvent id="e2"><bpmn:incoming>f4</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="plan"/>
-    <bpmn:sequenceFlow id="f2" sourceRef="plan" targetRef="e1"/>
-    <bpmn:sequenceFlow id="f3" sourceRef="cease" targetRef="ceased"/>
-    <bpmn:sequenceFlow id="f4" sourceRef="ceased" targetRef="e2"/>
-  </bpmn:process>
-</bpmn:definitions>
-"""
+MESSAGES = (Path(__file__).parent / "data" / "messages.bpmn").read_text()
 
 
 def test_messages_reach_data_and_an_interrupting_one_ends_the_plan(engine: Engine) -> None:

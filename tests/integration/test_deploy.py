@@ -1,4 +1,4 @@
-"""Deployments: versions, no-op redeploys, and refusals that list every problem and store nothing."""
+"""Deployments: versions, no-op redeploys, refusals that list every problem and store nothing."""
 
 from __future__ import annotations
 
