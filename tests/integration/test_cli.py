@@ -1,0 +1,122 @@
+"""The `cinflow` command as an operator uses it: output people read, exit codes scripts read."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from webui.cli import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "processes" / "sample"
+CONSENT = (ROOT / "forms" / "examples" / "consent.valid.json").read_text()
+
+
+@pytest.fixture
+def run(db_url: str, fixed_clock):  # noqa: ANN001, ANN201
+    runner = CliRunner()
+
+    def invoke(*args: str):  # noqa: ANN202
+        return runner.invoke(cli, ["--database", db_url, *args], obj={}, catch_exceptions=False)
+
+    return invoke
+
+
+def test_deploy_start_tasks_complete(run) -> None:  # noqa: ANN001
+    result = run("deploy", str(SAMPLE), "--by", "pm1", "--comment", "first")
+    assert result.exit_code == 0, result.output
+    assert "any/sample_referral version 1" in result.output
+    assert "sample_referral" in run("processes").output
+
+    started = run(
+        "start",
+        "sample_referral",
+        "--child",
+        "Ada Example",
+        "--dob",
+        "2016-05-04",
+        "--data",
+        '{"referral_date": "2026-11-23"}',
+    )
+    assert started.exit_code == 0, started.output
+    assert "Case 1 started for Ada Example" in started.output
+    task_id = re.search(r"^(\S+)\s+case 1\s+record_consent", started.output, re.M).group(1)
+
+    listed = run("tasks", "--case", "1")
+    assert "record_consent: Record consent (Social worker) no deadline" in listed.output
+
+    done = run("complete", task_id, "--data", CONSENT, "--by", "sw1")
+    assert done.exit_code == 0, done.output
+    assert "Now ready:" in done.output
+    assert (
+        "complete_assessment: Complete the assessment (Social worker) due 14/12/2026" in done.output
+    )
+
+
+def test_refusals_exit_1_with_the_reasons(run) -> None:  # noqa: ANN001
+    run("deploy", str(SAMPLE))
+    started = run("start", "sample_referral", "--child", "Bo Example", "--data", "{}")
+    task_id = started.output.split("\n")[1].split()[0]
+    bad = json.loads(CONSENT)
+    bad["consent_date"] = "yesterday"
+    refused = run("complete", task_id, "--data", json.dumps(bad))
+    assert refused.exit_code == 1
+    assert "consent_date: Enter a real date" in refused.output
+    assert "nothing was saved" in refused.output
+    missing = run("start", "no_such_process", "--child", "Cy")
+    assert missing.exit_code == 1 and 'no deployed process "no_such_process"' in missing.output
+    unknown = run("complete", "00000000-0000-0000-0000-000000000000")
+    assert unknown.exit_code == 1 and "no open task" in unknown.output
+    not_json = run("complete", task_id, "--data", "{oops")
+    assert not_json.exit_code == 2 and "not JSON" in not_json.output
+
+
+def test_an_invalid_diagram_is_refused_with_every_problem(run, tmp_path: Path) -> None:  # noqa: ANN001
+    text = (
+        (SAMPLE / "sample_referral.bpmn")
+        .read_text()
+        .replace('value="assessment_outcome.json"', 'value="nope.json"')
+    )
+    (tmp_path / "bad.bpmn").write_text(text)
+    (tmp_path / "sample_consent.bpmn").write_text((SAMPLE / "sample_consent.bpmn").read_text())
+    result = run("deploy", str(tmp_path / "bad.bpmn"), str(tmp_path / "sample_consent.bpmn"))
+    assert result.exit_code == 1
+    assert "nothing was deployed" in result.output
+    assert re.search(r"bad\.bpmn:\d+ \[complete_assessment\]: form \"nope.json\"", result.output)
+    assert "No processes deployed" in run("processes").output
+
+
+def test_scenario_command_prints_each_expectation_and_fails_by_step(run, tmp_path: Path) -> None:  # noqa: ANN001
+    good = run("scenario", str(SAMPLE / "scenarios" / "closed_after_assessment.yaml"))
+    assert good.exit_code == 0, good.output
+    assert "PASS step 2: complete_assessment due 2027-04-16" in good.output
+    wrong = (
+        (SAMPLE / "scenarios" / "closed_after_assessment.yaml")
+        .read_text()
+        .replace("complete_assessment: 2027-04-16", "complete_assessment: 2027-04-15")
+    )
+    (tmp_path / "scenarios").mkdir()
+    path = tmp_path / "scenarios" / "wrong.yaml"
+    path.write_text(wrong.replace("steps:", f"deploy: [{SAMPLE}]\nsteps:", 1))
+    bad = run("scenario", str(path))
+    assert bad.exit_code == 1
+    assert "FAIL step 2: complete_assessment due 2027-04-15 — got 2027-04-16" in bad.output
+    assert "0 passed, 1 failed" in bad.output
+
+
+def test_worker_once_fires_what_is_due(run) -> None:  # noqa: ANN001
+    run("deploy", str(SAMPLE))
+    result = run("worker", "--once")
+    assert result.exit_code == 0 and "fired 0 timer(s)" in result.output
+
+
+def test_demo_seeds_once(run) -> None:  # noqa: ANN001
+    first = run("demo")
+    assert first.exit_code == 0, first.output
+    assert "Demo case:" in first.output
+    again = run("demo")
+    assert "already seeded" in again.output
