@@ -318,7 +318,7 @@ class Engine:
         with self.sessions() as s:
             query = select(Case).order_by(Case.id)
             if open_only:
-                query = query.where(Case.status.in_(("open", "attention")))
+                query = query.where(Case.status == "open")
             if not include_training:
                 query = query.where(Case.training.is_(False))
             return [self._case_info(s, c) for c in s.scalars(query).all()]
@@ -510,22 +510,36 @@ class Engine:
             return self._case_info(s, case)
 
     def fire_due_timers(self, case_id: int | None = None, actor: str = "scheduler") -> int:
-        """Fire every timer due by now (one case or all), each case in its own transaction."""
+        """Fire every timer due by now (one case or all), each case in its own transaction.
+
+        A case whose timer raises is marked as needing attention (with the error, for managers)
+        and skipped by later sweeps; the sweep carries on with the other cases.
+        """
         now = clock.now()
         with self.sessions() as s:
-            query = select(TimerRow.case_id).where(TimerRow.due_at <= now).distinct()
+            query = (
+                select(TimerRow.case_id)
+                .join(Case, Case.id == TimerRow.case_id)
+                .where(TimerRow.due_at <= now, Case.attention.is_(None))
+                .distinct()
+            )
             if case_id is not None:
                 query = query.where(TimerRow.case_id == case_id)
-            case_ids = list(s.scalars(query))
+            case_ids = sorted(s.scalars(query))
         fired = 0
-        for cid in sorted(case_ids):
-            fired += self._fire_case(cid, actor)
+        for cid in case_ids:
+            try:
+                fired += self._fire_case(cid, actor)
+            except Conflict:
+                continue  # another worker changed the case first; its next sweep sees the rest
+            except Exception as exc:  # noqa: BLE001 - one broken case must not stop the sweep
+                self._needs_attention(cid, actor, f"a timer could not fire: {exc}")
         return fired
 
     def _fire_case(self, case_id: int, actor: str) -> int:
         with unit_of_work(self.sessions) as s:
-            case = self._case(s, case_id, lock=True)
-            if case.status not in ("open", "attention"):
+            case = self._case(s, case_id, lock=True, skip_locked=True)
+            if case is None or case.status not in ("open",) or case.attention:
                 return 0
             due = {
                 t.id: t
@@ -540,13 +554,9 @@ class Engine:
             workflow = self._load(s, case)
             workflow.refresh_timers()
             workflow.do_engine_steps()
-            still = {
-                t.task_id
-                for t in self.runtime.snapshot(
-                    workflow, self.profile(case.council_key).rule_for_key
-                ).timers
-            }
-            fired = [t for tid, t in due.items() if tid not in still]
+            snapshot = self._save(s, case, workflow, actor)
+            still = {t.task_id: t.due_at for t in snapshot.timers}
+            fired = [t for tid, t in due.items() if still.get(tid) != t.due_at]
             for timer in fired:
                 self._audit(
                     s,
@@ -562,8 +572,21 @@ class Engine:
                         "attached_to": timer.attached_to,
                     },
                 )
-            self._save(s, case, workflow, actor)
             return len(fired)
+
+    def _needs_attention(self, case_id: int, actor: str, message: str) -> None:
+        with unit_of_work(self.sessions) as s:
+            case = self._case(s, case_id)
+            case.attention = message[:2000]
+            self._audit(s, actor, "case_needs_attention", case_id, detail={"error": message[:2000]})
+
+    def clear_attention(self, case_id: int, user: str) -> CaseInfo:
+        """A manager has dealt with the problem: let the sweep try the case's timers again."""
+        with unit_of_work(self.sessions) as s:
+            case = self._case(s, case_id, lock=True)
+            previous, case.attention = case.attention, None
+            self._audit(s, user, "attention_cleared", case_id, detail={"was": previous})
+            return self._case_info(s, case)
 
     def audit_trail(self, case_id: int | None = None, action: str | None = None) -> list[AuditInfo]:
         with self.sessions() as s:
@@ -585,18 +608,26 @@ class Engine:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _case(self, s: Session, case_id: int, lock: bool = False) -> Case:
+    def _case(
+        self, s: Session, case_id: int, lock: bool = False, skip_locked: bool = False
+    ) -> Case:
+        """The case row; locked for this transaction when changing it (PostgreSQL row lock).
+
+        With skip_locked, a case another worker holds comes back as None instead of waiting.
+        """
         query = select(Case).where(Case.id == case_id)
         if lock:
-            query = query.with_for_update(of=Case)
+            query = query.with_for_update(of=Case, skip_locked=skip_locked)
         case = s.scalars(query).first()
         if case is None:
+            if skip_locked:
+                return None  # type: ignore[return-value]
             raise UnknownCase(f"no case {case_id}")
         return case
 
     def _open_case(self, s: Session, case_id: int) -> Case:
         case = self._case(s, case_id, lock=True)
-        if case.status not in ("open", "attention"):
+        if case.status != "open":
             raise CaseClosed(f"case {case_id} is {case.status}")
         return case
 
@@ -624,7 +655,7 @@ class Engine:
             case.state_json, spec, subs, self._functions(case.council_key)
         )
 
-    def _save(self, s: Session, case: Case, workflow: Any, actor: str) -> None:
+    def _save(self, s: Session, case: Case, workflow: Any, actor: str) -> Snapshot:
         """Persist state and projection in the caller's transaction; bump the revision."""
         snapshot = self.runtime.snapshot(workflow, self.profile(case.council_key).rule_for_key)
         state = self.runtime.dump_state(workflow)
@@ -648,6 +679,7 @@ class Engine:
         case.serializer_version = SERIALIZER_VERSION
         self._project(s, case, snapshot)
         s.flush()
+        return snapshot
 
     def _project(self, s: Session, case: Case, snapshot: Snapshot) -> None:
         now = clock.now()

@@ -220,3 +220,20 @@ def test_messages_reach_data_and_an_interrupting_one_ends_the_plan(engine: Engin
     assert [
         e.detail["message"] for e in engine.audit_trail(case.id, action="message_received")
     ] == ["significant_change", "child_turned_18"]
+
+
+def test_a_timer_that_raises_flags_the_case_and_the_sweep_carries_on(
+    deployed: Engine, fixed_clock: FixedClock
+) -> None:
+    deployed.deploy([Path(__file__).parent / "data" / "broken_after_timer.bpmn"], "pm1")
+    broken = deployed.start_case("broken_after_timer", NewChild("Di Example"), {}, "sw1")
+    healthy = start(deployed)
+    deployed.complete_task(deployed.tasks(case_id=healthy)[0].id, example("consent"), "sw1")
+    fixed_clock.advance(timedelta(days=40))
+    assert deployed.fire_due_timers() == 2  # the healthy case's reminder and deadline
+    flagged = deployed.get_case(broken.id)
+    assert flagged.attention and "missing" in flagged.attention
+    assert [t.element_id for t in flagged.timers] == ["wait"]  # nothing half-changed
+    assert deployed.fire_due_timers() == 0  # skipped until a manager clears it
+    assert len(deployed.audit_trail(broken.id, action="case_needs_attention")) == 1
+    assert deployed.clear_attention(broken.id, "tm1").attention is None
