@@ -659,7 +659,7 @@ class Engine:
         """Persist state and projection in the caller's transaction; bump the revision."""
         snapshot = self.runtime.snapshot(workflow, self.profile(case.council_key).rule_for_key)
         state = self.runtime.dump_state(workflow)
-        if snapshot.completed and case.status in ("open", "attention"):
+        if snapshot.completed and case.status == "open":
             case.status, case.closed_at = "completed", clock.now()
             self._audit(s, actor, "case_completed", case.id)
         old = case.revision
