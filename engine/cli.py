@@ -19,6 +19,7 @@ from engine.calendar import LONDON
 from engine.clock import FixedClock
 from engine.deployment import DeploymentError
 from engine.errors import CinflowError, InvalidData
+from engine.people import ROLES
 from engine.scenario import ScenarioError, run_file
 from engine.services import Engine, NewChild
 from engine.store.db import database_url
@@ -227,6 +228,78 @@ def worker(ctx: click.Context, interval: float, once: bool) -> None:
         run_blocking(engine, interval)
     except (KeyboardInterrupt, SystemExit):
         click.echo("Stopped.")
+
+
+@cli.group(help="Manage users (admins): add, list, set-role, add-team.")
+def users() -> None:
+    pass
+
+
+@users.command("add", help="Add a user; the password is asked for unless --password is given.")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="Full name shown in the app.")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--team", "teams", multiple=True, help="Team key (repeat for several).")
+@click.option("--email", default=None)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.pass_context
+def users_add(
+    ctx: click.Context,
+    username: str,
+    display_name: str,
+    role: str,
+    teams: tuple[str, ...],
+    email: str | None,
+    password: str,
+) -> None:
+    try:
+        user = _engine(ctx).people.add_user(username, display_name, password, role, teams, email)
+    except CinflowError as exc:
+        _fail(str(exc))
+    click.echo(f"Added {user.username} ({user.role_name}) in {', '.join(user.teams) or 'no team'}")
+
+
+@users.command("list", help="List users with their role and teams.")
+@click.pass_context
+def users_list(ctx: click.Context) -> None:
+    for user in _engine(ctx).people.users():
+        state = "" if user.active else " (disabled)"
+        click.echo(f"{user.username:20} {user.role_name:18} {','.join(user.teams) or '-'}{state}")
+
+
+@users.command("set-role", help="Change a user's role.")
+@click.argument("username")
+@click.argument("role", type=click.Choice(ROLES))
+@click.pass_context
+def users_set_role(ctx: click.Context, username: str, role: str) -> None:
+    try:
+        user = _engine(ctx).people.set_role(username, role)
+    except CinflowError as exc:
+        _fail(str(exc))
+    click.echo(f"{user.username} is now {user.role_name}")
+
+
+@users.command("add-team", help="Create a team in a council (or put a user in one with --user).")
+@click.argument("team")
+@click.option("--council", default=None, help="Council key, when creating the team.")
+@click.option("--name", default=None, help="Team name, when creating the team.")
+@click.option("--user", "username", default=None, help="Add this user to the team.")
+@click.pass_context
+def users_add_team(
+    ctx: click.Context, team: str, council: str | None, name: str | None, username: str | None
+) -> None:
+    people = _engine(ctx).people
+    try:
+        if council:
+            people.add_team(team, council, name or team)
+            click.echo(f"Team {team} in {council}")
+        if username:
+            people.add_to_team(username, team)
+            click.echo(f"{username} is in {team}")
+    except CinflowError as exc:
+        _fail(str(exc))
+    if not council and not username:
+        raise click.UsageError("give --council (to create the team) and/or --user")
 
 
 def main() -> None:

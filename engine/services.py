@@ -33,6 +33,7 @@ from engine.errors import (
     WrongCase,
 )
 from engine.functions import diagram_functions
+from engine.people import People
 from engine.runtime import SERIALIZER_VERSION, Runtime, Snapshot, default_runtime
 from engine.store.db import create_schema, make_engine, session_factory, unit_of_work
 from engine.store.models import (
@@ -82,6 +83,7 @@ class Engine:
         self.processes_dir = processes_dir
         self.runtime = runtime or default_runtime()
         self._calendars: dict[str, WorkingCalendar] = {}
+        self.people = People(self.sessions)
 
     # -- set-up -------------------------------------------------------------------------------
 
@@ -237,6 +239,7 @@ class Engine:
         started_by: str,
         council: str | None = None,
         training: bool = False,
+        team: str | None = None,
     ) -> CaseInfo:
         """Start the newest version of a process for a child; the case stays on that version."""
         with unit_of_work(self.sessions) as s:
@@ -269,6 +272,7 @@ class Engine:
                 training=training,
                 started_by=started_by,
                 opened_at=now,
+                team_key=team,
             )
             s.add(case)
             s.flush()
@@ -314,9 +318,17 @@ class Engine:
                 info = _replace_data(info, self.runtime.case_data(workflow))
             return info
 
-    def list_cases(self, open_only: bool = True, include_training: bool = False) -> list[CaseInfo]:
+    def list_cases(
+        self,
+        open_only: bool = True,
+        include_training: bool = False,
+        teams: Iterable[str] | None = None,
+    ) -> list[CaseInfo]:
+        """Cases, oldest first; `teams` limits them to those teams' cases (a user's view)."""
         with self.sessions() as s:
             query = select(Case).order_by(Case.id)
+            if teams is not None:
+                query = query.where(Case.team_key.in_(list(teams)))
             if open_only:
                 query = query.where(Case.status == "open")
             if not include_training:
@@ -331,6 +343,7 @@ class Engine:
         lane: str | None = None,
         council: str | None = None,
         include_training: bool = False,
+        teams: Iterable[str] | None = None,
     ) -> list[TaskInfo]:
         """Open user tasks from the projection, soonest deadline first (no workflow is loaded)."""
         with self.sessions() as s:
@@ -347,6 +360,8 @@ class Engine:
                 query = query.where(TaskRow.lane == lane)
             if council is not None:
                 query = query.where(TaskRow.council_key == council)
+            if teams is not None:
+                query = query.where(TaskRow.team_key.in_(list(teams)))
             if not include_training and case_id is None:
                 query = query.where(TaskRow.training.is_(False))
             query = query.order_by(
@@ -704,6 +719,7 @@ class Engine:
                         rule_id=view.rule_id,
                         created_at=now,
                         training=case.training,
+                        team_key=case.team_key,
                     )
                 )
             elif row.due_at != view.due_at or row.rule_id != view.rule_id:
@@ -794,6 +810,7 @@ class Engine:
             closed_at=case.closed_at,
             training=case.training,
             attention=case.attention,
+            team=case.team_key,
             tasks=tasks,
             timers=timers,
         )
@@ -852,6 +869,7 @@ def _task_info(row: TaskRow, child_name: str = "", documentation: str = "") -> T
         child_name,
         row.council_key,
         documentation,
+        row.team_key,
     )
 
 

@@ -44,6 +44,7 @@ class TaskInfo:
     child_name: str = ""
     council: str = ""
     documentation: str = ""
+    team: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class CaseInfo:
     closed_at: datetime | None
     training: bool
     attention: str | None = None
+    team: str | None = None
     tasks: list[TaskInfo] = field(default_factory=list)
     timers: list[TimerInfo] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)

@@ -53,6 +53,40 @@ class Council(Base):
     name: Mapped[str] = mapped_column(String(200))
 
 
+class Team(Base):
+    """A team within a council; a case belongs to one team and only its members see it."""
+
+    __tablename__ = "team"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    council_key: Mapped[str] = mapped_column(ForeignKey("council.key"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class User(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Membership(Base):
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("user_id", "team_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    team_key: Mapped[str] = mapped_column(ForeignKey("team.key", ondelete="CASCADE"), index=True)
+
+
 class ClosureDay(Base):
     """A council's own non-working day (e.g. Christmas Eve closure) on top of bank holidays."""
 
@@ -114,6 +148,7 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     close_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     attention: Mapped[str | None] = mapped_column(Text, nullable=True)
+    team_key: Mapped[str | None] = mapped_column(ForeignKey("team.key"), nullable=True, index=True)
 
     child: Mapped[Child] = relationship(lazy="joined")
     process_version: Mapped[ProcessVersion] = relationship(lazy="raise")
@@ -140,6 +175,7 @@ class TaskRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     training: Mapped[bool] = mapped_column(Boolean, default=False)
+    team_key: Mapped[str | None] = mapped_column(String(60), nullable=True, index=True)
 
 
 class TimerRow(Base):
@@ -156,6 +192,36 @@ class TimerRow(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     rule_id: Mapped[str | None] = mapped_column(String(20), nullable=True)
     training: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Draft(Base):
+    """Answers saved but not yet submitted, per task and user."""
+
+    __tablename__ = "draft"
+    __table_args__ = (UniqueConstraint("task_id", "username"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(36), index=True)
+    username: Mapped[str] = mapped_column(String(100))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Notification(Base):
+    """An in-app message: a reminder before a deadline, an escalation after it."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_user_read", "username", "read_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    team_key: Mapped[str | None] = mapped_column(String(60), nullable=True, index=True)
+    lane: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    case_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class AuditEvent(Base):

@@ -120,3 +120,38 @@ def test_demo_seeds_once(run) -> None:  # noqa: ANN001
     assert "Demo case:" in first.output
     again = run("demo")
     assert "already seeded" in again.output
+
+
+def test_users_add_list_set_role(run) -> None:  # noqa: ANN001
+    assert (
+        run(
+            "users", "add-team", "north", "--council", "portsmouth", "--name", "North CIN team"
+        ).exit_code
+        == 0
+    )
+    added = run(
+        "users",
+        "add",
+        "amira.khan",
+        "--name",
+        "Amira Khan",
+        "--role",
+        "social_worker",
+        "--team",
+        "north",
+        "--password",
+        "correct horse battery",
+    )
+    assert added.exit_code == 0, added.output
+    assert "Added amira.khan (Social worker) in north" in added.output
+    weak = run(
+        "users", "add", "bo", "--name", "Bo", "--role", "social_worker", "--password", "short"
+    )
+    assert weak.exit_code == 1 and "at least 12 characters" in weak.output
+    assert run("users", "set-role", "amira.khan", "team_manager").output.strip() == (
+        "amira.khan is now Team manager"
+    )
+    listed = run("users", "list").output
+    assert "amira.khan" in listed and "Team manager" in listed and "north" in listed
+    bad_role = run("users", "set-role", "amira.khan", "wizard")
+    assert bad_role.exit_code == 2

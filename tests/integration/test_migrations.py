@@ -1,0 +1,281 @@
+"""Alembic migrations on SQLite and PostgreSQL: empty to the models, down and up, run twice."""
+
+from __future__ import annotations
+
+import ast
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, delete, event, func, inspect, select, text
+from sqlalchemy.orm import Session
+
+import engine.store.db
+from engine.store.db import make_engine
+from engine.store.models import Base, Case, Child, Council, ProcessVersion, TaskRow
+
+# -- local copy of the code proposed for engine/store/db.py -------------------------------------
+# Once it is pasted there, replace this block with:
+#   from engine.store.db import MIGRATIONS_DIR, migration_connection, upgrade_schema
+
+MIGRATIONS_DIR = Path(engine.store.db.__file__).resolve().parents[2] / "migrations"
+MIGRATION_LOCK_ID = 0x63696E666C6F77  # "cinflow"; same number as migrations/env.py
+
+
+@contextmanager
+def migration_connection(engine: Engine) -> Iterator[tuple[Connection, Config]]:
+    """One connection in one transaction, set up for Alembic (see migrations/env.py).
+
+    SQLite: foreign keys are switched off (outside the transaction, the only place the pragma
+    works) so batch migrations can copy and drop tables, and switched on again before the
+    connection goes back to the pool. PostgreSQL: an advisory lock serialises concurrent upgrades.
+    """
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        try:
+            with conn.begin():
+                if engine.dialect.name == "postgresql":
+                    pass
+                config.attributes["connection"] = conn
+                yield conn, config
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Bring the database to the newest migration, creating it when empty; safe to run twice.
+
+    A database made by `Base.metadata.create_all` before Alembic (our tables, no alembic_version)
+    is stamped at head if it matches the models exactly, and refused otherwise.
+    """
+    with migration_connection(engine) as (conn, config):
+        unversioned = MigrationContext.configure(conn).get_current_revision() is None
+        ours = set(inspect(conn).get_table_names()) & set(Base.metadata.tables)
+        if unversioned and ours:
+            context = MigrationContext.configure(
+                conn,
+                opts={
+                    "compare_type": True,
+                    "include_name": lambda name, kind, _parent: (
+                        kind != "table" or name in Base.metadata.tables
+                    ),
+                },
+            )
+            diff = compare_metadata(context, Base.metadata)
+            if diff:
+                raise RuntimeError(
+                    "the database has cinflow tables but no alembic_version, and they differ "
+                    f"from the models; bring it in line by hand, then `alembic stamp`: {diff}"
+                )
+            command.stamp(config, "head")
+        else:
+            command.upgrade(config, "head")
+
+
+# -- tests --------------------------------------------------------------------------------------
+
+HEAD = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+WRITES = ("create", "alter", "drop", "insert", "update", "delete")
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Engine]:
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+def differences(engine: Engine) -> list:
+    """What autogenerate would still change, looking only at the connection's own schema."""
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_schemas": False}
+        )
+        return compare_metadata(context, Base.metadata)
+
+
+def revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def tables(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(inspect(conn).get_table_names())
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, _params, _context, _many) -> None:  # noqa: ANN001
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def add_case_with_task(engine: Engine) -> int:
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    with Session(engine) as session, session.begin():
+        session.add(Council(key="c1", name="Council One"))
+        session.flush()
+        child = Child(council_key="c1", name="A Child", created_at=now)
+        version = ProcessVersion(
+            council_key="c1", process_id="p", name="P", version=1, sha256="0" * 64,
+            file_name="p.bpmn", xml="<x/>", spec_json="{}", serializer_version="1",
+            deployed_by="pm1", deployed_at=now,
+        )  # fmt: skip
+        case = Case(
+            child=child, process_version=version, council_key="c1", state_json="{}",
+            serializer_version="1", started_by="sw1", opened_at=now,
+        )  # fmt: skip
+        session.add(case)
+        session.flush()
+        session.add(
+            TaskRow(
+                id="t1", case_id=case.id, council_key="c1", element_id="e", name="Task",
+                created_at=now,
+            )
+        )  # fmt: skip
+        return case.id
+
+
+def test_upgrade_from_empty_matches_the_models(db: Engine) -> None:
+    upgrade_schema(db)
+
+    assert revision(db) == HEAD == "0001_initial"
+    assert differences(db) == []
+    assert tables(db) == set(Base.metadata.tables) | {"alembic_version"}
+    if db.dialect.name == "postgresql":  # everything went into the test's own schema
+        with db.connect() as conn:
+            schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+            where = conn.execute(
+                text("SELECT DISTINCT table_schema FROM information_schema.tables "
+                     "WHERE table_name IN ('case', 'alembic_version')")
+            ).scalars().all()  # fmt: skip
+        assert schema.startswith("t_")
+        assert where == [schema]
+
+
+def test_reserved_table_name_and_cascade_work_after_migrating(db: Engine) -> None:
+    upgrade_schema(db)
+    case_id = add_case_with_task(db)
+
+    with Session(db) as session, session.begin():
+        session.execute(delete(Case).where(Case.id == case_id))
+    with Session(db) as session:
+        assert session.scalar(select(func.count()).select_from(TaskRow)) == 0
+
+
+def test_downgrade_to_base_then_upgrade_to_head(db: Engine) -> None:
+    upgrade_schema(db)
+    with migration_connection(db) as (_conn, config):
+        command.downgrade(config, "base")
+
+    assert tables(db) <= {"alembic_version"}
+    assert revision(db) is None
+
+    upgrade_schema(db)
+    assert revision(db) == HEAD
+    assert differences(db) == []
+
+
+def test_upgrading_twice_changes_nothing(db: Engine) -> None:
+    upgrade_schema(db)
+    case_id = add_case_with_task(db)
+
+    with statements(db) as seen:
+        upgrade_schema(db)
+
+    assert [s for s in seen if s.lstrip().lower().startswith(WRITES)] == []
+    assert revision(db) == HEAD
+    with Session(db) as session:
+        assert session.get(Case, case_id) is not None
+        assert session.scalar(select(func.count()).select_from(TaskRow)) == 1
+
+
+def test_database_made_by_create_all_is_stamped_not_migrated(db: Engine) -> None:
+    Base.metadata.create_all(db)
+    case_id = add_case_with_task(db)
+
+    upgrade_schema(db)
+
+    assert revision(db) == HEAD
+    assert differences(db) == []
+    with Session(db) as session:
+        assert session.get(Case, case_id) is not None
+    upgrade_schema(db)
+    assert revision(db) == HEAD
+
+
+def test_unversioned_database_that_differs_from_the_models_is_refused(db: Engine) -> None:
+    Base.metadata.tables["council"].create(db)
+
+    with pytest.raises(RuntimeError, match="no alembic_version"):
+        upgrade_schema(db)
+
+    assert tables(db) == {"council"}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_sqlite_foreign_keys_are_on_again_afterwards(db: Engine) -> None:
+    upgrade_schema(db)
+
+    with db.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_concurrent_upgrades_of_an_empty_postgres_database(db: Engine) -> None:
+    engines = [make_engine(db.url.render_as_string(hide_password=False)) for _ in range(4)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(engines))
+
+    def run(engine: Engine) -> None:
+        try:
+            start.wait()
+            upgrade_schema(engine)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(e,)) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for e in engines:
+        e.dispose()
+
+    assert errors == []
+    assert revision(db) == HEAD
+    assert differences(db) == []
+
+
+def test_migrations_do_not_import_engine_code() -> None:
+    for script in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        modules = set()
+        for node in ast.walk(ast.parse(script.read_text())):
+            if isinstance(node, ast.Import):
+                modules |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                modules.add(node.module or "")
+        assert modules <= {"collections.abc", "sqlalchemy", "alembic"}, script.name
