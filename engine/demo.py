@@ -23,6 +23,7 @@ class DemoReport:
     refused: list[str] = field(default_factory=list)
     cases: list[str] = field(default_factory=list)
     skipped: bool = False
+    logins: list[str] = field(default_factory=list)
 
 
 def pack_folders(processes_dir: Path) -> list[Path]:
@@ -49,9 +50,40 @@ def deploy_all(engine: Engine, by: str = DEMO_ACTOR) -> tuple[list[str], list[st
     return deployed, refused
 
 
+DEMO_PASSWORD = "demo-password-123"  # synthetic demo only; printed by `cinflow demo`
+DEMO_ROLES = [
+    ("sw", "Social worker", "social_worker"),
+    ("tm", "Team manager", "team_manager"),
+    ("pm", "Practice manager", "practice_manager"),
+    ("trainer", "Trainer", "trainer"),
+]
+
+
+def seed_people(engine: Engine, councils: list[str]) -> list[str]:
+    """One CIN team per council with a worker, a manager, a practice manager and a trainer."""
+    logins = []
+    existing = {u.username for u in engine.people.users()}
+    for council in councils:
+        team = f"{council}-cin"
+        engine.people.add_team(team, council, f"{council.replace('_', ' ').title()} CIN team")
+        for prefix, title, role in DEMO_ROLES:
+            username = f"{prefix}.{council}"
+            if username not in existing:
+                engine.people.add_user(
+                    username, f"{title} ({council})", DEMO_PASSWORD, role, [team], by=DEMO_ACTOR
+                )
+            logins.append(f"{username} / {DEMO_PASSWORD}  ({title}, {team})")
+    if "admin" not in existing:
+        engine.people.add_user("admin", "Administrator", DEMO_PASSWORD, "admin", by=DEMO_ACTOR)
+    logins.append(f"admin / {DEMO_PASSWORD}  (Administrator)")
+    return logins
+
+
 def seed(engine: Engine) -> DemoReport:
     report = DemoReport()
     report.deployed, report.refused = deploy_all(engine)
+    councils = sorted({p.split("/")[0] for p in report.deployed})
+    report.logins = seed_people(engine, councils)
     if any(c.child.name for c in engine.list_cases(open_only=False)):
         report.skipped = True
         return report
@@ -65,4 +97,7 @@ def seed(engine: Engine) -> DemoReport:
             report.refused.append(f"{path.name}: {exc}")
             continue
         report.cases.append(f"{result.name}")
+    for case in engine.list_cases(open_only=False):
+        if case.team is None:
+            engine.move_case_to_team(case.id, f"{case.council}-cin", DEMO_ACTOR)
     return report

@@ -603,6 +603,16 @@ class Engine:
             self._audit(s, user, "attention_cleared", case_id, detail={"was": previous})
             return self._case_info(s, case)
 
+    def move_case_to_team(self, case_id: int, team: str, by: str) -> CaseInfo:
+        """Give a case (and its open tasks) to another team; only that team sees it from now."""
+        with unit_of_work(self.sessions) as s:
+            case = self._case(s, case_id, lock=True)
+            previous, case.team_key = case.team_key, team
+            s.execute(update(TaskRow).where(TaskRow.case_id == case_id).values(team_key=team))
+            self._audit(s, by, "case_moved_team", case_id, detail={"from": previous, "to": team})
+            s.flush()
+            return self._case_info(s, case)
+
     def audit_trail(self, case_id: int | None = None, action: str | None = None) -> list[AuditInfo]:
         with self.sessions() as s:
             query = select(AuditEvent).order_by(AuditEvent.id)

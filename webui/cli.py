@@ -46,7 +46,9 @@ def demo(ctx: click.Context, and_serve: bool, port: int) -> None:
         click.echo("Demo cases already seeded; left as they are.")
     for name in report.cases:
         click.echo(f"  Demo case: {name}")
-    click.echo("Logins: none yet - sign-in arrives with the worklist; the home page is open.")
+    click.echo("Logins (synthetic demo accounts):")
+    for login in report.logins:
+        click.echo(f"  {login}")
     if and_serve:
         _serve(ctx, HOST, port, True)
 
