@@ -118,6 +118,14 @@ class TimerView:
 
 
 @dataclass(frozen=True)
+class ElementStates:
+    completed: list[str]
+    current: list[str]
+    names: dict[str, str]
+    top_level_element: dict[str, str]  # task id -> the top-level element that holds it
+
+
+@dataclass(frozen=True)
 class Snapshot:
     user_tasks: list[UserTaskView] = field(default_factory=list)
     timers: list[TimerView] = field(default_factory=list)
@@ -261,6 +269,33 @@ class Runtime:
         for task in sorted(tasks, key=lambda t: t.last_state_change):
             data.update(task.data)
         return data
+
+    @staticmethod
+    def element_states(workflow: BpmnWorkflow) -> ElementStates:
+        """Top-level elements done and current; a task inside a call activity marks the call."""
+        completed: set[str] = set()
+        current: set[str] = set()
+        names: dict[str, str] = {}
+        top_level: dict[str, str] = {}
+        for task in workflow.get_tasks():
+            spec = task.task_spec
+            outer = task
+            while outer.workflow is not workflow:
+                outer = workflow.get_task_from_id(outer.workflow.parent_task_id)
+            element = getattr(outer.task_spec, "bpmn_id", None)
+            if not element:
+                continue
+            names[element] = outer.task_spec.bpmn_name or element
+            top_level[str(task.id)] = element
+            if task is outer and task.has_state(TaskState.COMPLETED):
+                completed.add(element)
+            waiting_boundary = type(spec).__name__ == "BoundaryEvent"
+            if task.has_state(TaskState.READY | TaskState.WAITING | TaskState.STARTED) and (
+                isinstance(spec, UserTask) or (task is outer and not waiting_boundary)
+            ):
+                current.add(element)
+        completed -= current
+        return ElementStates(sorted(completed), sorted(current), names, top_level)
 
     @staticmethod
     def cancel(workflow: BpmnWorkflow) -> None:

@@ -42,6 +42,7 @@ from engine.store.models import (
     Child,
     ClosureDay,
     Council,
+    Draft,
     ProcessVersion,
     TaskRow,
     TimerRow,
@@ -52,6 +53,7 @@ from engine.views import (
     CaseInfo,
     ChildInfo,
     Completion,
+    DiagramInfo,
     ProcessInfo,
     TaskInfo,
     TimerInfo,
@@ -309,9 +311,14 @@ class Engine:
             self._save(s, case, workflow, started_by)
             return self._case_info(s, case)
 
-    def get_case(self, case_id: int, with_data: bool = False) -> CaseInfo:
+    def get_case(
+        self, case_id: int, with_data: bool = False, teams: Iterable[str] | None = None
+    ) -> CaseInfo:
+        """One case; with `teams`, a case outside them is UnknownCase (never its data)."""
         with self.sessions() as s:
             case = self._case(s, case_id)
+            if teams is not None and case.team_key not in set(teams):
+                raise UnknownCase(f"no case {case_id}")
             info = self._case_info(s, case)
             if with_data:
                 workflow = self._load(s, case)
@@ -369,9 +376,12 @@ class Engine:
             )
             return [_task_info(row, name) for row, name in s.execute(query).all()]
 
-    def task(self, task_id: str) -> TaskInfo:
+    def task(self, task_id: str, teams: Iterable[str] | None = None) -> TaskInfo:
+        """One open task with its guidance; with `teams`, another team's task is UnknownTask."""
         with self.sessions() as s:
             row = self._task_row(s, task_id)
+            if teams is not None and row.team_key not in set(teams):
+                raise UnknownTask(f"no open task {task_id}")
             name = s.scalar(
                 select(Child.name)
                 .join(Case, Case.child_id == Child.id)
@@ -487,6 +497,7 @@ class Engine:
                 detail={"name": row.name, "form": row.form, "data": _jsonable(data)},
             )
             self._save(s, case, workflow, user)
+            s.execute(delete(Draft).where(Draft.task_id == task_id))
             info = self._case_info(s, case)
             return Completion(info, [t for t in info.tasks if t.id not in before])
 
@@ -602,6 +613,63 @@ class Engine:
             previous, case.attention = case.attention, None
             self._audit(s, user, "attention_cleared", case_id, detail={"was": previous})
             return self._case_info(s, case)
+
+    # -- drafts -------------------------------------------------------------------------------
+
+    def save_draft(self, task_id: str, user: str, data: Mapping[str, Any]) -> None:
+        """Keep answers typed so far (not validated: a draft may be half done)."""
+        with unit_of_work(self.sessions) as s:
+            row = self._task_row(s, task_id)
+            draft = s.scalars(
+                select(Draft).where(Draft.task_id == task_id, Draft.username == user)
+            ).first()
+            if draft is None:
+                s.add(
+                    Draft(
+                        task_id=task_id, username=user, data=_jsonable(data), saved_at=clock.now()
+                    )
+                )
+            else:
+                draft.data, draft.saved_at = _jsonable(data), clock.now()
+            self._audit(s, user, "draft_saved", row.case_id, task_id, row.element_id)
+
+    def get_draft(self, task_id: str, user: str) -> dict[str, Any] | None:
+        with self.sessions() as s:
+            draft = s.scalars(
+                select(Draft).where(Draft.task_id == task_id, Draft.username == user)
+            ).first()
+            return dict(draft.data) if draft else None
+
+    # -- what the diagram shows ---------------------------------------------------------------
+
+    def case_diagram(self, case_id: int, teams: Iterable[str] | None = None) -> DiagramInfo:
+        """The case's top-level diagram and which elements are done, current and overdue."""
+        with self.sessions() as s:
+            case = self._case(s, case_id)
+            if teams is not None and case.team_key not in set(teams):
+                raise UnknownCase(f"no case {case_id}")
+            version = s.get(ProcessVersion, case.process_version_id)
+            assert version is not None
+            workflow = self._load(s, case)
+            marks = self.runtime.element_states(workflow)
+            now = clock.now()
+            overdue_tasks = [
+                t
+                for t in s.scalars(select(TaskRow).where(TaskRow.case_id == case_id))
+                if t.due_at is not None and t.due_at < now
+            ]
+            overdue = sorted(
+                {marks.top_level_element.get(t.id, t.element_id) for t in overdue_tasks}
+            )
+            return DiagramInfo(
+                process_id=version.process_id,
+                version=version.version,
+                xml=version.xml,
+                completed=marks.completed,
+                current=marks.current,
+                overdue=overdue,
+                names=marks.names,
+            )
 
     def move_case_to_team(self, case_id: int, team: str, by: str) -> CaseInfo:
         """Give a case (and its open tasks) to another team; only that team sees it from now."""

@@ -104,3 +104,16 @@ class Completion:
 
     case: CaseInfo
     next_tasks: list[TaskInfo]
+
+
+@dataclass(frozen=True)
+class DiagramInfo:
+    """What the case page highlights: element ids of the top-level diagram by state."""
+
+    process_id: str
+    version: int
+    xml: str
+    completed: list[str]
+    current: list[str]
+    overdue: list[str]
+    names: dict[str, str] = field(default_factory=dict)

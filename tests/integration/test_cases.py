@@ -237,3 +237,28 @@ def test_a_timer_that_raises_flags_the_case_and_the_sweep_carries_on(
     assert deployed.fire_due_timers() == 0  # skipped until a manager clears it
     assert len(deployed.audit_trail(broken.id, action="case_needs_attention")) == 1
     assert deployed.clear_attention(broken.id, "tm1").attention is None
+
+
+def test_diagram_marks_done_current_and_overdue_steps(
+    deployed: Engine, fixed_clock: FixedClock
+) -> None:
+    case_id = start(deployed)
+    diagram = deployed.case_diagram(case_id)
+    assert diagram.current == ["seek_consent"]  # the consent task runs inside the call activity
+    deployed.complete_task(deployed.tasks(case_id=case_id)[0].id, example("consent"), "sw1")
+    diagram = deployed.case_diagram(case_id)
+    assert {"referral_received", "seek_consent"} <= set(diagram.completed)
+    assert diagram.current == ["complete_assessment"] and diagram.overdue == []
+    assert 'id="complete_assessment"' in diagram.xml
+    fixed_clock.advance(timedelta(days=30))
+    assert deployed.case_diagram(case_id).overdue == ["complete_assessment"]
+
+
+def test_drafts_are_kept_per_user_and_dropped_on_completion(deployed: Engine) -> None:
+    case_id = start(deployed)
+    task = deployed.tasks(case_id=case_id)[0]
+    deployed.save_draft(task.id, "sw1", {"given_by_name": "Half done"})
+    assert deployed.get_draft(task.id, "sw1") == {"given_by_name": "Half done"}
+    assert deployed.get_draft(task.id, "sw2") is None
+    deployed.complete_task(task.id, example("consent"), "sw1")
+    assert deployed.get_draft(task.id, "sw1") is None
