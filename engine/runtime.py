@@ -115,6 +115,7 @@ class TimerView:
     attached_to: str | None
     due_at: datetime
     rule_id: str | None
+    expression: str = ""
 
 
 @dataclass(frozen=True)
@@ -334,6 +335,7 @@ class Runtime:
                     attached_to,
                     due,
                     rule,
+                    definition.expression or "",
                 )
             )
             if kind == "deadline" and attached_to:

@@ -23,6 +23,7 @@ def sweep(engine: Engine) -> int:
     """One pass: fire everything due by the engine clock; never let one failure stop the loop."""
     try:
         fired = engine.fire_due_timers()
+        engine.send_pending_mail()
     except Exception:  # noqa: BLE001 - a sweep must survive to try again next time
         log.exception("timer sweep failed")
         return 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from engine import clock, forms
-from engine.calendar import WorkingCalendar
+from engine.calendar import LONDON, WorkingCalendar
+from engine.clock import FixedClock
 from engine.deployment import parse_bundle, read_files
 from engine.errors import (
     CaseClosed,
@@ -26,6 +27,7 @@ from engine.errors import (
     Conflict,
     MessageNotExpected,
     NotAllowed,
+    NotFound,
     TaskAlreadyCompleted,
     UnknownCase,
     UnknownProcess,
@@ -33,6 +35,7 @@ from engine.errors import (
     WrongCase,
 )
 from engine.functions import diagram_functions
+from engine.notify import Mail, Sender, sender_from_config
 from engine.people import People
 from engine.runtime import SERIALIZER_VERSION, Runtime, Snapshot, default_runtime
 from engine.store.db import create_schema, make_engine, session_factory, unit_of_work
@@ -43,9 +46,12 @@ from engine.store.models import (
     ClosureDay,
     Council,
     Draft,
+    Membership,
+    Notification,
     ProcessVersion,
     TaskRow,
     TimerRow,
+    User,
 )
 from engine.timescales import PROCESSES_DIR, CouncilProfile, profile_for
 from engine.views import (
@@ -54,12 +60,15 @@ from engine.views import (
     ChildInfo,
     Completion,
     DiagramInfo,
+    NotificationInfo,
     ProcessInfo,
     TaskInfo,
     TimerInfo,
 )
 
 ANY_COUNCIL = "any"
+# Which lane of a diagram a role works in: team-wide notifications are addressed by lane.
+ROLE_LANES = {"team_manager": "Team manager", "social_worker": "Social worker"}
 
 
 @dataclass(frozen=True)
@@ -108,7 +117,8 @@ class Engine:
                 cached = self._calendars[council] = WorkingCalendar(list(rows))
         return cached
 
-    def add_closure_day(self, council: str, day: date, reason: str, by: str) -> None:
+    def add_closure_day(self, council: str, day: date, reason: str, by: str) -> int:
+        """Add a council closure day and move the pending working-day deadlines it affects."""
         with unit_of_work(self.sessions) as s:
             self._ensure_council(s, council)
             s.add(ClosureDay(council_key=council, day=day, reason=reason))
@@ -119,6 +129,7 @@ class Engine:
                 detail={"council": council, "day": day.isoformat(), "reason": reason},
             )
         self._calendars.pop(council, None)
+        return self.recompute_deadlines(council, by, f"closure day {day.isoformat()} added")
 
     def _functions(self, council: str) -> dict[str, Any]:
         return diagram_functions(self.calendar(council), self.profile(council).timescales)
@@ -584,6 +595,7 @@ class Engine:
             still = {t.task_id: t.due_at for t in snapshot.timers}
             fired = [t for tid, t in due.items() if still.get(tid) != t.due_at]
             for timer in fired:
+                self._notify_timer(s, case, timer)
                 self._audit(
                     s,
                     actor,
@@ -599,6 +611,168 @@ class Engine:
                     },
                 )
             return len(fired)
+
+    def _notify_timer(self, s: Session, case: Case, timer: TimerRow) -> None:
+        """Reminders go to whoever holds the task; a passed deadline goes to the team manager."""
+        if timer.kind not in ("reminder", "deadline"):
+            return
+        task = s.scalars(
+            select(TaskRow).where(
+                TaskRow.case_id == case.id, TaskRow.element_id == timer.attached_to
+            )
+        ).first()
+        child = s.get(Child, case.child_id)
+        step = task.name if task else (timer.attached_to or timer.name)
+        due = task.due_at if task and task.due_at else timer.due_at
+        rule = f" ({timer.rule_id})" if timer.rule_id else ""
+        when = due.astimezone(LONDON).strftime("%-d %B %Y")
+        if timer.kind == "reminder":
+            message = f"Reminder: “{step}” for {child.name} is due by {when}{rule}."
+            target = {
+                "username": task.claimed_by if task else None,
+                "lane": None if task and task.claimed_by else (task.lane if task else None),
+            }
+        else:
+            message = (
+                f"Deadline passed: “{step}” for {child.name} was due by {when}{rule}. "
+                "It needs a team manager's attention."
+            )
+            target = {"username": None, "lane": "Team manager"}
+        s.add(
+            Notification(
+                team_key=case.team_key,
+                case_id=case.id,
+                kind=timer.kind,
+                message=message,
+                created_at=clock.now(),
+                **target,
+            )
+        )
+
+    def notifications(
+        self, username: str, teams: Iterable[str], role: str, unread_only: bool = False
+    ) -> list[NotificationInfo]:
+        """A user's inbox: addressed to them, or to their team's lane for their role."""
+        lane = ROLE_LANES.get(role)
+        with self.sessions() as s:
+            addressed = Notification.username == username
+            if lane:
+                addressed |= (
+                    Notification.username.is_(None)
+                    & Notification.team_key.in_(list(teams))
+                    & (Notification.lane == lane)
+                )
+            query = select(Notification).where(addressed).order_by(Notification.id.desc())
+            if unread_only:
+                query = query.where(Notification.read_at.is_(None))
+            return [
+                NotificationInfo(n.id, n.case_id, n.kind, n.message, n.created_at, n.read_at)
+                for n in s.scalars(query)
+            ]
+
+    def mark_notification_read(
+        self, notification_id: int, username: str, teams: Iterable[str], role: str
+    ) -> None:
+        visible = {n.id for n in self.notifications(username, teams, role)}
+        if notification_id not in visible:
+            raise NotFound(f"no notification {notification_id}")
+        with unit_of_work(self.sessions) as s:
+            row = s.get(Notification, notification_id)
+            if row is not None and row.read_at is None:
+                row.read_at = clock.now()
+
+    def send_pending_mail(self, sender: Sender | None = None) -> int:
+        """Email notifications not yet emailed, to users with an address; returns the count."""
+        sender = sender or sender_from_config()
+        sent = 0
+        with unit_of_work(self.sessions) as s:
+            pending = s.scalars(
+                select(Notification)
+                .where(Notification.emailed_at.is_(None))
+                .with_for_update(skip_locked=True)
+            ).all()
+            for note in pending:
+                for address in self._addresses(s, note):
+                    sender.send(Mail(address, f"cinflow: {note.kind}", note.message))
+                    sent += 1
+                note.emailed_at = clock.now()
+        return sent
+
+    @staticmethod
+    def _addresses(s: Session, note: Notification) -> list[str]:
+        query = select(User.email).where(User.active.is_(True), User.email.is_not(None))
+        if note.username:
+            query = query.where(User.username == note.username)
+        elif note.team_key:
+            roles = [r for r, lane in ROLE_LANES.items() if lane == note.lane] or ["social_worker"]
+            query = query.join(Membership, Membership.user_id == User.id).where(
+                Membership.team_key == note.team_key, User.role.in_(roles)
+            )
+        else:
+            return []
+        return [e for e in s.scalars(query) if e]
+
+    def recompute_deadlines(self, council: str, by: str, reason: str) -> int:
+        """Re-work pending deadlines of a council after its calendar changed; audited per timer."""
+        self._calendars.pop(council, None)
+        today = datetime.combine(clock.now().date(), time.min, UTC)
+        with self.sessions() as s:
+            case_ids = sorted(
+                set(
+                    s.scalars(
+                        select(TimerRow.case_id).where(
+                            TimerRow.council_key == council,
+                            TimerRow.due_at >= today,
+                            TimerRow.started_at.is_not(None),
+                        )
+                    )
+                )
+            )
+        changed = 0
+        for case_id in case_ids:
+            with unit_of_work(self.sessions) as s:
+                case = self._case(s, case_id, lock=True)
+                if case.status != "open":
+                    continue
+                rows = {
+                    t.id: t
+                    for t in s.scalars(
+                        select(TimerRow).where(
+                            TimerRow.case_id == case_id, TimerRow.due_at >= today
+                        )
+                    )
+                }
+                workflow = self._load(s, case)
+                moved = []
+                for timer_id, row in rows.items():
+                    task = self.runtime.find_task(workflow, timer_id)
+                    if task is None or not row.expression or row.started_at is None:
+                        continue
+                    with clock.using(FixedClock(row.started_at)):
+                        value = workflow.script_engine.evaluate(task, row.expression)
+                    if value != task.internal_data.get("event_value"):
+                        task.internal_data["event_value"] = value
+                        moved.append((row, value))
+                if not moved:
+                    continue
+                for row, value in moved:
+                    self._audit(
+                        s,
+                        by,
+                        "deadline_recomputed",
+                        case_id,
+                        row.id,
+                        row.element_id,
+                        detail={
+                            "from": row.due_at.isoformat(),
+                            "to": value,
+                            "rule": row.rule_id,
+                            "reason": reason,
+                        },
+                    )
+                self._save(s, case, workflow, by)
+                changed += len(moved)
+        return changed
 
     def _needs_attention(self, case_id: int, actor: str, message: str) -> None:
         with unit_of_work(self.sessions) as s:
@@ -821,6 +995,9 @@ class Engine:
                         due_at=view.due_at,
                         rule_id=view.rule_id,
                         training=case.training,
+                        expression=view.expression,
+                        started_at=now,
+                        council_key=case.council_key,
                     )
                 )
             elif row.due_at != view.due_at:

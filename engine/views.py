@@ -117,3 +117,13 @@ class DiagramInfo:
     current: list[str]
     overdue: list[str]
     names: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NotificationInfo:
+    id: int
+    case_id: int | None
+    kind: str
+    message: str
+    created_at: datetime
+    read_at: datetime | None

@@ -192,6 +192,10 @@ class TimerRow(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     rule_id: Mapped[str | None] = mapped_column(String(20), nullable=True)
     training: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How the deadline was made, so it can be recomputed when the calendar changes.
+    expression: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    council_key: Mapped[str] = mapped_column(String(40), default="any", index=True)
 
 
 class Draft(Base):
@@ -222,6 +226,7 @@ class Notification(Base):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class AuditEvent(Base):

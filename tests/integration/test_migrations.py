@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
-import threading
+import multiprocessing
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -48,7 +49,7 @@ def migration_connection(engine: Engine) -> Iterator[tuple[Connection, Config]]:
         try:
             with conn.begin():
                 if engine.dialect.name == "postgresql":
-                    pass
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
                 config.attributes["connection"] = conn
                 yield conn, config
         finally:
@@ -244,28 +245,30 @@ def test_sqlite_foreign_keys_are_on_again_afterwards(db: Engine) -> None:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
+def _upgrade_in_another_process(url: str, start: Any) -> None:
+    engine = make_engine(url)
+    start.wait()
+    upgrade_schema(engine)
+    engine.dispose()
+
+
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_concurrent_upgrades_of_an_empty_postgres_database(db: Engine) -> None:
-    engines = [make_engine(db.url.render_as_string(hide_password=False)) for _ in range(4)]
-    errors: list[BaseException] = []
-    start = threading.Barrier(len(engines))
+    """The web app and the worker starting together: one migrates, the others wait and see it."""
+    url = db.url.render_as_string(hide_password=False)
+    spawn = multiprocessing.get_context("spawn")
+    start = spawn.Barrier(4)
+    processes = [
+        spawn.Process(target=_upgrade_in_another_process, args=(url, start)) for _ in range(4)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(60)
+        if process.is_alive():
+            process.kill()
 
-    def run(engine: Engine) -> None:
-        try:
-            start.wait()
-            upgrade_schema(engine)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(e,)) for e in engines]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    for e in engines:
-        e.dispose()
-
-    assert errors == []
+    assert [process.exitcode for process in processes] == [0, 0, 0, 0]
     assert revision(db) == HEAD
     assert differences(db) == []
 

@@ -1,0 +1,101 @@
+"""Deadlines: reminders and escalations reach people; calendar changes move pending deadlines."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from engine.clock import FixedClock
+from engine.notify import FileSender
+from engine.services import Engine, NewChild
+
+ROOT = Path(__file__).resolve().parents[2]
+CONSENT = json.loads((ROOT / "forms" / "examples" / "consent.valid.json").read_text())
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def team(engine: Engine) -> Engine:
+    engine.deploy([ROOT / "processes" / "sample"], "pm1")
+    engine.people.add_team("north", "any", "North CIN team")
+    engine.people.add_user(
+        "sw1", "Sam Worker", PASSWORD, "social_worker", ["north"], email="sw1@example.test"
+    )
+    engine.people.add_user(
+        "tm1", "Tara Manager", PASSWORD, "team_manager", ["north"], email="tm1@example.test"
+    )
+    return engine
+
+
+def assessment_case(engine: Engine, referral: str = "2026-12-14") -> int:
+    case = engine.start_case(
+        "sample_referral", NewChild("Ada Example"), {"referral_date": referral}, "sw1", team="north"
+    )
+    engine.complete_task(case.tasks[0].id, CONSENT, "sw1")
+    return case.id
+
+
+def test_reminder_to_the_worker_and_escalation_to_the_manager(
+    team: Engine, fixed_clock: FixedClock, tmp_path: Path
+) -> None:
+    case_id = assessment_case(team)
+    task = team.tasks(case_id=case_id)[0]
+    team.claim(task.id, "sw1")
+    # Due Thursday 7 January 2027 (15 working days from 14 December across Christmas);
+    # the sample reminds 2 working days before: Tuesday 5 January.
+    fixed_clock.set(datetime(2027, 1, 6, 9, tzinfo=UTC))
+    assert team.fire_due_timers() == 1
+    inbox = team.notifications("sw1", ["north"], "social_worker")
+    assert [n.kind for n in inbox] == ["reminder"]
+    assert "Complete the assessment" in inbox[0].message and "7 January 2027" in inbox[0].message
+    assert team.notifications("tm1", ["north"], "team_manager") == []
+
+    fixed_clock.set(datetime(2027, 1, 8, 0, 0, tzinfo=UTC))
+    assert team.fire_due_timers() == 1
+    manager = team.notifications("tm1", ["north"], "team_manager")
+    assert [n.kind for n in manager] == ["deadline"] and "Deadline passed" in manager[0].message
+    assert [n.kind for n in team.notifications("sw1", ["north"], "social_worker")] == ["reminder"]
+    assert team.notifications("tm1", ["south"], "team_manager") == []
+
+    outbox = tmp_path / "outbox.txt"
+    assert team.send_pending_mail(FileSender(outbox)) == 2
+    text = outbox.read_text()
+    assert "To: sw1@example.test" in text and "To: tm1@example.test" in text
+    assert team.send_pending_mail(FileSender(outbox)) == 0  # each mail once
+
+    team.mark_notification_read(manager[0].id, "tm1", ["north"], "team_manager")
+    assert team.notifications("tm1", ["north"], "team_manager", unread_only=True) == []
+
+
+def test_a_deadline_on_25_december_moves_past_the_substitute_day(team: Engine) -> None:
+    # 15 working days from Thursday 3 December 2026 is Thursday 24 December; from Friday 4
+    # December it would be 25 December, a bank holiday, so it is Tuesday 29 December (28th is
+    # the substitute Boxing Day).
+    case_id = assessment_case(team, "2026-12-04")
+    due = team.tasks(case_id=case_id)[0].due_at
+    assert due == datetime(2026, 12, 29, 23, 59, 59, tzinfo=UTC)
+
+
+def test_a_closure_day_moves_exactly_the_affected_deadlines(
+    team: Engine, fixed_clock: FixedClock
+) -> None:
+    early = assessment_case(team, "2026-11-23")  # due Monday 14 December
+    late = assessment_case(team, "2026-12-14")  # due Thursday 7 January 2027
+    before = {c: {t.element_id: t.due_at for t in team.timers(case_id=c)} for c in (early, late)}
+    moved = team.add_closure_day("any", date(2026, 12, 24), "Christmas Eve closure", "admin")
+    after = {c: {t.element_id: t.due_at for t in team.timers(case_id=c)} for c in (early, late)}
+    assert after[early] == before[early]  # 14 December is before the closure: untouched
+    assert after[late]["assessment_deadline"] == before[late]["assessment_deadline"] + timedelta(
+        days=1
+    )
+    assert after[late]["assessment_reminder"] == before[late]["assessment_reminder"] + timedelta(
+        days=1
+    )
+    assert moved == 2
+    task = team.tasks(case_id=late)[0]
+    assert task.due_at == datetime(2027, 1, 8, 23, 59, 59, tzinfo=UTC)
+    audit = team.audit_trail(late, action="deadline_recomputed")
+    assert len(audit) == 2 and audit[0].detail["reason"] == "closure day 2026-12-24 added"
