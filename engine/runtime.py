@@ -164,7 +164,7 @@ class Runtime:
 
     def __init__(self) -> None:
         self.serializer = _make_serializer()
-        self._spec_cache: dict[int, tuple[Any, dict[str, Any]]] = {}
+        self._spec_cache: dict[str, tuple[Any, dict[str, Any]]] = {}
 
     # specs
     def spec_to_json(self, spec: Any, subprocess_specs: Mapping[str, Any]) -> str:
@@ -176,15 +176,19 @@ class Runtime:
             }
         )
 
-    def spec_from_json(self, version_id: int, spec_json: str) -> tuple[Any, dict[str, Any]]:
-        """Restore a version's spec objects, once per process; specs are read-only thereafter."""
-        cached = self._spec_cache.get(version_id)
+    def spec_from_json(self, key: str, spec_json: str) -> tuple[Any, dict[str, Any]]:
+        """Restore a version's spec objects once; specs are read-only thereafter.
+
+        `key` must identify the content (process id and sha256), not a row id: one process may
+        serve several databases (tests, a demo beside a real one) whose ids overlap.
+        """
+        cached = self._spec_cache.get(key)
         if cached is None:
             dct = json.loads(spec_json)
             registry = self.serializer.registry
             spec = registry.restore(dct["spec"])
             subs = {k: registry.restore(v) for k, v in dct["subprocess_specs"].items()}
-            cached = self._spec_cache[version_id] = (spec, subs)
+            cached = self._spec_cache[key] = (spec, subs)
         return cached
 
     # instances
@@ -338,17 +342,17 @@ class Runtime:
                     definition.expression or "",
                 )
             )
-            if kind == "deadline" and attached_to:
-                current = deadline_of.get(attached_to)
+            if kind == "deadline" and attached and task.parent is not None:
+                current = deadline_of.get(task.parent.id)
                 if current is None or due < current[0]:
-                    deadline_of[attached_to] = (due, rule)
+                    deadline_of[task.parent.id] = (due, rule)
         users: list[UserTaskView] = []
         for task in workflow.get_tasks(state=TaskState.READY):
             spec = task.task_spec
             if not isinstance(spec, UserTask):
                 continue
             props = (spec.extensions or {}).get("properties", {})
-            due, rule = deadline_of.get(spec.name, (None, None))
+            due, rule = _deadline_for(workflow, task, deadline_of)
             users.append(
                 UserTaskView(
                     task_id=str(task.id),
@@ -365,6 +369,20 @@ class Runtime:
 
 
 Functions = Mapping[str, Callable[..., Any]]
+
+
+def _deadline_for(
+    workflow: BpmnWorkflow, task: Task, deadline_of: dict[Any, tuple[datetime, str | None]]
+) -> tuple[datetime | None, str | None]:
+    """A task's deadline: its own boundary timer's; failing that, that of the nearest call
+    activity or subprocess it runs inside (a council times a whole common block from outside)."""
+    current: Task | None = task
+    while current is not None:
+        if current.parent is not None and current.parent.id in deadline_of:
+            return deadline_of[current.parent.id]
+        parent_id = getattr(current.workflow, "parent_task_id", None)
+        current = workflow.get_task_from_id(parent_id) if parent_id else None
+    return None, None
 
 
 @lru_cache(maxsize=1)

@@ -304,7 +304,7 @@ class Engine:
                     else None,
                 },
             }
-            spec, subs = self.runtime.spec_from_json(version.id, version.spec_json)
+            spec, subs = self.runtime.spec_from_json(_spec_key(version), version.spec_json)
             workflow = self.runtime.new_workflow(spec, subs, initial, self._functions(council))
             workflow.do_engine_steps()
             self._audit(
@@ -917,7 +917,7 @@ class Engine:
     def _load(self, s: Session, case: Case) -> Any:
         version = s.get(ProcessVersion, case.process_version_id)
         assert version is not None
-        spec, subs = self.runtime.spec_from_json(version.id, version.spec_json)
+        spec, subs = self.runtime.spec_from_json(_spec_key(version), version.spec_json)
         return self.runtime.load_state(
             case.state_json, spec, subs, self._functions(case.council_key)
         )
@@ -1075,7 +1075,7 @@ class Engine:
         assert case is not None
         version = s.get(ProcessVersion, case.process_version_id)
         assert version is not None
-        spec, subs = self.runtime.spec_from_json(version.id, version.spec_json)
+        spec, subs = self.runtime.spec_from_json(_spec_key(version), version.spec_json)
         for candidate in (spec, *subs.values()):
             task_spec = candidate.task_specs.get(row.element_id)
             if task_spec is not None:
@@ -1092,6 +1092,10 @@ class Engine:
                 )
                 or 0
             )
+
+
+def _spec_key(version: ProcessVersion) -> str:
+    return f"{version.process_id}:{version.sha256}"
 
 
 def _process_info(row: ProcessVersion) -> ProcessInfo:
