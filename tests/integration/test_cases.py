@@ -267,26 +267,24 @@ def test_drafts_are_kept_per_user_and_dropped_on_completion(deployed: Engine) ->
 def test_a_deadline_on_a_call_activity_is_the_due_date_of_the_step_inside(engine: Engine) -> None:
     folder = ROOT / "processes" / "sample"
     files = {p.name: p.read_text() for p in folder.glob("*.bpmn")}
-    timed = (
-        files["sample_referral.bpmn"]
-        .replace(
-            '<bpmn:boundaryEvent id="assessment_reminder"',
-            '<bpmn:boundaryEvent id="consent_deadline" cancelActivity="false" attachedToRef="seek_consent">'
-            '<bpmn:outgoing>flow_cd</bpmn:outgoing><bpmn:timerEventDefinition id="consent_deadline_timer">'
-            '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">due_in("5 working days")</bpmn:timeDate>'
-            "</bpmn:timerEventDefinition></bpmn:boundaryEvent>"
-            '<bpmn:endEvent id="consent_late"><bpmn:incoming>flow_cd</bpmn:incoming></bpmn:endEvent>'
-            '<bpmn:sequenceFlow id="flow_cd" sourceRef="consent_deadline" targetRef="consent_late" />'
-            '<bpmn:boundaryEvent id="assessment_reminder"',
-            1,
-        )
-        .replace(
-            "<bpmn:flowNodeRef>referral_received</bpmn:flowNodeRef>",
-            "<bpmn:flowNodeRef>referral_received</bpmn:flowNodeRef>"
-            "<bpmn:flowNodeRef>consent_deadline</bpmn:flowNodeRef>"
-            "<bpmn:flowNodeRef>consent_late</bpmn:flowNodeRef>",
-        )
+    boundary = (
+        '<bpmn:boundaryEvent id="consent_deadline" cancelActivity="false" '
+        'attachedToRef="seek_consent"><bpmn:outgoing>flow_cd</bpmn:outgoing>'
+        '<bpmn:timerEventDefinition id="consent_deadline_timer">'
+        '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">due_in("5 working days")'
+        "</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:boundaryEvent>"
+        '<bpmn:endEvent id="consent_late"><bpmn:incoming>flow_cd</bpmn:incoming>'
+        "</bpmn:endEvent>"
+        '<bpmn:sequenceFlow id="flow_cd" sourceRef="consent_deadline" targetRef="consent_late" />'
     )
+    anchor = '<bpmn:boundaryEvent id="assessment_reminder"'
+    lane = "<bpmn:flowNodeRef>referral_received</bpmn:flowNodeRef>"
+    extra = (
+        "<bpmn:flowNodeRef>consent_deadline</bpmn:flowNodeRef>"
+        "<bpmn:flowNodeRef>consent_late</bpmn:flowNodeRef>"
+    )
+    timed = files["sample_referral.bpmn"].replace(anchor, boundary + anchor, 1)
+    timed = timed.replace(lane, lane + extra)
     files["sample_referral.bpmn"] = timed
     engine.deploy(files, "pm1")
     case = engine.start_case("sample_referral", NewChild("Ed Example"), {}, "sw1")
