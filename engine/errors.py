@@ -59,6 +59,7 @@ class MessageNotExpected(CinflowError):
 class FieldError:
     field: str  # dotted path, "" for the whole form
     message: str
+    kind: str = ""  # the JSON Schema keyword that failed: required, type, format, oneOf...
 
 
 class InvalidData(CinflowError):

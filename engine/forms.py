@@ -46,7 +46,7 @@ def validate(name: str, data: Mapping[str, Any], forms_dir: Path = FORMS_DIR) ->
             message = f"Enter {title[:1].lower() + title[1:]}" if title else error.message
         else:
             message = _plain(error)
-        errors.append(FieldError(path, message))
+        errors.append(FieldError(path, message, str(error.validator)))
     if errors:
         raise InvalidData(errors)
 

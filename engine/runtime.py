@@ -282,6 +282,7 @@ class Runtime:
         current: set[str] = set()
         names: dict[str, str] = {}
         top_level: dict[str, str] = {}
+        done_at: dict[str, float] = {}
         for task in workflow.get_tasks():
             spec = task.task_spec
             outer = task
@@ -294,13 +295,21 @@ class Runtime:
             top_level[str(task.id)] = element
             if task is outer and task.has_state(TaskState.COMPLETED):
                 completed.add(element)
+                done_at.setdefault(element, task.last_state_change)
             waiting_boundary = type(spec).__name__ == "BoundaryEvent"
             if task.has_state(TaskState.READY | TaskState.WAITING | TaskState.STARTED) and (
                 isinstance(spec, UserTask) or (task is outer and not waiting_boundary)
             ):
                 current.add(element)
         completed -= current
-        return ElementStates(sorted(completed), sorted(current), names, top_level)
+        done_order = sorted(done_at, key=lambda e: done_at[e])
+        order = {e: i for i, e in enumerate(done_order)}
+        return ElementStates(
+            sorted(completed, key=lambda e: order.get(e, len(order))),
+            sorted(current),
+            names,
+            top_level,
+        )
 
     @staticmethod
     def cancel(workflow: BpmnWorkflow) -> None:

@@ -390,9 +390,7 @@ class Engine:
     def task(self, task_id: str, teams: Iterable[str] | None = None) -> TaskInfo:
         """One open task with its guidance; with `teams`, another team's task is UnknownTask."""
         with self.sessions() as s:
-            row = self._task_row(s, task_id)
-            if teams is not None and row.team_key not in set(teams):
-                raise UnknownTask(f"no open task {task_id}")
+            row = self._task_row(s, task_id, teams)
             name = s.scalar(
                 select(Child.name)
                 .join(Case, Case.child_id == Child.id)
@@ -788,6 +786,41 @@ class Engine:
             self._audit(s, user, "attention_cleared", case_id, detail={"was": previous})
             return self._case_info(s, case)
 
+    def completed_task(self, task_id: str, teams: Iterable[str] | None = None) -> AuditInfo:
+        """Who completed a step and when (for "already completed" pages), team-limited."""
+        with self.sessions() as s:
+            done = s.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.task_id == task_id, AuditEvent.action == "task_completed"
+                )
+            ).first()
+            if done is not None and teams is not None:
+                team = s.scalar(select(Case.team_key).where(Case.id == done.case_id))
+                done = done if team in set(teams) else None
+            if done is None:
+                raise UnknownTask(f"no completed task {task_id}")
+            return AuditInfo(
+                done.id,
+                done.at,
+                done.actor,
+                done.case_id,
+                done.task_id,
+                done.element_id,
+                done.action,
+                done.detail,
+            )
+
+    def case_process_xml(self, case_id: int, teams: Iterable[str] | None = None) -> str:
+        """The BPMN of the version a case runs on, without loading the workflow."""
+        with self.sessions() as s:
+            case = self._case(s, case_id)
+            if teams is not None and case.team_key not in set(teams):
+                raise UnknownCase(f"no case {case_id}")
+            xml = s.scalar(
+                select(ProcessVersion.xml).where(ProcessVersion.id == case.process_version_id)
+            )
+            return xml or ""
+
     # -- drafts -------------------------------------------------------------------------------
 
     def save_draft(self, task_id: str, user: str, data: Mapping[str, Any]) -> None:
@@ -813,6 +846,12 @@ class Engine:
                 select(Draft).where(Draft.task_id == task_id, Draft.username == user)
             ).first()
             return dict(draft.data) if draft else None
+
+    def draft_saved_at(self, task_id: str, user: str) -> datetime | None:
+        with self.sessions() as s:
+            return s.scalar(
+                select(Draft.saved_at).where(Draft.task_id == task_id, Draft.username == user)
+            )
 
     # -- what the diagram shows ---------------------------------------------------------------
 
@@ -898,15 +937,22 @@ class Engine:
             raise CaseClosed(f"case {case_id} is {case.status}")
         return case
 
-    def _task_row(self, s: Session, task_id: str) -> TaskRow:
+    def _task_row(self, s: Session, task_id: str, teams: Iterable[str] | None = None) -> TaskRow:
+        """An open task; a completed one says who completed it, but only to the case's team."""
         row = s.get(TaskRow, task_id)
         if row is not None:
+            if teams is not None and row.team_key not in set(teams):
+                raise UnknownTask(f"no open task {task_id}")
             return row
         done = s.scalars(
             select(AuditEvent).where(
                 AuditEvent.task_id == task_id, AuditEvent.action == "task_completed"
             )
         ).first()
+        if done is not None and teams is not None:
+            team = s.scalar(select(Case.team_key).where(Case.id == done.case_id))
+            if team not in set(teams):
+                done = None
         if done is not None:
             raise TaskAlreadyCompleted(
                 f'"{done.detail.get("name", task_id)}" was already completed by {done.actor} '
@@ -974,6 +1020,8 @@ class Engine:
                         team_key=case.team_key,
                     )
                 )
+            elif view.due_at is None and row.due_at is not None:
+                pass  # the deadline timer fired: the step is overdue, its deadline stands
             elif row.due_at != view.due_at or row.rule_id != view.rule_id:
                 row.due_at, row.rule_id = view.due_at, view.rule_id
         timers = {t.id: t for t in s.scalars(select(TimerRow).where(TimerRow.case_id == case.id))}

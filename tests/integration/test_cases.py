@@ -182,6 +182,7 @@ def test_timer_fires_at_its_due_instant_not_a_second_before(
     tasks = {t.element_id: t for t in deployed.tasks(case_id=case_id)}
     assert tasks["review_overdue_assessment"].lane == "Team manager"
     assert "complete_assessment" in tasks  # non-interrupting: the worker's task stays open
+    assert tasks["complete_assessment"].due_at == deadline.due_at  # and is overdue, not undated
     assert deployed.fire_due_timers() == 0  # exactly once
     assert len(deployed.audit_trail(case_id, action="timer_fired:deadline")) == 1
 
