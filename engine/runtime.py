@@ -145,6 +145,35 @@ def timer_kind_and_key(expression: str, attached: bool) -> tuple[str, str | None
     return ("deadline" if attached else "timer"), key
 
 
+def timer_view(task: Task, rule_for_key: Callable[[str], str | None]) -> TimerView | None:
+    """What a timer task means to people: its kind, what it is attached to, when, which rule."""
+    spec = task.task_spec
+    definition = getattr(spec, "event_definition", None)
+    if not isinstance(spec, CatchingEvent) or not isinstance(definition, TimerEventDefinition):
+        return None
+    due = _parse_due(task.internal_data.get("event_value"))
+    if due is None:
+        return None
+    attached_spec = getattr(task.parent.task_spec, "name", "") if task.parent else ""
+    attached = attached_spec.endswith(".BoundaryEventSplit")
+    attached_to = attached_spec.removesuffix(".BoundaryEventSplit") if attached else None
+    props = (spec.extensions or {}).get("properties", {})
+    kind, key = timer_kind_and_key(definition.expression, attached)
+    if props.get("timer") in ("reminder", "deadline") and attached:
+        kind = props["timer"]
+    rule = props.get("rule") or (rule_for_key(key) if key else None)
+    return TimerView(
+        str(task.id),
+        spec.bpmn_id or spec.name,
+        spec.bpmn_name or spec.bpmn_id or "",
+        kind,
+        attached_to,
+        due,
+        rule,
+        definition.expression or "",
+    )
+
+
 def _parse_due(value: Any) -> datetime | None:
     if isinstance(value, dict):  # cycle timers keep {"next": ..., "cycles": ...}
         value = value.get("next")
@@ -215,10 +244,26 @@ class Runtime:
 
     # running
     @staticmethod
-    def step(workflow: BpmnWorkflow) -> None:
-        """Fire due timers and run everything that can run without a person."""
+    def run(workflow: BpmnWorkflow) -> list[Task]:
+        """Run everything that can run without a person; return the timers that fired on the way
+        (a timer already past when its step starts fires here, not in the sweep)."""
+        fired: list[Task] = []
+
+        def completed(task: Task) -> None:
+            definition = getattr(task.task_spec, "event_definition", None)
+            if isinstance(task.task_spec, CatchingEvent) and isinstance(
+                definition, TimerEventDefinition
+            ):
+                fired.append(task)
+
+        workflow.do_engine_steps(did_complete_task=completed)
+        return fired
+
+    @staticmethod
+    def fire_timers(workflow: BpmnWorkflow) -> list[Task]:
+        """Fire every timer due by the engine clock and run on."""
         workflow.refresh_timers()
-        workflow.do_engine_steps()
+        return Runtime.run(workflow)
 
     @staticmethod
     def find_task(workflow: BpmnWorkflow, task_id: str) -> Task | None:
@@ -230,23 +275,24 @@ class Runtime:
     @staticmethod
     def complete_user_task(
         workflow: BpmnWorkflow, task: Task, key: str, data: Mapping[str, Any]
-    ) -> None:
+    ) -> list[Task]:
         task.data[key] = deepcopy(dict(data))
         task.run()
-        workflow.do_engine_steps()
+        return Runtime.run(workflow)
 
     @staticmethod
-    def send_message(workflow: BpmnWorkflow, name: str, payload: Mapping[str, Any]) -> bool:
-        """Deliver a named message; False when nothing in the case can catch it."""
+    def send_message(
+        workflow: BpmnWorkflow, name: str, payload: Mapping[str, Any]
+    ) -> list[Task] | None:
+        """Deliver a named message and run on (returning fired timers); None when nothing in
+        the case can catch it."""
         from SpiffWorkflow.bpmn.util.event import BpmnEvent
         from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 
         if name not in Runtime.waiting_messages(workflow):
-            return False
+            return None
         workflow.catch(BpmnEvent(MessageEventDefinition(name), dict(payload)))
-        workflow.refresh_timers()
-        workflow.do_engine_steps()
-        return True
+        return Runtime.fire_timers(workflow)
 
     @staticmethod
     def waiting_messages(workflow: BpmnWorkflow) -> list[str]:
@@ -322,35 +368,12 @@ class Runtime:
         timers: list[TimerView] = []
         deadline_of: dict[str, tuple[datetime, str | None]] = {}
         for task in workflow.get_tasks(state=TaskState.WAITING):
-            spec = task.task_spec
-            definition = getattr(spec, "event_definition", None)
-            if not isinstance(spec, CatchingEvent) or not isinstance(
-                definition, TimerEventDefinition
-            ):
+            view = timer_view(task, rule_for_key)
+            if view is None:
                 continue
-            due = _parse_due(task.internal_data.get("event_value"))
-            if due is None:
-                continue
-            attached_spec = getattr(task.parent.task_spec, "name", "") if task.parent else ""
-            attached = attached_spec.endswith(".BoundaryEventSplit")
-            attached_to = attached_spec.removesuffix(".BoundaryEventSplit") if attached else None
-            props = (spec.extensions or {}).get("properties", {})
-            kind, key = timer_kind_and_key(definition.expression, attached)
-            if props.get("timer") in ("reminder", "deadline") and attached:
-                kind = props["timer"]
-            rule = props.get("rule") or (rule_for_key(key) if key else None)
-            timers.append(
-                TimerView(
-                    str(task.id),
-                    spec.bpmn_id or spec.name,
-                    spec.bpmn_name or spec.bpmn_id or "",
-                    kind,
-                    attached_to,
-                    due,
-                    rule,
-                    definition.expression or "",
-                )
-            )
+            timers.append(view)
+            due, rule, kind = view.due_at, view.rule_id, view.kind
+            attached = view.attached_to is not None
             if kind == "deadline" and attached and task.parent is not None:
                 current = deadline_of.get(task.parent.id)
                 if current is None or due < current[0]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,14 @@ from engine.errors import (
 from engine.functions import diagram_functions
 from engine.notify import Mail, Sender, sender_from_config
 from engine.people import People
-from engine.runtime import SERIALIZER_VERSION, Runtime, Snapshot, default_runtime
+from engine.runtime import (
+    SERIALIZER_VERSION,
+    Runtime,
+    Snapshot,
+    TimerView,
+    default_runtime,
+    timer_view,
+)
 from engine.store.db import create_schema, make_engine, session_factory, unit_of_work
 from engine.store.models import (
     AuditEvent,
@@ -306,7 +313,7 @@ class Engine:
             }
             spec, subs = self.runtime.spec_from_json(_spec_key(version), version.spec_json)
             workflow = self.runtime.new_workflow(spec, subs, initial, self._functions(council))
-            workflow.do_engine_steps()
+            fired = self.runtime.run(workflow)
             self._audit(
                 s,
                 started_by,
@@ -320,6 +327,7 @@ class Engine:
                 },
             )
             self._save(s, case, workflow, started_by)
+            self._record_fired(s, case, fired, started_by)
             return self._case_info(s, case)
 
     def get_case(
@@ -495,7 +503,7 @@ class Engine:
             if task is None or task.task_spec.bpmn_id != row.element_id:
                 raise UnknownTask(f"task {task_id} is not open in case {case.id}")
             before = {t.id for t in s.scalars(select(TaskRow).where(TaskRow.case_id == case.id))}
-            self.runtime.complete_user_task(workflow, task, forms.form_key(row.form), data)
+            fired = self.runtime.complete_user_task(workflow, task, forms.form_key(row.form), data)
             self._audit(
                 s,
                 user,
@@ -506,6 +514,7 @@ class Engine:
                 detail={"name": row.name, "form": row.form, "data": _jsonable(data)},
             )
             self._save(s, case, workflow, user)
+            self._record_fired(s, case, fired, user)
             s.execute(delete(Draft).where(Draft.task_id == task_id))
             info = self._case_info(s, case)
             return Completion(info, [t for t in info.tasks if t.id not in before])
@@ -517,7 +526,8 @@ class Engine:
         with unit_of_work(self.sessions) as s:
             case = self._open_case(s, case_id)
             workflow = self._load(s, case)
-            if not self.runtime.send_message(workflow, name, payload):
+            fired = self.runtime.send_message(workflow, name, payload)
+            if fired is None:
                 waiting = ", ".join(self.runtime.waiting_messages(workflow)) or "none"
                 raise MessageNotExpected(
                     f'case {case_id} is not waiting for "{name}" (waiting for: {waiting})'
@@ -530,6 +540,7 @@ class Engine:
                 detail={"message": name, "payload": _jsonable(payload)},
             )
             self._save(s, case, workflow, user)
+            self._record_fired(s, case, fired, user)
             return self._case_info(s, case)
 
     def cancel_case(self, case_id: int, reason: str, user: str) -> CaseInfo:
@@ -574,43 +585,46 @@ class Engine:
     def _fire_case(self, case_id: int, actor: str) -> int:
         with unit_of_work(self.sessions) as s:
             case = self._case(s, case_id, lock=True, skip_locked=True)
-            if case is None or case.status not in ("open",) or case.attention:
+            if case is None or case.status != "open" or case.attention:
                 return 0
-            due = {
-                t.id: t
-                for t in s.scalars(
-                    select(TimerRow).where(
-                        TimerRow.case_id == case_id, TimerRow.due_at <= clock.now()
-                    )
-                )
-            }
+            due = s.scalar(
+                select(func.count())
+                .select_from(TimerRow)
+                .where(TimerRow.case_id == case_id, TimerRow.due_at <= clock.now())
+            )
             if not due:
-                return 0
+                return 0  # another worker fired them first
             workflow = self._load(s, case)
-            workflow.refresh_timers()
-            workflow.do_engine_steps()
-            snapshot = self._save(s, case, workflow, actor)
-            still = {t.task_id: t.due_at for t in snapshot.timers}
-            fired = [t for tid, t in due.items() if still.get(tid) != t.due_at]
-            for timer in fired:
-                self._notify_timer(s, case, timer)
-                self._audit(
-                    s,
-                    actor,
-                    f"timer_fired:{timer.kind}",
-                    case.id,
-                    timer.id,
-                    timer.element_id,
-                    detail={
-                        "name": timer.name,
-                        "due_at": timer.due_at.isoformat(),
-                        "rule": timer.rule_id,
-                        "attached_to": timer.attached_to,
-                    },
-                )
+            fired = self.runtime.fire_timers(workflow)
+            self._save(s, case, workflow, actor)
+            self._record_fired(s, case, fired, actor)
             return len(fired)
 
-    def _notify_timer(self, s: Session, case: Case, timer: TimerRow) -> None:
+    def _record_fired(self, s: Session, case: Case, fired: list[Any], actor: str) -> None:
+        """Audit every timer that fired in this change and tell the people it concerns."""
+        profile = self.profile(case.council_key)
+        for task in fired:
+            timer = timer_view(task, profile.rule_for_key)
+            if timer is None:
+                continue
+            timer = replace(timer, rule_id=profile.own_rules(timer.rule_id))
+            self._notify_timer(s, case, timer)
+            self._audit(
+                s,
+                actor,
+                f"timer_fired:{timer.kind}",
+                case.id,
+                timer.task_id,
+                timer.element_id,
+                detail={
+                    "name": timer.name,
+                    "due_at": timer.due_at.isoformat(),
+                    "rule": timer.rule_id,
+                    "attached_to": timer.attached_to,
+                },
+            )
+
+    def _notify_timer(self, s: Session, case: Case, timer: TimerView) -> None:
         """Reminders go to whoever holds the task; a passed deadline goes to the team manager."""
         if timer.kind not in ("reminder", "deadline"):
             return
@@ -996,6 +1010,14 @@ class Engine:
 
     def _project(self, s: Session, case: Case, snapshot: Snapshot) -> None:
         now = clock.now()
+        profile = self.profile(case.council_key)
+        snapshot = replace(
+            snapshot,
+            user_tasks=[
+                replace(t, rule_id=profile.own_rules(t.rule_id)) for t in snapshot.user_tasks
+            ],
+            timers=[replace(t, rule_id=profile.own_rules(t.rule_id)) for t in snapshot.timers],
+        )
         tasks = {t.id: t for t in s.scalars(select(TaskRow).where(TaskRow.case_id == case.id))}
         keep = {t.task_id for t in snapshot.user_tasks}
         gone = [tid for tid in tasks if tid not in keep]
@@ -1194,8 +1216,6 @@ def _timer_info(row: TimerRow) -> TimerInfo:
 
 
 def _replace_data(info: CaseInfo, data: Mapping[str, Any]) -> CaseInfo:
-    from dataclasses import replace
-
     return replace(info, data=_jsonable(data))
 
 

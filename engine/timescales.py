@@ -28,6 +28,20 @@ class CouncilProfile:
         scale = self.timescales.get(key)
         return scale.rule if scale else None
 
+    def own_rules(self, text: str | None) -> str | None:
+        """The council's own ids from a shared block's list ("P2/D5/T4" -> "D5" for Dudley).
+
+        A council without a rule in the list sees none rather than another council's id.
+        """
+        if not text:
+            return None
+        prefixes = {scale.rule[:1] for scale in self.timescales.values() if scale.rule}
+        if not prefixes:
+            return text
+        ids = [part.strip() for part in text.replace(",", "/").split("/") if part.strip()]
+        own = [i for i in ids if i[:1] in prefixes]
+        return "/".join(own) or None
+
 
 def load_profile(path: Path) -> CouncilProfile:
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

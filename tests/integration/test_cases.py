@@ -292,3 +292,18 @@ def test_a_deadline_on_a_call_activity_is_the_due_date_of_the_step_inside(engine
     # Monday 23 November 2026 + 5 working days = Monday 30 November, end of the day.
     assert case.tasks[0].element_id == "record_consent"
     assert case.tasks[0].due_at.isoformat() == "2026-11-30T23:59:59+00:00"
+
+
+def test_a_deadline_already_past_when_its_step_starts_fires_and_is_recorded(
+    deployed: Engine,
+) -> None:
+    case = deployed.start_case(
+        "sample_referral", NewChild("Flo Example"), {"referral_date": "2026-09-01"}, "sw1"
+    )
+    done = deployed.complete_task(case.tasks[0].id, example("consent"), "sw1")
+    assert {t.element_id for t in done.case.tasks} == {
+        "complete_assessment",
+        "review_overdue_assessment",
+    }
+    fired = {e.element_id for e in deployed.audit_trail(case.id) if e.action.startswith("timer")}
+    assert fired == {"assessment_deadline", "assessment_reminder"}

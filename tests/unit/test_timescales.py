@@ -150,3 +150,12 @@ def test_every_timed_rule_has_a_timescale(council):
     covered = {entry["rule"] for entry in load(council)["timescales"].values()}
     assert timed, "the spec lists timed rules for every council"
     assert timed <= covered, f"timed rules without a timescale: {sorted(timed - covered)}"
+
+
+def test_a_shared_blocks_rule_list_shows_each_council_its_own() -> None:
+    from engine.timescales import profile_for
+
+    assert profile_for("dudley").own_rules("P2/D5/T4/R12/W5") == "D5"
+    assert profile_for("rochdale").own_rules("D1") is None
+    assert profile_for("portsmouth").own_rules("P11/T9") == "P11"
+    assert profile_for("no_such_council").own_rules("P2/D5") == "P2/D5"
