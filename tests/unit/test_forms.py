@@ -468,6 +468,24 @@ INVALID: dict[str, list[tuple[str, Mutation]]] = {
         ("unknown recipient", change(recipients=["neighbour"])),
         ("unknown document", change(document="letter")),
     ],
+    "allocation": [
+        ("no allocation date", change(drop=("allocation_date",))),
+        ("a visit 72 hours away", change(initial_visit_within_hours=72)),
+        ("strategy answer as text", change(strategy_meeting_needed="yes")),
+    ],
+    "initial_recording": [
+        ("unknown recording", change(recording="everything")),
+        ("date not a date", change(recorded_date="yesterday")),
+    ],
+    "s47_enquiry": [
+        ("unknown outcome", change(outcome="close")),
+        ("no summary", change(drop=("summary",))),
+        ("unknown enquiry type", change(enquiry_type="phone")),
+    ],
+    "visit_done": [
+        ("no visit date", change(drop=("visit_date",))),
+        ("seen as text", change(child_seen="yes")),
+    ],
 }
 
 
