@@ -62,6 +62,7 @@ class ParsedProcess:
     subprocess_specs: dict[str, Any]
     sha256: str = ""
     called: list[str] = field(default_factory=list)
+    spec_json: str = ""  # filled once by the first deployment that stores it
 
 
 def _check_expression(text: str, *, timer: bool, functions: Mapping[str, Any]) -> str | None:
@@ -197,13 +198,54 @@ def _lint_tree(
     return problems
 
 
+_PARSED: dict[str, list[ParsedProcess]] = {}
+_PARSED_LIMIT = 64
+
+
+def _bundle_key(
+    files: Mapping[str, str | bytes],
+    forms_dir: Path,
+    timescales: Mapping[str, Timescale] | None,
+    calendar: WorkingCalendar | None,
+) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        content = files[name]
+        digest.update(name.encode() + b"\0")
+        digest.update(content if isinstance(content, bytes) else content.encode())
+    forms = sorted(p.name for p in forms_dir.glob("*.json")) if forms_dir.is_dir() else []
+    digest.update(repr((str(forms_dir), forms, sorted((timescales or {}).items()))).encode())
+    digest.update(repr(sorted(calendar.closures) if calendar else []).encode())
+    return digest.hexdigest()
+
+
 def parse_bundle(
     files: Mapping[str, str | bytes],
     forms_dir: Path,
     timescales: Mapping[str, Timescale] | None = None,
     calendar: WorkingCalendar | None = None,
 ) -> list[ParsedProcess]:
-    """Validate and parse a set of BPMN files deployed together; raise DeploymentError."""
+    """Validate and parse a set of BPMN files deployed together; raise DeploymentError.
+
+    A bundle already parsed in this process (same files, forms, timescales and calendar) is
+    not parsed again: packs are deployed to every new database in tests and demos.
+    """
+    key = _bundle_key(files, forms_dir, timescales, calendar)
+    cached = _PARSED.get(key)
+    if cached is None:
+        cached = _parse_bundle(files, forms_dir, timescales, calendar)
+        if len(_PARSED) >= _PARSED_LIMIT:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[key] = cached
+    return cached
+
+
+def _parse_bundle(
+    files: Mapping[str, str | bytes],
+    forms_dir: Path,
+    timescales: Mapping[str, Timescale] | None,
+    calendar: WorkingCalendar | None,
+) -> list[ParsedProcess]:
     functions = diagram_functions(calendar or WorkingCalendar(), timescales)
     problems: list[Problem] = []
     trees: dict[str, Any] = {}

@@ -189,7 +189,7 @@ class Engine:
                     file_name=item.file_name,
                     xml=item.xml,
                     dependency_xml=item.dependency_xml,
-                    spec_json=self.runtime.spec_to_json(item.spec, item.subprocess_specs),
+                    spec_json=_spec_json(self.runtime, item),
                     serializer_version=SERIALIZER_VERSION,
                     deployed_by=deployed_by,
                     deployed_at=clock.now(),
@@ -1162,6 +1162,12 @@ class Engine:
                 )
                 or 0
             )
+
+
+def _spec_json(runtime: Runtime, item: Any) -> str:
+    if not item.spec_json:
+        item.spec_json = runtime.spec_to_json(item.spec, item.subprocess_specs)
+    return item.spec_json
 
 
 def _spec_key(version: ProcessVersion) -> str:
