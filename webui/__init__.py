@@ -3,6 +3,8 @@
 `create_app()` is the application factory (the Flask tutorial pattern). The web layer never
 reaches into SpiffWorkflow or the database: every view asks the engine façade, which is passed
 in (`create_app(engine=...)`) and fetched in views with `webui.engine_access.get_engine()`.
+Every route declares who may use it (webui/access.py); sign-in, sessions, CSRF and response
+headers are set up in webui/security.py.
 """
 
 from __future__ import annotations
@@ -13,12 +15,28 @@ import secrets
 from typing import Any
 
 from flask import Flask
-from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from jinja2 import ChoiceLoader, MemcachedBytecodeCache, PackageLoader, PrefixLoader
 
-from . import errors, filters
+from . import access, errors, filters, security
 from .engine_access import EXTENSION_KEY
 
 log = logging.getLogger(__name__)
+
+
+class _CompiledTemplates(dict):
+    """Compiled templates shared by every app this process builds (tests build hundreds).
+
+    Keyed by template name and source checksum, so an edited template is compiled afresh.
+    """
+
+    def get(self, key: str) -> Any:  # type: ignore[override]
+        return super().get(key)
+
+    def set(self, key: str, value: Any, timeout: int | None = None) -> None:
+        self[key] = value
+
+
+_COMPILED_TEMPLATES = MemcachedBytecodeCache(_CompiledTemplates(), prefix="cinflow/")
 
 DEFAULT_COUNCIL_NAME = "Example Borough Council"
 
@@ -33,6 +51,11 @@ def _default_config() -> dict[str, Any]:
         "SERVICE_NAME": "cinflow",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # None: decided in security.init_app (Secure unless debug, testing or
+        # CINFLOW_INSECURE_COOKIES=1; see the reasoning there).
+        "SESSION_COOKIE_SECURE": None,
+        # Working days ahead that the worklist's "Due soon" covers.
+        "DUE_SOON_DAYS": os.environ.get("CINFLOW_DUE_SOON_DAYS"),
     }
 
 
@@ -61,6 +84,7 @@ def create_app(config: dict | None = None, engine: object | None = None) -> Flas
             PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
         ]
     )
+    app.jinja_env.bytecode_cache = _COMPILED_TEMPLATES
     filters.register(app)
 
     @app.context_processor
@@ -70,8 +94,16 @@ def create_app(config: dict | None = None, engine: object | None = None) -> Flas
             "council_name": app.config["COUNCIL_NAME"],
         }
 
-    from . import home
+    security.init_app(app)  # sessions, sign-in, CSRF, headers: before any view
 
+    from . import auth, home, worklist
+
+    app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
+    app.register_blueprint(worklist.bp)
+    from . import tasks  # the task and case pages
+
+    tasks.register(app)
     errors.register(app)
+    access.init_app(app)  # after every blueprint: declares static, refuses undeclared routes
     return app

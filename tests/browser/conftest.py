@@ -1,5 +1,17 @@
 """Browser tests: the real app in a background server, driven by Debian's Chromium.
 
+`live_server` is the app on the REAL engine, on a temporary SQLite database holding the world
+of tests/web/factories.py (teams, people in every role, cases with tasks due at known points),
+with the clock fixed at Monday 23 November 2026, 09:00 UTC for every request. It is shared by
+the whole session: tests that change things (claims) use tasks no other test relies on.
+
+    def test_x(page, sign_in, axe):
+        sign_in(page, "sw.north")          # fills in the sign-in form, lands on the worklist
+        axe.assert_no_violations(page)
+
+`new_page()` opens another browser context (another person); `shot(page, name)` saves a
+full-page screenshot to $CINFLOW_SCREENSHOTS when set (to look at), else to a temporary folder.
+
 Needs `scripts/browser-deps.sh` (chromium + playwright) and `scripts/frontend.sh` (built CSS,
 axe-core). Without them the tests are skipped with the reason, never failed.
 """
@@ -11,12 +23,17 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from unittest import mock
 
 import pytest
 from werkzeug.serving import make_server
 
+from engine import clock, people
+from engine.clock import FixedClock
+from engine.services import Engine
 from webui import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,14 +52,14 @@ CHROMIUM_ARGS = [
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
-def _load_web_fakes():
-    """tests/web/web_fakes.py, whichever of the two test folders pytest collected first."""
-    if "web_fakes" in sys.modules:
-        return sys.modules["web_fakes"]
-    path = ROOT / "tests" / "web" / "web_fakes.py"
-    spec = importlib.util.spec_from_file_location("web_fakes", path)
+def _load_web_module(name: str):  # noqa: ANN202
+    """tests/web/<name>.py, whichever of the two test folders pytest collected first."""
+    if name in sys.modules:
+        return sys.modules[name]
+    path = ROOT / "tests" / "web" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    sys.modules["web_fakes"] = module  # dataclasses look their module up while being made
+    sys.modules[name] = module  # dataclasses look their module up while being made
     spec.loader.exec_module(module)
     return module
 
@@ -58,21 +75,55 @@ def _require_browser_deps():
         pytest.skip("front-end assets are not built: run scripts/frontend.sh")
 
 
+def _with_clock(app: Callable, fixed: FixedClock) -> Callable:
+    """The app with `fixed` as engine time for each request (server threads, not the process)."""
+
+    def wsgi(environ, start_response):  # noqa: ANN001, ANN202
+        with clock.using(fixed):
+            return app(environ, start_response)
+
+    return wsgi
+
+
 @pytest.fixture(scope="session")
-def live_server() -> Iterator[str]:
-    """The app with the fake engine, served on a free localhost port; yields its base URL."""
+def live_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
+    """The real app and engine with the factories' world, served on a free localhost port."""
     _require_browser_deps()
-    fakes = _load_web_fakes()
-    app = create_app({"TESTING": True, "SECRET_KEY": "browser-tests"}, engine=fakes.fake_engine())
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    factories = _load_web_module("factories")
+    folder = tmp_path_factory.mktemp("live")
+    fixed = FixedClock(factories.NOW)
+    # Cheap password hashing for test accounts (the stored hash records its own cost).
+    with clock.using(fixed), mock.patch.dict(people._SCRYPT, n=2**10):
+        engine = Engine(f"sqlite:///{folder / 'cinflow.db'}")
+        engine.init_db()
+        world = factories.build_world(engine)
+    # Not in testing mode: the session cookie is Secure, exactly as under `cinflow serve`, and
+    # signing in over plain http://127.0.0.1 must still work (browsers keep Secure cookies for
+    # loopback addresses).
+    app = create_app({"SECRET_KEY": "browser-tests"}, engine=engine)
+    assert app.config["SESSION_COOKIE_SECURE"] or os.environ.get("CINFLOW_INSECURE_COOKIES")
+    server = make_server("127.0.0.1", 0, _with_clock(app, fixed), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield SimpleNamespace(
+            url=f"http://127.0.0.1:{server.server_port}",
+            app=app,
+            engine=engine,
+            world=world,
+            password=factories.PASSWORD,
+        )
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_world: SimpleNamespace) -> str:
+    """The base URL of the real app (see live_world)."""
+    return live_world.url
 
 
 @pytest.fixture(scope="session")
@@ -93,26 +144,79 @@ def browser() -> Iterator[object]:
             chromium.close()
 
 
-@pytest.fixture
-def page(browser, live_server) -> Iterator[object]:
-    context = browser.new_context(
-        base_url=live_server,
-        viewport={"width": 1280, "height": 900},
-        locale="en-GB",
-        timezone_id="Europe/London",
-    )
+def _new_context(browser, base_url: str, **options):  # noqa: ANN001, ANN202
+    settings = {
+        "viewport": {"width": 1280, "height": 900},
+        "locale": "en-GB",
+        "timezone_id": "Europe/London",
+        **options,
+    }
+    context = browser.new_context(base_url=base_url, **settings)
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
     # Only our own server: anything else would be a bug (a CDN link, a tracker).
     context.route(
-        lambda url: not url.startswith(live_server),
+        lambda url: not url.startswith(base_url),
         lambda route: route.abort(),
     )
-    page = context.new_page()
+    return context
+
+
+@pytest.fixture
+def new_page(browser, live_server) -> Iterator[Callable[..., object]]:  # noqa: ANN001
+    """new_page() -> a page in a browser context of its own (another person, another cookie jar)."""
+    contexts = []
+
+    def make(**options: object) -> object:
+        context = _new_context(browser, live_server, **options)
+        contexts.append(context)
+        return context.new_page()
+
     try:
-        yield page
+        yield make
     finally:
-        context.close()
+        for context in contexts:
+            context.close()
+
+
+@pytest.fixture
+def page(new_page) -> object:  # noqa: ANN001
+    return new_page()
+
+
+@pytest.fixture
+def sign_in(live_world: SimpleNamespace) -> Callable[..., None]:
+    """sign_in(page, username): use the sign-in form like a person; ends on the landing page."""
+
+    def do(page, username: str, password: str | None = None) -> None:  # noqa: ANN001
+        page.goto("/sign-in")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password", exact=True).fill(password or live_world.password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state()
+        assert "/sign-in" not in page.url, page.locator("main").inner_text()
+
+    return do
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = os.environ.get("CINFLOW_SCREENSHOTS")
+    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def shot(screenshots: Path) -> Callable[..., Path]:
+    """shot(page, name): a full-page PNG of what the person sees now."""
+
+    def take(page, name: str) -> Path:  # noqa: ANN001
+        path = screenshots / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
 
 
 def run_axe(page, tags: list[str] | None = None) -> list[dict]:

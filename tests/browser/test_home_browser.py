@@ -3,8 +3,9 @@ from __future__ import annotations
 import re
 
 
-def test_home_page_in_a_browser(page, axe, tmp_path):
-    response = page.goto("/")
+def test_home_page_in_a_browser(page, sign_in, axe, shot):  # noqa: ANN001
+    sign_in(page, "pm.north")
+    response = page.goto("/home")
     assert response is not None and response.status == 200
 
     assert page.locator("h1").inner_text() == "Child in Need procedures"
@@ -12,13 +13,14 @@ def test_home_page_in_a_browser(page, axe, tmp_path):
     assert page.locator("html").get_attribute("lang") == "en-GB"
 
     processes = page.get_by_test_id("processes-table")
-    assert "Child in Need assessment" in processes.inner_text()
+    assert "Sample referral" in processes.inner_text()
     assert "23 November 2026" in processes.inner_text()
     cases = page.get_by_test_id("cases-table")
     assert "Amelia Hughes" in cases.inner_text()
-    assert "Visit the child" in cases.inner_text()
+    assert "Complete the assessment" in cases.inner_text()
+    assert "Grace Miller" not in cases.inner_text()  # another team's case
     # The child name carrying markup shows as text, and no script ran from it.
-    assert "<script>alert('x')</script> Bobby" in cases.inner_text()
+    assert "<script>alert('x')</script> Finn" in cases.inner_text()
 
     # GOV.UK Frontend's CSS and JS loaded: system font, and the JS-enabled class on <body>.
     font = page.evaluate("getComputedStyle(document.querySelector('h1')).fontFamily")
@@ -26,22 +28,21 @@ def test_home_page_in_a_browser(page, axe, tmp_path):
     assert re.search(r"\bgovuk-frontend-supported\b", page.locator("body").get_attribute("class"))
     assert page.locator(".govuk-logo, .govuk-footer__crown").count() == 0
 
-    shot = tmp_path / "home.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 10_000
+    path = shot(page, "home")
+    assert path.stat().st_size > 10_000
 
     axe.assert_no_violations(page)
 
 
-def test_page_not_found_in_a_browser(page, axe):
+def test_page_not_found_in_a_browser(page, axe):  # noqa: ANN001
     response = page.goto("/no/such/page")
     assert response is not None and response.status == 404
     assert page.locator("h1").inner_text() == "Page not found"
     axe.assert_no_violations(page)
 
 
-def test_skip_link_moves_focus_to_main_content(page):
-    page.goto("/")
+def test_skip_link_moves_focus_to_main_content(page):  # noqa: ANN001
+    page.goto("/sign-in")
     page.keyboard.press("Tab")
     skip = page.locator(".govuk-skip-link")
     assert skip.evaluate("el => el === document.activeElement")

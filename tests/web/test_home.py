@@ -5,11 +5,40 @@ import re
 from datetime import UTC, date, datetime
 
 import pytest
-from web_fakes import CASES, PROCESSES, fake_engine
+from web_fakes import CASES, FAKE_PASSWORD, PROCESSES, fake_engine
 
 from webui import create_app
 from webui.engine_access import EngineNotConfigured, get_engine
 from webui.filters import uk_date, uk_datetime, uk_short_date
+
+# Home (/home) shows the fake engine's processes and cases to a signed-in practice manager.
+# These fixtures replace conftest's real-engine ones for this module only.
+
+
+def signed_in(app, username: str = "pm.fake"):
+    client = app.test_client()
+    page = client.get("/sign-in").get_data(as_text=True)
+    signed = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post(
+        "/sign-in", data={"username": username, "password": FAKE_PASSWORD, "csrf_token": signed}
+    )
+    assert response.status_code == 302
+    return client
+
+
+@pytest.fixture
+def engine():
+    return fake_engine()
+
+
+@pytest.fixture
+def app(engine):
+    return create_app({"TESTING": True, "SECRET_KEY": "test"}, engine=engine)
+
+
+@pytest.fixture
+def client(app):
+    return signed_in(app)
 
 
 def text_of(page: str) -> str:
@@ -19,7 +48,7 @@ def text_of(page: str) -> str:
 
 
 def test_home_lists_processes_and_cases(client):
-    response = client.get("/")
+    response = client.get("/home")
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
@@ -27,7 +56,7 @@ def test_home_lists_processes_and_cases(client):
 
     assert '<h1 class="govuk-heading-xl">Child in Need procedures</h1>' in page
     assert "Deployed processes" in text
-    assert "Open cases" in text
+    assert "Open cases in your teams" in text
     for process in PROCESSES:
         assert process.process_id in text
         assert process.name in text
@@ -40,7 +69,7 @@ def test_home_lists_processes_and_cases(client):
 
 
 def test_home_dates_are_uk_style_in_london_time(client):
-    text = text_of(client.get("/").get_data(as_text=True))
+    text = text_of(client.get("/home").get_data(as_text=True))
     assert "23 November 2026" in text
     # 23:30 UTC on 30 June 2026 is 00:30 on 1 July in London (BST).
     assert "1 July 2026" in text
@@ -49,13 +78,13 @@ def test_home_dates_are_uk_style_in_london_time(client):
 
 
 def test_home_escapes_html_in_child_names(client):
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/home").get_data(as_text=True)
     assert "<script>alert(" not in page
     assert "&lt;script&gt;alert(" in page
 
 
 def test_page_is_a_council_page_not_gov_uk(client):
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/home").get_data(as_text=True)
     assert '<html lang="en-GB"' in page
     assert "govuk-generic-header" in page
     assert "Example Borough Council" in page
@@ -79,9 +108,9 @@ def test_page_is_a_council_page_not_gov_uk(client):
 
 def test_empty_engine_shows_empty_states():
     app = create_app({"TESTING": True}, engine=fake_engine(processes=[], cases=[]))
-    text = text_of(app.test_client().get("/").get_data(as_text=True))
+    text = text_of(signed_in(app).get("/home").get_data(as_text=True))
     assert "No processes have been deployed yet." in text
-    assert "There are no open cases." in text
+    assert "There are no open cases in your teams." in text
 
 
 def test_unknown_url_is_gov_uk_page_not_found(client):
@@ -96,11 +125,14 @@ def test_unknown_url_is_gov_uk_page_not_found(client):
 def test_forbidden_page(app):
     from flask import abort
 
+    from webui.access import allow_signed_in
+
     @app.get("/forbidden-for-test")
+    @allow_signed_in
     def forbidden_for_test():
         abort(403)
 
-    response = app.test_client().get("/forbidden-for-test")
+    response = signed_in(app).get("/forbidden-for-test")
     assert response.status_code == 403
     assert "You do not have permission to view this page" in response.get_data(as_text=True)
 
@@ -110,8 +142,11 @@ def test_server_error_page(engine):
         raise RuntimeError("engine exploded")
 
     engine.list_cases = broken
-    app = create_app({"TESTING": False, "PROPAGATE_EXCEPTIONS": False}, engine=engine)
-    response = app.test_client().get("/")
+    app = create_app(
+        {"TESTING": False, "PROPAGATE_EXCEPTIONS": False, "SESSION_COOKIE_SECURE": False},
+        engine=engine,
+    )
+    response = signed_in(app).get("/home")
     assert response.status_code == 500
     page = response.get_data(as_text=True)
     assert "Sorry, there is a problem with the service" in page

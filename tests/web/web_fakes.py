@@ -76,5 +76,41 @@ def fake_engine(processes=None, cases=None) -> SimpleNamespace:
     cases = CASES if cases is None else cases
     return SimpleNamespace(
         list_processes=lambda: list(processes),
-        list_cases=lambda: list(cases),
+        list_cases=lambda teams=None: list(cases),
+        audit_trail=lambda case_id=None, action=None: [],
+        people=FakePeople(),
     )
+
+
+# -- people: enough for signing in to pages that use the fake engine ------------------------------
+
+FAKE_PASSWORD = "fake password for tests"
+
+
+def fake_user(username: str = "pm.fake", role: str = "practice_manager"):
+    from engine.people import UserInfo
+
+    return UserInfo(1, username, "Pat Fake", None, role, True, ("fake-team",))
+
+
+class FakePeople:
+    def __init__(self, users=None) -> None:
+        self._users = {u.username: u for u in (users or [fake_user()])}
+
+    def get(self, username: str):
+        from engine.errors import NotFound
+
+        try:
+            return self._users[username]
+        except KeyError:
+            raise NotFound(username) from None
+
+    def authenticate(self, username: str, password: str):
+        user = self._users.get(username)
+        return user if user is not None and password == FAKE_PASSWORD else None
+
+    def teams(self):
+        return []
+
+    def users(self, team=None):
+        return list(self._users.values())

@@ -1,0 +1,155 @@
+"""A small, known world for the web and browser tests, built with the real engine.
+
+Three teams in two councils, people in every role, and one case per child whose single open task
+sits at a chosen point relative to "now" (Monday 23 November 2026, 09:00 UTC): overdue, due
+today, due soon, later, or with no deadline yet. Building it hashes passwords (slow on purpose),
+so tests build it once into a template database and copy the file for each test.
+
+    world = build_world(engine)     # on an empty, initialised engine, with the clock at NOW
+    world.tasks["Ben Carter"].id    # the child's open task
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+
+from engine import clock
+from engine.clock import FixedClock
+from engine.services import Engine, NewChild
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "processes" / "sample"
+CONSENT_ANSWERS = ROOT / "forms" / "examples" / "consent.valid.json"
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday, no bank holiday near
+TODAY = date(2026, 11, 23)
+PASSWORD = "correct horse battery staple"
+SCRIPT_CHILD = "<script>alert('x')</script> Finn"
+
+# key, council, name
+TEAMS = [
+    ("north", "portsmouth", "Portsmouth North CIN team"),
+    ("south", "portsmouth", "Portsmouth South CIN team"),
+    ("dudley-cin", "dudley", "Dudley CIN team"),
+]
+
+# username, display name, role, teams
+USERS = [
+    ("sw.north", "Sam North", "social_worker", ["north"]),
+    ("sw2.north", "Priya Shah", "social_worker", ["north"]),
+    ("tm.north", "Tariq Malik", "team_manager", ["north"]),
+    ("pm.north", "Pat Morgan", "practice_manager", ["north", "dudley-cin"]),
+    ("trainer.north", "Tess Reid", "trainer", ["north"]),
+    ("admin", "Ada Admin", "admin", []),
+    ("sw.south", "Sol Stevens", "social_worker", ["south"]),
+    ("tm.south", "Tom Stone", "team_manager", ["south"]),
+]
+
+# One signed-in person per role, all in team "north" (admin is in no team).
+BY_ROLE = {
+    "social_worker": "sw.north",
+    "team_manager": "tm.north",
+    "practice_manager": "pm.north",
+    "trainer": "trainer.north",
+    "admin": "admin",
+}
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    child: str
+    team: str
+    council: str
+    # The referral was this many working days before TODAY; the assessment is due 15 working
+    # days after it. None: consent is not recorded yet, so the open task has no deadline.
+    referral_days_ago: int | None
+    claimed_by: str | None = None
+
+
+CASES = [
+    CaseSpec("Amelia Hughes", "north", "portsmouth", 20, "sw.north"),  # overdue by 5
+    CaseSpec("Ben Carter", "north", "portsmouth", 15),  # due today
+    CaseSpec("Chloe Davies", "north", "portsmouth", 14, "sw2.north"),  # 1 working day left
+    CaseSpec("Dylan Evans", "north", "portsmouth", 13),  # 2 working days left
+    CaseSpec("Evie Foster", "north", "portsmouth", 0),  # 15 working days left
+    CaseSpec(SCRIPT_CHILD, "north", "portsmouth", None),  # no deadline yet
+    CaseSpec("Grace Miller", "south", "portsmouth", 12),  # another team
+    CaseSpec("Harry Dudley", "dudley-cin", "dudley", 11),  # another council: 4 left
+]
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    id: str
+    case_id: int
+    name: str
+    team: str
+    council: str
+
+
+@dataclass
+class World:
+    tasks: dict[str, TaskRef] = field(default_factory=dict)  # by child's name
+
+    def task(self, child: str) -> TaskRef:
+        return self.tasks[child]
+
+
+def deploy_sample(engine: Engine, councils: list[str]) -> None:
+    for council in councils:
+        engine.deploy([SAMPLE], "factory", "sample for web tests", council=council)
+
+
+def add_people(engine: Engine, users: list = USERS, teams: list = TEAMS) -> None:
+    for key, council, name in teams:
+        engine.people.add_team(key, council, name)
+    for username, display, role, user_teams in users:
+        engine.people.add_user(username, display, PASSWORD, role, user_teams, by="factory")
+
+
+def add_case(engine: Engine, spec: CaseSpec) -> TaskRef:
+    """Start a sample case for the child and bring it to the wanted open task.
+
+    The case is started on its referral day (so older cases have older tasks) and the clock is
+    not swept afterwards: an overdue task keeps its passed deadline, as it does between sweeps.
+    """
+    started = clock.now()
+    data = {}
+    if spec.referral_days_ago is not None:
+        referral = engine.calendar(spec.council).add_working_days(TODAY, -spec.referral_days_ago)
+        started = datetime.combine(referral, time(9), UTC)
+        data["referral_date"] = started.isoformat()
+    with clock.using(FixedClock(min(started, clock.now()))):
+        return _start(engine, spec, data)
+
+
+def _start(engine: Engine, spec: CaseSpec, data: dict) -> TaskRef:
+    case = engine.start_case(
+        "sample_referral",
+        NewChild(spec.child),
+        data,
+        "factory",
+        council=spec.council,
+        team=spec.team,
+    )
+    (consent,) = engine.tasks(case_id=case.id)
+    task = consent
+    if spec.referral_days_ago is not None:
+        answers = json.loads(CONSENT_ANSWERS.read_text())
+        completion = engine.complete_task(consent.id, answers, "factory")
+        (task,) = completion.next_tasks
+    if spec.claimed_by:
+        engine.claim(task.id, spec.claimed_by)
+    return TaskRef(task.id, case.id, task.name, spec.team, spec.council)
+
+
+def build_world(engine: Engine, cases: list[CaseSpec] = CASES) -> World:
+    deploy_sample(engine, sorted({council for _, council, _ in TEAMS}))
+    add_people(engine)
+    world = World()
+    for spec in cases:
+        world.tasks[spec.child] = add_case(engine, spec)
+    return world

@@ -1,0 +1,321 @@
+"""A step of a case (`/tasks/<task_id>`): its guidance, the child, the deadline and the form.
+
+One POST URL, four buttons (the `action` field):
+
+* `save`     keep the answers as a draft for this person and step (not checked), then reload;
+* `complete` check the answers and, when they are right, complete the step and say what is next;
+* `add-row:<table>` / `remove-row:<table>:<n>` show the form again with a row more or less,
+  saving nothing, so the repeating tables work without JavaScript.
+
+A wrong answer re-shows the form with a GOV.UK error summary and the person's answers, nothing
+saved. The page carries the case revision it was drawn from; if someone changed the case since,
+the engine refuses (Conflict) and the page says to reload.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user
+
+from engine.errors import (
+    CaseClosed,
+    Conflict,
+    InvalidData,
+    NotAllowed,
+    TaskAlreadyCompleted,
+    UnknownCase,
+    UnknownTask,
+    WrongCase,
+)
+from engine.forms import load_form, validate
+
+from . import form_render as fr
+from .access import WORKER_ROLES, allow, completed_in_my_case, my_teams, require_case
+from .cases import child_summary, deadline, display_name
+from .engine_access import get_engine
+
+bp = Blueprint("tasks", __name__)
+
+NO_FORM: dict[str, Any] = {"type": "object", "properties": {}}
+DONE_KEY = "cinflow_completed"  # session: what the confirmation page shows
+
+# "... the deadline. D3 · Dudley Timescales" or "P2 · Portsmouth 1.2; D5 · Dudley Timescales"
+_RULE = re.compile(r"\b[A-Z]{1,2}\d+[a-z]?(?:-[A-Z]{1,2}\d+[a-z]?)?\b")
+
+
+@dataclass(frozen=True)
+class Guidance:
+    text: str
+    rules: list[str]
+    sources: list[str]
+
+
+def guidance(documentation: str, rule_id: str | None = None) -> Guidance:
+    """Split a step's documentation into what to do and its rule references.
+
+    Diagrams end the documentation with references like "D5, D6 · Dudley Timescales"; the ids
+    become tags and the rest a "Source" line. Documentation without them is all guidance.
+    """
+    doc = " ".join((documentation or "").split())
+    rules: list[str] = []
+    sources: list[str] = []
+    text = doc
+    marker = doc.find(" · ")
+    if marker >= 0:
+        start = doc.rfind(". ", 0, marker)
+        text = doc[: start + 1] if start >= 0 else ""
+        trailer = doc[start + 2 :] if start >= 0 else doc
+        for part in trailer.split(";"):
+            ids, dot, source = part.partition(" · ")
+            if dot:
+                rules += [r for r in _RULE.findall(ids) if r not in rules]
+                sources.append(source.strip())
+            elif part.strip():
+                sources.append(part.strip())
+    if rule_id and rule_id not in rules:
+        rules.append(rule_id)
+    return Guidance(text.strip(), rules, sources)
+
+
+def _user() -> str:
+    return current_user.username
+
+
+def _schema(task: Any) -> dict[str, Any]:
+    if not task.form:
+        return NO_FORM
+    return load_form(task.form, get_engine().forms_dir)
+
+
+def _completion_event(task_id: str, case_hint: int | None) -> Any | None:
+    """The audit event of a completed task, looked for in the hinted case first."""
+    engine = get_engine()
+    if case_hint is not None:
+        for event in engine.audit_trail(case_id=case_hint, action="task_completed"):
+            if event.task_id == task_id:
+                return event
+    for event in engine.audit_trail(action="task_completed"):
+        if event.task_id == task_id:
+            return event
+    return None
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _already_done(task_id: str, case_hint: int | None, status: int) -> tuple[str, int]:
+    """'This step has already been completed': by whom and when; a 404 for other teams."""
+    event = _completion_event(task_id, case_hint)
+    if event is None or not completed_in_my_case(task_id, event.case_id):
+        abort(404)
+    return (
+        render_template(
+            "tasks/already_done.html",
+            step=(event.detail or {}).get("name") or "This step",
+            by=display_name(event.actor),
+            at=event.at,
+            case_id=event.case_id,
+        ),
+        status,
+    )
+
+
+def _open_task(task_id: str, case_hint: int | None, status: int) -> Any:
+    """The open task of one of the user's teams; a page (str, status) when it was completed."""
+    try:
+        return get_engine().task(task_id, teams=my_teams())
+    except UnknownTask:
+        abort(404)
+    except TaskAlreadyCompleted:
+        return _already_done(task_id, case_hint, status)
+
+
+def _page(
+    task: Any,
+    case: Any,
+    raw: dict[str, Any],
+    *,
+    errors: dict[str, str] | None = None,
+    focus: str | None = None,
+    revision: int | None = None,
+    problem: dict[str, str] | None = None,
+    from_draft: bool = False,
+    status: int = 200,
+) -> tuple[str, int]:
+    schema = _schema(task)
+    view = fr.build(schema, raw, errors, focus)
+    claimed_by_other = task.claimed_by not in (None, _user())
+    return (
+        render_template(
+            "tasks/show.html",
+            task=task,
+            case=case,
+            child=child_summary(case),
+            deadline=deadline(task),
+            guidance=guidance(task.documentation, task.rule_id),
+            form=view,
+            revision=case.revision if revision is None else revision,
+            problem=problem,
+            from_draft=from_draft,
+            claimed_by=display_name(task.claimed_by) if claimed_by_other else None,
+        ),
+        status,
+    )
+
+
+@bp.get("/tasks/<task_id>")
+@allow(*WORKER_ROLES)
+def show(task_id: str) -> Any:
+    task = _open_task(task_id, _int(request.args.get("case")), 200)
+    if isinstance(task, tuple):
+        return task
+    case = require_case(task.case_id, page="task")
+    schema = _schema(task)
+    draft = get_engine().get_draft(task.id, _user())
+    return _page(task, case, fr.raw_from_data(schema, draft), from_draft=draft is not None)
+
+
+@bp.post("/tasks/<task_id>")
+@allow(*WORKER_ROLES)
+def submit(task_id: str) -> Any:
+    engine = get_engine()
+    case_hint = _int(request.form.get("case_id"))
+    task = _open_task(task_id, case_hint, 409)
+    if isinstance(task, tuple):
+        return task
+    if case_hint is not None and case_hint != task.case_id:
+        abort(404)  # a tampered or mixed-up link
+    schema = _schema(task)
+    action = request.form.get("action", "")
+    raw = fr.raw_from_post(schema, request.form)
+    revision = _int(request.form.get("revision"))
+    case = require_case(task.case_id, page="task")
+
+    if fr.row_action(action):
+        raw, focus = fr.apply_row_action(schema, raw, action)
+        return _page(task, case, raw, focus=focus, revision=revision)
+
+    data, problems = fr.parse(schema, raw)
+    if action == "save":
+        engine.save_draft(task.id, _user(), data)
+        flash(
+            {
+                "kind": "success",
+                "heading": "Draft saved",
+                "text": "Only you can see it. Come back to it at any time before you complete "
+                "the step.",
+            }
+        )
+        return redirect(url_for("tasks.show", task_id=task.id))
+    if action != "complete":
+        return _page(task, case, raw, revision=revision)
+
+    if task.claimed_by not in (None, _user()):
+        return _claimed(task, case, raw, revision)
+    if problems:
+        # Unreadable answers are never completed; list the form's other problems with them.
+        found: list[Any] = []
+        try:
+            if task.form:
+                validate(task.form, data, engine.forms_dir)
+        except InvalidData as invalid:
+            found = invalid.errors
+        errors = fr.error_map(schema, found, problems)
+        return _page(task, case, raw, errors=errors, revision=revision, status=400)
+    try:
+        done = engine.complete_task(
+            task.id,
+            data,
+            _user(),
+            case_id=task.case_id,
+            revision=revision if revision is not None else -1,
+        )
+    except InvalidData as invalid:
+        errors = fr.error_map(schema, invalid.errors)
+        return _page(task, case, raw, errors=errors, revision=revision, status=400)
+    except TaskAlreadyCompleted:
+        return _already_done(task.id, task.case_id, 409)
+    except Conflict:
+        problem = {
+            "heading": "Someone else changed this case while you were working on it",
+            "text": "Your answers have not been saved. Save them as a draft, then reload this "
+            "page to see the case as it is now.",
+        }
+        return _page(task, case, raw, revision=revision, problem=problem, status=409)
+    except NotAllowed:
+        fresh = _open_task(task.id, task.case_id, 409)
+        if isinstance(fresh, tuple):
+            return fresh
+        return _claimed(fresh, case, raw, revision)
+    except CaseClosed:
+        problem = {
+            "heading": "This case is closed",
+            "text": "Steps of a closed case cannot be completed. Nothing has been saved.",
+        }
+        return _page(task, case, raw, revision=revision, problem=problem, status=409)
+    except (WrongCase, UnknownTask, UnknownCase):
+        abort(404)
+    session[DONE_KEY] = {
+        "task_id": task.id,
+        "name": task.name,
+        "case_id": task.case_id,
+        "next": [t.id for t in done.next_tasks],
+    }
+    return redirect(url_for("tasks.done", task_id=task.id))
+
+
+def _claimed(task: Any, case: Any, raw: dict[str, Any], revision: int | None) -> tuple[str, int]:
+    who = display_name(task.claimed_by)
+    problem = {
+        "heading": f"{who} is working on this step",
+        "text": f"Only {who} can complete it. Ask them, or a manager, to give it to you. "
+        "Nothing has been saved.",
+    }
+    return _page(task, case, raw, revision=revision, problem=problem, status=403)
+
+
+@bp.get("/tasks/<task_id>/done")
+@allow(*WORKER_ROLES)
+def done(task_id: str) -> Any:
+    """After completing a step: what became ready next, with links."""
+    record = session.get(DONE_KEY)
+    if not record or record.get("task_id") != task_id:
+        return _already_done(task_id, _int(request.args.get("case")), 200)
+    try:
+        case = get_engine().get_case(record["case_id"], teams=my_teams())
+    except UnknownCase:
+        abort(404)
+    wanted = set(record.get("next", []))
+    next_tasks = [(t, deadline(t)) for t in case.tasks if t.id in wanted]
+    return render_template(
+        "tasks/done.html",
+        step=record["name"],
+        case=case,
+        next_tasks=next_tasks,
+        other_tasks=[(t, deadline(t)) for t in case.tasks if t.id not in wanted],
+    )
+
+
+def register(app: Any) -> None:
+    """Add the task and case pages to the app (called once by create_app)."""
+    from . import cases
+
+    app.register_blueprint(cases.bp)
+    app.register_blueprint(bp)

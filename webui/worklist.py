@@ -1,0 +1,530 @@
+"""The worklist: a social worker's tasks, their team's unclaimed ones, what is due soon or late.
+
+Tabs are plain links (no JavaScript needed): /worklist (my tasks), /worklist/unclaimed,
+/worklist/due-soon, /worklist/overdue and, for managers, /worklist/team (counts per worker).
+Filters are a GET form, so a filtered page can be bookmarked and shared.
+
+Efficiency: `engine.tasks()` reads only the task projection table (no case is loaded). The
+filters it has run in SQL (teams, claimed_by, council); the rest (unclaimed, child name, task
+type, due soon, overdue) and the paging run here in Python over that one result.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from engine import clock
+from engine.calendar import due_date, working_days_left
+from engine.errors import (
+    ClaimConflict,
+    NotAllowed,
+    NotFound,
+    TaskAlreadyCompleted,
+    UnknownTask,
+)
+from engine.views import TaskInfo
+
+from .access import MANAGER_ROLES, WORKER_ROLES, allow, my_teams, require_task
+from .auth import safe_next
+from .engine_access import get_engine
+from .filters import LONDON
+
+bp = Blueprint("worklist", __name__)
+
+PAGE_SIZE = 25
+DEFAULT_DUE_SOON_DAYS = 2
+# Who can be given a task by a manager: people who do casework.
+ASSIGNABLE_ROLES = WORKER_ROLES
+
+
+@dataclass(frozen=True)
+class Tab:
+    key: str
+    title: str
+    endpoint: str
+    args: dict[str, str]
+
+
+TABS = (
+    Tab("mine", "My tasks", "worklist.index", {}),
+    Tab("unclaimed", "Team's unclaimed tasks", "worklist.index", {"tab": "unclaimed"}),
+    Tab("due-soon", "Due soon", "worklist.index", {"tab": "due-soon"}),
+    Tab("overdue", "Overdue", "worklist.index", {"tab": "overdue"}),
+)
+TEAM_TAB = Tab("team", "Team overview", "worklist.team_overview", {})
+
+
+def due_soon_days() -> int:
+    """Working days ahead that count as "due soon": CINFLOW_DUE_SOON_DAYS, default 2."""
+    configured = current_app.config.get("DUE_SOON_DAYS")
+    if configured is None:
+        configured = os.environ.get("CINFLOW_DUE_SOON_DAYS", DEFAULT_DUE_SOON_DAYS)
+    try:
+        return max(0, int(configured))
+    except (TypeError, ValueError):
+        return DEFAULT_DUE_SOON_DAYS
+
+
+# -- deadlines -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due: date | None
+    state: str  # none | overdue | today | soon | later
+    days: int | None  # working days left (negative once overdue)
+    text: str
+
+    @property
+    def tag_class(self) -> str | None:
+        return {
+            "overdue": "govuk-tag--red",
+            "today": "govuk-tag--orange",
+            "soon": "govuk-tag--yellow",
+        }.get(self.state)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def deadline_of(due_at: datetime | None, now: datetime, calendar: Any, soon_days: int) -> Deadline:
+    """How a task's deadline reads: "3 working days left", "Due today", "Overdue by 2 ..."."""
+    if due_at is None:
+        return Deadline(None, "none", None, "No deadline")
+    today = now.astimezone(LONDON).date()
+    due = due_date(due_at)
+    left = working_days_left(today, due, calendar)
+    if due_at < now:
+        late = max(-left, 0)
+        text = f"Overdue by {_plural(late, 'working day')}" if late else "Overdue"
+        return Deadline(due, "overdue", left, text)
+    if left <= 0:
+        text = "Due today" if due <= today else "Due before the next working day"
+        return Deadline(due, "today", 0, text)
+    state = "soon" if left <= soon_days else "later"
+    return Deadline(due, state, left, f"{_plural(left, 'working day')} left")
+
+
+@dataclass(frozen=True)
+class Row:
+    task: TaskInfo
+    deadline: Deadline
+    claimed_by_name: str | None
+
+    @property
+    def mine(self) -> bool:
+        return self.task.claimed_by == current_user.username
+
+
+class _Calendars:
+    """The council calendars one request needs, each asked of the engine once."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.cache: dict[str, Any] = {}
+
+    def __call__(self, council: str) -> Any:
+        if council not in self.cache:
+            self.cache[council] = self.engine.calendar(council)
+        return self.cache[council]
+
+
+def _deadlines(tasks: Iterable[TaskInfo], engine: Any) -> list[tuple[TaskInfo, Deadline]]:
+    now = clock.now()
+    soon = due_soon_days()
+    calendars = _Calendars(engine)
+    return [(t, deadline_of(t.due_at, now, calendars(t.council), soon)) for t in tasks]
+
+
+def _sort_key(item: tuple[TaskInfo, Deadline]) -> tuple:
+    """Soonest deadline first, no deadline last; then the oldest task first."""
+    task, _ = item
+    return (task.due_at is None, task.due_at or task.created_at, task.created_at, task.id)
+
+
+# -- people ---------------------------------------------------------------------------------------
+
+
+class _People:
+    """Display names and team members for one request (the engine is asked once per team)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.members: dict[str, list[Any]] = {}
+        self.names: dict[str, str] = {}
+
+    def team(self, team: str | None) -> list[Any]:
+        if team is None:
+            return []
+        if team not in self.members:
+            users = [u for u in self.engine.people.users(team=team) if u.active]
+            self.members[team] = users
+            self.names.update({u.username: u.display_name for u in users})
+        return self.members[team]
+
+    def name(self, username: str | None) -> str | None:
+        if username is None:
+            return None
+        if username not in self.names:
+            try:
+                self.names[username] = self.engine.people.get(username).display_name
+            except NotFound:
+                self.names[username] = username
+        return self.names[username]
+
+    def assignable(self, team: str | None) -> list[Any]:
+        return [u for u in self.team(team) if u.role in ASSIGNABLE_ROLES]
+
+
+# -- filters --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    child: str = ""
+    task: str = ""
+    council: str = ""
+    team: str = ""
+
+    @classmethod
+    def from_args(cls, args: Any, councils: Sequence[str], teams: Sequence[str]) -> Filters:
+        council = args.get("council", "").strip()
+        team = args.get("team", "").strip()
+        return cls(
+            child=args.get("child", "").strip()[:200],
+            task=args.get("task", "").strip()[:300],
+            council=council if council in councils else "",
+            team=team if team in teams else "",
+        )
+
+    @property
+    def active(self) -> bool:
+        return any((self.child, self.task, self.council, self.team))
+
+    def query(self, **extra: Any) -> dict[str, Any]:
+        values = {
+            "child": self.child,
+            "task": self.task,
+            "council": self.council,
+            "team": self.team,
+            **extra,
+        }
+        return {k: v for k, v in values.items() if v not in ("", None)}
+
+
+def _team_infos() -> dict[str, Any]:
+    """The signed-in person's teams as engine TeamInfo, by key."""
+    mine = set(my_teams())
+    return {t.key: t for t in get_engine().people.teams() if t.key in mine}
+
+
+def council_label(key: str) -> str:
+    return key.replace("_", " ").replace("-", " ").title()
+
+
+# -- pages ---------------------------------------------------------------------------------------
+
+
+def _tabs() -> list[Tab]:
+    tabs = list(TABS)
+    if current_user.role in MANAGER_ROLES:
+        tabs.append(TEAM_TAB)
+    return tabs
+
+
+@bp.get("/worklist", defaults={"tab": "mine"})
+@bp.get("/worklist/<any(unclaimed, 'due-soon', overdue):tab>")
+@allow(*WORKER_ROLES)
+def index(tab: str) -> str:
+    engine = get_engine()
+    teams = _team_infos()
+    team_keys = sorted(teams) or list(my_teams())
+    councils = sorted({t.council for t in teams.values()})
+    filters = Filters.from_args(request.args, councils, team_keys)
+
+    # In the engine (SQL): teams, claimed_by, council.
+    tasks = engine.tasks(
+        teams=[filters.team] if filters.team else list(my_teams()),
+        claimed_by=current_user.username if tab == "mine" else None,
+        council=filters.council or None,
+    )
+    task_names = sorted({t.name for t in tasks}, key=str.casefold)
+
+    # Here: unclaimed, child name, task type, due soon, overdue.
+    if tab == "unclaimed":
+        tasks = [t for t in tasks if t.claimed_by is None]
+    if filters.child:
+        wanted = filters.child.casefold()
+        tasks = [t for t in tasks if wanted in t.child_name.casefold()]
+    if filters.task:
+        tasks = [t for t in tasks if filters.task in (t.name, t.element_id)]
+    items = _deadlines(tasks, engine)
+    if tab == "due-soon":
+        items = [(t, d) for t, d in items if d.state in ("today", "soon")]
+    elif tab == "overdue":
+        items = [(t, d) for t, d in items if d.state == "overdue"]
+    items.sort(key=_sort_key)
+
+    total = len(items)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = request.args.get("page", 1, type=int) or 1
+    if page < 1 or page > pages:
+        page = min(max(page, 1), pages)
+    shown = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+
+    people = _People(engine)
+    rows = [Row(t, d, people.name(t.claimed_by)) for t, d in shown]
+    current = next(t for t in TABS if t.key == tab)
+    return render_template(
+        "worklist/index.html",
+        tabs=_tabs(),
+        current_tab=current,
+        rows=rows,
+        people=people,
+        filters=filters,
+        task_names=task_names,
+        councils=councils,
+        teams=teams,
+        team_keys=team_keys,
+        council_label=council_label,
+        total=total,
+        page=page,
+        pages=pages,
+        first=(page - 1) * PAGE_SIZE + 1,
+        last=(page - 1) * PAGE_SIZE + len(rows),
+        pagination=_pagination(current, filters, page, pages),
+        due_soon_days=due_soon_days(),
+        is_manager=current_user.role in MANAGER_ROLES,
+        here=request.full_path.rstrip("?"),
+    )
+
+
+def _page_href(tab: Tab, filters: Filters, page: int) -> str:
+    query = filters.query(page=page if page > 1 else None)
+    base = url_for(tab.endpoint, **tab.args)
+    return f"{base}?{urlencode(query)}" if query else base
+
+
+def _pagination(tab: Tab, filters: Filters, page: int, pages: int) -> dict[str, Any] | None:
+    """GOV.UK pagination: first, last, current and its neighbours, with ellipses between."""
+    if pages <= 1:
+        return None
+    wanted = sorted({1, pages, page - 1, page, page + 1} & set(range(1, pages + 1)))
+    items: list[dict[str, Any]] = []
+    previous = 0
+    for number in wanted:
+        if number - previous > 1:
+            items.append({"ellipsis": True})
+        items.append(
+            {
+                "number": number,
+                "href": _page_href(tab, filters, number),
+                "current": number == page,
+            }
+        )
+        previous = number
+    result: dict[str, Any] = {"items": items}
+    if page > 1:
+        result["previous"] = {"href": _page_href(tab, filters, page - 1)}
+    if page < pages:
+        result["next"] = {"href": _page_href(tab, filters, page + 1)}
+    return result
+
+
+@dataclass
+class WorkerCounts:
+    name: str
+    username: str | None
+    role_name: str
+    claimed: int = 0
+    due_soon: int = 0
+    overdue: int = 0
+
+
+@bp.get("/worklist/team")
+@allow(*MANAGER_ROLES)
+def team_overview() -> str:
+    """For managers: per team, how many tasks each worker holds, and how many are due or late."""
+    engine = get_engine()
+    teams = _team_infos()
+    people = _People(engine)
+    overview = []
+    for key in sorted(teams, key=lambda k: teams[k].name):
+        items = _deadlines(engine.tasks(teams=[key]), engine)
+        by_user: dict[str | None, WorkerCounts] = {
+            u.username: WorkerCounts(u.display_name, u.username, u.role_name)
+            for u in people.assignable(key)
+        }
+        for task, deadline in items:
+            holder = task.claimed_by
+            if holder not in by_user:
+                if holder is None:
+                    by_user[None] = WorkerCounts("Not claimed", None, "")
+                else:
+                    by_user[holder] = WorkerCounts(people.name(holder) or holder, holder, "")
+            counts = by_user[holder]
+            counts.claimed += 1
+            if deadline.state in ("today", "soon"):
+                counts.due_soon += 1
+            elif deadline.state == "overdue":
+                counts.overdue += 1
+        workers = sorted(
+            (c for k, c in by_user.items() if k is not None), key=lambda c: c.name.casefold()
+        )
+        unclaimed = by_user.get(None) or WorkerCounts("Not claimed", None, "")
+        totals = Counter(d.state for _, d in items)
+        overview.append(
+            {
+                "team": teams[key],
+                "workers": workers,
+                "unclaimed": unclaimed,
+                "total": len(items),
+                "due_soon": totals["today"] + totals["soon"],
+                "overdue": totals["overdue"],
+            }
+        )
+    return render_template(
+        "worklist/team.html",
+        tabs=_tabs(),
+        current_tab=TEAM_TAB,
+        overview=overview,
+        due_soon_days=due_soon_days(),
+        council_label=council_label,
+    )
+
+
+# -- actions --------------------------------------------------------------------------------------
+
+
+def _back() -> str:
+    """Where to return after an action: the worklist page the form was on."""
+    target = safe_next(request.form.get("next"))
+    if target and (target == "/worklist" or target.startswith(("/worklist/", "/worklist?"))):
+        return target
+    return url_for("worklist.index")
+
+
+def _task_or_404(task_id: str) -> TaskInfo | None:
+    """The open task of one of my teams; None (after flashing why) if it was completed."""
+    try:
+        return require_task(task_id)
+    except TaskAlreadyCompleted:
+        _flash_completed()
+        return None
+
+
+def _flash_completed() -> None:
+    flash({"kind": "important", "heading": "This task has already been completed"})
+
+
+def _describe(task: TaskInfo) -> str:
+    return f"{task.name} for {task.child_name}" if task.child_name else task.name
+
+
+@bp.post("/worklist/tasks/<task_id>/claim")
+@allow(*WORKER_ROLES)
+def claim(task_id: str):  # noqa: ANN201 - a redirect
+    task = _task_or_404(task_id)
+    if task is None:
+        return redirect(_back())
+    engine = get_engine()
+    try:
+        engine.claim(task_id, current_user.username)
+    except ClaimConflict as conflict:
+        holder = _People(engine).name(conflict.claimed_by) or "someone else"
+        flash(
+            {
+                "kind": "important",
+                "heading": f"Already claimed by {holder}",
+                "text": f"{_describe(task)} is with {holder}. Ask them or your team manager "
+                "if you need to work on it.",
+            }
+        )
+    except TaskAlreadyCompleted:
+        _flash_completed()
+    except UnknownTask:
+        abort(404)
+    else:
+        flash(
+            {
+                "kind": "success",
+                "heading": f"You have claimed {_describe(task)}",
+                "link": {"href": f"/tasks/{task.id}", "text": "Go to the task"},
+            }
+        )
+    return redirect(_back())
+
+
+@bp.post("/worklist/tasks/<task_id>/unclaim")
+@allow(*WORKER_ROLES)
+def unclaim(task_id: str):  # noqa: ANN201 - a redirect
+    task = _task_or_404(task_id)
+    if task is None:
+        return redirect(_back())
+    engine = get_engine()
+    try:
+        engine.unclaim(
+            task_id, current_user.username, as_manager=current_user.role in MANAGER_ROLES
+        )
+    except NotAllowed:
+        holder = _People(engine).name(task.claimed_by) or "someone else"
+        flash({"kind": "important", "heading": f"This task is claimed by {holder}, not you"})
+    except TaskAlreadyCompleted:
+        _flash_completed()
+    except UnknownTask:
+        abort(404)
+    else:
+        flash(
+            {
+                "kind": "success",
+                "heading": f"You have unclaimed {_describe(task)}",
+                "text": "It is back with your team's unclaimed tasks.",
+            }
+        )
+    return redirect(_back())
+
+
+@bp.post("/worklist/tasks/<task_id>/reassign")
+@allow(*MANAGER_ROLES)
+def reassign(task_id: str):  # noqa: ANN201 - a redirect
+    task = _task_or_404(task_id)
+    if task is None:
+        return redirect(_back())
+    engine = get_engine()
+    people = _People(engine)
+    to = request.form.get("to", "").strip()
+    worker = next((u for u in people.assignable(task.team) if u.username == to), None)
+    if worker is None:
+        flash(
+            {
+                "kind": "important",
+                "heading": "Choose who to give the task to",
+                "text": f"Pick someone in the team for {_describe(task)}, then select Reassign.",
+            }
+        )
+        return redirect(_back())
+    try:
+        engine.assign(task_id, worker.username, current_user.username)
+    except TaskAlreadyCompleted:
+        _flash_completed()
+    except UnknownTask:
+        abort(404)
+    else:
+        flash(
+            {
+                "kind": "success",
+                "heading": f"{_describe(task)} is now with {worker.display_name}",
+            }
+        )
+    return redirect(_back())
