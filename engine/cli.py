@@ -230,6 +230,33 @@ def worker(ctx: click.Context, interval: float, once: bool) -> None:
         click.echo("Stopped.")
 
 
+@cli.command("closure-day", help="Add a council closure day; pending deadlines move with it.")
+@click.argument("council")
+@click.argument("day")
+@click.option("--reason", default="Council closure day", show_default=True)
+@click.option("--by", "by", default="cli", show_default=True)
+@click.pass_context
+def closure_day(ctx: click.Context, council: str, day: str, reason: str, by: str) -> None:
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        raise click.BadParameter(f'"{day}" is not a date (YYYY-MM-DD)', param_hint="DAY") from None
+    moved = _engine(ctx).add_closure_day(council, when, reason, by)
+    click.echo(
+        f"{when:%d %B %Y} is a closure day for {council}; {moved} pending deadline(s) moved."
+    )
+
+
+@cli.command("recompute-deadlines", help="Re-work pending deadlines (after a bank holiday change).")
+@click.argument("council")
+@click.option("--reason", default="bank holidays updated", show_default=True)
+@click.option("--by", "by", default="cli", show_default=True)
+@click.pass_context
+def recompute_deadlines(ctx: click.Context, council: str, reason: str, by: str) -> None:
+    moved = _engine(ctx).recompute_deadlines(council, by, reason)
+    click.echo(f"{moved} pending deadline(s) moved for {council}.")
+
+
 @cli.group(help="Manage users (admins): add, list, set-role, add-team.")
 def users() -> None:
     pass

@@ -155,3 +155,25 @@ def test_users_add_list_set_role(run) -> None:  # noqa: ANN001
     assert "amira.khan" in listed and "Team manager" in listed and "north" in listed
     bad_role = run("users", "set-role", "amira.khan", "wizard")
     assert bad_role.exit_code == 2
+
+
+def test_closure_day_moves_pending_deadlines(run) -> None:  # noqa: ANN001
+    run("deploy", str(SAMPLE))
+    started = run(
+        "start",
+        "sample_referral",
+        "--child",
+        "Gil Example",
+        "--data",
+        '{"referral_date": "2026-12-14"}',
+    )
+    task_id = started.output.split("\n")[1].split()[0]
+    run("complete", task_id, "--data", CONSENT)
+    assert "due 07/01/2027" in run("tasks").output
+    added = run("closure-day", "any", "2026-12-24", "--reason", "Christmas Eve")
+    assert added.exit_code == 0, added.output
+    assert "24 December 2026 is a closure day for any; 2 pending deadline(s) moved." in added.output
+    assert "due 08/01/2027" in run("tasks").output
+    bad = run("closure-day", "any", "24/12/2026")
+    assert bad.exit_code == 2 and "is not a date" in bad.output
+    assert "0 pending deadline(s) moved" in run("recompute-deadlines", "any").output
