@@ -32,10 +32,16 @@ def form_key(name: str | None) -> str:
     return (name or "answers").removesuffix(".json")
 
 
+@lru_cache(maxsize=256)
+def _validator(path: str, mtime: float) -> Draft202012Validator:
+    return Draft202012Validator(_load(path, mtime), format_checker=FormatChecker())
+
+
 def validate(name: str, data: Mapping[str, Any], forms_dir: Path = FORMS_DIR) -> None:
     """Raise InvalidData listing every problem, or return when the data fits the form."""
     schema = load_form(name, forms_dir)
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    path = forms_dir / name
+    validator = _validator(str(path), path.stat().st_mtime)
     errors = []
     for error in sorted(validator.iter_errors(dict(data)), key=lambda e: list(map(str, e.path))):
         path = ".".join(str(p) for p in error.absolute_path)

@@ -205,6 +205,9 @@ class Runtime:
             }
         )
 
+    def has_spec(self, key: str) -> bool:
+        return key in self._spec_cache
+
     def spec_from_json(self, key: str, spec_json: str) -> tuple[Any, dict[str, Any]]:
         """Restore a version's spec objects once; specs are read-only thereafter.
 
@@ -367,7 +370,11 @@ class Runtime:
     ) -> Snapshot:
         timers: list[TimerView] = []
         deadline_of: dict[str, tuple[datetime, str | None]] = {}
-        for task in workflow.get_tasks(state=TaskState.WAITING):
+        ready: list[Task] = []
+        for task in workflow.get_tasks(state=TaskState.WAITING | TaskState.READY):
+            if task.state == TaskState.READY:
+                ready.append(task)
+                continue
             view = timer_view(task, rule_for_key)
             if view is None:
                 continue
@@ -379,7 +386,7 @@ class Runtime:
                 if current is None or due < current[0]:
                     deadline_of[task.parent.id] = (due, rule)
         users: list[UserTaskView] = []
-        for task in workflow.get_tasks(state=TaskState.READY):
+        for task in ready:
             spec = task.task_spec
             if not isinstance(spec, UserTask):
                 continue

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import clock, forms
 from engine.calendar import LONDON, WorkingCalendar
@@ -79,9 +80,55 @@ ROLE_LANES = {"team_manager": "Team manager", "social_worker": "Social worker"}
 
 
 @dataclass(frozen=True)
+class VersionRef:
+    process_id: str
+    version: int
+    spec_key: str
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a save wrote: the snapshot, the projection rows, and the task ids open before."""
+
+    snapshot: Snapshot
+    tasks: list[TaskRow]
+    timers: list[TimerRow]
+    previous_task_ids: set[str]
+
+
+@dataclass(frozen=True)
 class NewChild:
     name: str
     date_of_birth: date | None = None
+
+
+@dataclass(frozen=True)
+class WorklistPage:
+    """One page of `Engine.worklist()`: the tasks shown and how many match in all."""
+
+    tasks: list[TaskInfo]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True)
+class ClaimerCounts:
+    """Open tasks one person (None: nobody) holds in one team: `Engine.worklist_counts()`."""
+
+    team: str | None
+    claimed_by: str | None
+    total: int
+    due_soon: int
+    overdue: int
+
+
+# Soonest deadline first, no deadline last, then the oldest task; the id makes pages stable.
+_WORKLIST_ORDER = (TaskRow.due_at.asc().nulls_last(), TaskRow.created_at, TaskRow.id)
 
 
 class Engine:
@@ -101,6 +148,7 @@ class Engine:
         self.processes_dir = processes_dir
         self.runtime = runtime or default_runtime()
         self._calendars: dict[str, WorkingCalendar] = {}
+        self._versions: dict[int, VersionRef] = {}
         self.people = People(self.sessions)
 
     # -- set-up -------------------------------------------------------------------------------
@@ -371,29 +419,253 @@ class Engine:
         include_training: bool = False,
         teams: Iterable[str] | None = None,
     ) -> list[TaskInfo]:
-        """Open user tasks from the projection, soonest deadline first (no workflow is loaded)."""
+        """Open user tasks from the projection, soonest deadline first (no workflow is loaded).
+
+        Every matching task, unpaged: for one case's tasks or a scenario. Lists people page
+        through use `worklist()`.
+        """
         with self.sessions() as s:
             query = (
                 select(TaskRow, Child.name)
                 .join(Case, Case.id == TaskRow.case_id)
                 .join(Child, Child.id == Case.child_id)
             )
-            if case_id is not None:
-                query = query.where(TaskRow.case_id == case_id)
-            if claimed_by is not None:
-                query = query.where(TaskRow.claimed_by == claimed_by)
-            if lane is not None:
-                query = query.where(TaskRow.lane == lane)
-            if council is not None:
-                query = query.where(TaskRow.council_key == council)
-            if teams is not None:
-                query = query.where(TaskRow.team_key.in_(list(teams)))
-            if not include_training and case_id is None:
-                query = query.where(TaskRow.training.is_(False))
-            query = query.order_by(
-                TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.created_at, TaskRow.id
+            query = query.where(
+                *self._task_filters(
+                    s,
+                    case_id=case_id,
+                    claimed_by=claimed_by,
+                    lane=lane,
+                    council=council,
+                    include_training=include_training,
+                    teams=teams,
+                )
             )
+            query = query.order_by(*_WORKLIST_ORDER)
             return [_task_info(row, name) for row, name in s.execute(query).all()]
+
+    # -- the worklist: filtered, ordered, paged and counted in SQL ------------------------------
+    #
+    # Indexes (engine/store/models.py, TaskRow): ix_task_claimed_due for "mine",
+    # ix_task_team_claimed_due for unclaimed and the per-claimer counts, ix_task_team_due for
+    # the due-soon and overdue ranges. A team's tasks are found by index whatever the size of
+    # the whole table; the child's name is matched on those rows only.
+
+    def worklist(
+        self,
+        *,
+        teams: Iterable[str] | None = None,
+        claimed_by: str | None = None,
+        unclaimed_only: bool = False,
+        council: str | None = None,
+        lane: str | None = None,
+        child_name_contains: str | None = None,
+        task: str | None = None,
+        due_after: datetime | None = None,
+        due_before: datetime | None = None,
+        overdue: bool = False,
+        due_soon_days: int | None = None,
+        include_training: bool = False,
+        page: int = 1,
+        per_page: int = 25,
+    ) -> WorklistPage:
+        """One page of open tasks, soonest deadline first (none last), then oldest, then id.
+
+        teams: only these teams' tasks (a user's view); claimed_by: only this person's;
+        unclaimed_only: only tasks nobody holds; child_name_contains: case-insensitive part of
+        the child's name (SQLite folds ASCII letters only); task: a task name or element id;
+        due_after / due_before: due_at >= / < the instant; overdue: deadline passed (due_at <
+        now); due_soon_days: due today or within that many working days of the task's council
+        and not yet passed (the worklist's "Due soon"). A page outside 1..pages gives the
+        nearest page; `total` counts every match.
+        """
+        per_page = max(1, per_page)
+        with self.sessions() as s:
+            where = self._task_filters(
+                s,
+                teams=teams,
+                claimed_by=claimed_by,
+                unclaimed_only=unclaimed_only,
+                council=council,
+                lane=lane,
+                child_name_contains=child_name_contains,
+                task=task,
+                due_after=due_after,
+                due_before=due_before,
+                overdue=overdue,
+                due_soon_days=due_soon_days,
+                include_training=include_training,
+            )
+            counted = select(func.count()).select_from(TaskRow)
+            if child_name_contains:
+                counted = counted.join(Case, Case.id == TaskRow.case_id).join(
+                    Child, Child.id == Case.child_id
+                )
+            total = s.scalar(counted.where(*where)) or 0
+            pages = max(1, -(-total // per_page))
+            page = min(max(page, 1), pages)
+            rows = []
+            if total:
+                from sqlalchemy.orm import aliased
+
+                # The page is chosen from the task rows alone; only its rows meet case and child.
+                chosen = select(TaskRow)
+                if child_name_contains:
+                    chosen = chosen.join(Case, Case.id == TaskRow.case_id).join(
+                        Child, Child.id == Case.child_id
+                    )
+                chosen = (
+                    chosen.where(*where)
+                    .order_by(*_WORKLIST_ORDER)
+                    .limit(per_page)
+                    .offset((page - 1) * per_page)
+                    .subquery("page")
+                )
+                task = aliased(TaskRow, chosen)
+                query = (
+                    select(task, Child.name)
+                    .join(Case, Case.id == task.case_id)
+                    .join(Child, Child.id == Case.child_id)
+                    .order_by(task.due_at.asc().nulls_last(), task.created_at, task.id)
+                )
+                rows = [_task_info(row, name) for row, name in s.execute(query).all()]
+            return WorklistPage(rows, total, page, per_page)
+
+    def worklist_teams(self, teams: Iterable[str]) -> list[Any]:
+        """These teams (engine.people.TeamInfo) by key, A to Z by name: only the rows asked for,
+        where `people.teams()` reads every team of every council."""
+        from engine.people import TeamInfo
+        from engine.store.models import Team
+
+        with self.sessions() as s:
+            rows = s.scalars(select(Team).where(Team.key.in_(list(teams))).order_by(Team.name))
+            return [TeamInfo(t.key, t.council_key, t.name) for t in rows]
+
+    def worklist_task_names(
+        self,
+        *,
+        teams: Iterable[str] | None = None,
+        claimed_by: str | None = None,
+        council: str | None = None,
+        include_training: bool = False,
+    ) -> list[str]:
+        """The distinct names of these open tasks, A to Z ignoring case (the Task filter)."""
+        with self.sessions() as s:
+            where = self._task_filters(
+                s,
+                teams=teams,
+                claimed_by=claimed_by,
+                council=council,
+                include_training=include_training,
+            )
+            names = s.scalars(select(TaskRow.name).where(*where).distinct()).all()
+        return sorted(names, key=lambda n: (n.casefold(), n))
+
+    def worklist_counts(
+        self,
+        *,
+        teams: Iterable[str] | None = None,
+        due_soon_days: int = 2,
+        include_training: bool = False,
+    ) -> list[ClaimerCounts]:
+        """Open tasks per team and claimer (None: not claimed), with how many are due soon
+        (as `worklist(due_soon_days=...)`) and overdue: the managers' team overview."""
+        with self.sessions() as s:
+            now = clock.now()
+            where = self._task_filters(s, teams=teams, include_training=include_training)
+            soon = self._due_soon_clause(s, due_soon_days, now)
+            query = (
+                select(
+                    TaskRow.team_key,
+                    TaskRow.claimed_by,
+                    func.count(),
+                    func.count().filter(soon),
+                    func.count().filter(TaskRow.due_at < now),
+                )
+                .where(*where)
+                .group_by(TaskRow.team_key, TaskRow.claimed_by)
+            )
+            rows = s.execute(query).all()
+        return sorted(
+            (ClaimerCounts(team, who, total, due, late) for team, who, total, due, late in rows),
+            key=lambda c: (c.team or "", c.claimed_by is None, c.claimed_by or ""),
+        )
+
+    def _task_filters(
+        self,
+        s: Session,
+        *,
+        case_id: int | None = None,
+        teams: Iterable[str] | None = None,
+        claimed_by: str | None = None,
+        unclaimed_only: bool = False,
+        council: str | None = None,
+        lane: str | None = None,
+        child_name_contains: str | None = None,
+        task: str | None = None,
+        due_after: datetime | None = None,
+        due_before: datetime | None = None,
+        overdue: bool = False,
+        due_soon_days: int | None = None,
+        include_training: bool = False,
+    ) -> list[Any]:
+        """WHERE clauses on TaskRow (and Child, for the name) shared by the task queries."""
+        where: list[Any] = []
+        if case_id is not None:
+            where.append(TaskRow.case_id == case_id)
+        if teams is not None:
+            where.append(TaskRow.team_key.in_(list(teams)))
+        if claimed_by is not None:
+            where.append(TaskRow.claimed_by == claimed_by)
+        if unclaimed_only:
+            where.append(TaskRow.claimed_by.is_(None))
+        if council is not None:
+            where.append(TaskRow.council_key == council)
+        if lane is not None:
+            where.append(TaskRow.lane == lane)
+        if child_name_contains:
+            where.append(Child.name.icontains(child_name_contains, autoescape=True))
+        if task:
+            where.append((TaskRow.name == task) | (TaskRow.element_id == task))
+        if due_after is not None:
+            where.append(TaskRow.due_at >= due_after)
+        if due_before is not None:
+            where.append(TaskRow.due_at < due_before)
+        if overdue or due_soon_days is not None:
+            now = clock.now()
+            if overdue:
+                where.append(TaskRow.due_at < now)
+            if due_soon_days is not None:
+                where.append(self._due_soon_clause(s, due_soon_days, now))
+        if not include_training and case_id is None:
+            where.append(TaskRow.training.is_(False))
+        return where
+
+    def _due_soon_clause(self, s: Session, days: int, now: datetime) -> Any:
+        """Due today or within `days` working days, not yet passed, in each task's council.
+
+        A deadline is "soon" while its London date comes before the (days + 1)-th working day
+        after today, so the clause is `now <= due_at < midnight starting that day`. Councils
+        differ only by their closure days: those with any get their own bound, the rest share
+        the bank-holiday one.
+        """
+        today = now.astimezone(LONDON).date()
+
+        def bound(calendar: WorkingCalendar) -> datetime:
+            day = calendar.add_working_days(today, max(0, days) + 1)
+            return datetime.combine(day, time(0), LONDON).astimezone(UTC)
+
+        own = s.scalars(select(ClosureDay.council_key).distinct()).all()
+        bounds = {council: bound(self.calendar(council, s)) for council in own}
+        default = bound(WorkingCalendar())
+        latest = max([default, *bounds.values()])
+        soon = TaskRow.due_at < default
+        if bounds:
+            soon = TaskRow.council_key.not_in(list(bounds)) & soon
+        for council, until in bounds.items():
+            soon = soon | ((TaskRow.council_key == council) & (TaskRow.due_at < until))
+        # The plain range first, so an index on due_at can serve it.
+        return (TaskRow.due_at >= now) & (TaskRow.due_at < latest) & soon
 
     def task(self, task_id: str, teams: Iterable[str] | None = None) -> TaskInfo:
         """One open task with its guidance; with `teams`, another team's task is UnknownTask."""
@@ -502,7 +774,6 @@ class Engine:
             task = self.runtime.find_task(workflow, task_id)
             if task is None or task.task_spec.bpmn_id != row.element_id:
                 raise UnknownTask(f"task {task_id} is not open in case {case.id}")
-            before = {t.id for t in s.scalars(select(TaskRow).where(TaskRow.case_id == case.id))}
             fired = self.runtime.complete_user_task(workflow, task, forms.form_key(row.form), data)
             self._audit(
                 s,
@@ -513,11 +784,11 @@ class Engine:
                 row.element_id,
                 detail={"name": row.name, "form": row.form, "data": _jsonable(data)},
             )
-            self._save(s, case, workflow, user)
+            saved = self._save(s, case, workflow, user)
             self._record_fired(s, case, fired, user)
             s.execute(delete(Draft).where(Draft.task_id == task_id))
-            info = self._case_info(s, case)
-            return Completion(info, [t for t in info.tasks if t.id not in before])
+            info = self._case_info(s, case, saved)
+            return Completion(info, [t for t in info.tasks if t.id not in saved.previous_task_ids])
 
     def send_message(
         self, case_id: int, name: str, payload: Mapping[str, Any], user: str
@@ -974,41 +1245,73 @@ class Engine:
             )
         raise UnknownTask(f"no open task {task_id}")
 
+    def _version(self, s: Session, version_id: int) -> VersionRef:
+        """A process version's identity, cached per engine (versions never change once stored)."""
+        ref = self._versions.get(version_id)
+        if ref is None:
+            row = s.execute(
+                select(
+                    ProcessVersion.process_id, ProcessVersion.version, ProcessVersion.sha256
+                ).where(ProcessVersion.id == version_id)
+            ).one()
+            ref = self._versions[version_id] = VersionRef(
+                row.process_id, row.version, f"{row.process_id}:{row.sha256}"
+            )
+        return ref
+
     def _load(self, s: Session, case: Case) -> Any:
-        version = s.get(ProcessVersion, case.process_version_id)
-        assert version is not None
-        spec, subs = self.runtime.spec_from_json(_spec_key(version), version.spec_json)
+        ref = self._version(s, case.process_version_id)
+        spec_json = (
+            ""
+            if self.runtime.has_spec(ref.spec_key)
+            else s.scalar(
+                select(ProcessVersion.spec_json).where(ProcessVersion.id == case.process_version_id)
+            )
+        )
+        spec, subs = self.runtime.spec_from_json(ref.spec_key, spec_json or "")
         return self.runtime.load_state(
             case.state_json, spec, subs, self._functions(case.council_key)
         )
 
-    def _save(self, s: Session, case: Case, workflow: Any, actor: str) -> Snapshot:
-        """Persist state and projection in the caller's transaction; bump the revision."""
+    def _save(self, s: Session, case: Case, workflow: Any, actor: str) -> Saved:
+        """Persist state and projection in the caller's transaction; bump the revision.
+
+        One UPDATE writes the state and checks the revision (optimistic locking): a case
+        changed meanwhile by someone else is a Conflict and the transaction rolls back.
+        """
         snapshot = self.runtime.snapshot(workflow, self.profile(case.council_key).rule_for_key)
-        state = self.runtime.dump_state(workflow)
+        values: dict[str, Any] = {
+            "state_json": self.runtime.dump_state(workflow),
+            "serializer_version": SERIALIZER_VERSION,
+            "revision": case.revision + 1,
+        }
         if snapshot.completed and case.status == "open":
-            case.status, case.closed_at = "completed", clock.now()
+            values.update(status="completed", closed_at=clock.now())
             self._audit(s, actor, "case_completed", case.id)
-        old = case.revision
-        if old:
+        if case.revision:
+            s.flush()  # pending ORM changes to the case (status, attention...) go first
             changed = s.execute(
                 update(Case)
-                .where(Case.id == case.id, Case.revision == old)
-                .values(revision=old + 1)
+                .where(Case.id == case.id, Case.revision == case.revision)
+                .values(**values)
                 .execution_options(synchronize_session=False)
             ).rowcount
             if not changed:
                 raise Conflict(
                     f"case {case.id} was changed by someone else; reload it and try again"
                 )
-        case.revision = old + 1
-        case.state_json = state
-        case.serializer_version = SERIALIZER_VERSION
-        self._project(s, case, snapshot)
+            for key, value in values.items():
+                set_committed_value(case, key, value)
+        else:
+            for key, value in values.items():
+                setattr(case, key, value)
+        tasks, timers, previous = self._project(s, case, snapshot)
         s.flush()
-        return snapshot
+        return Saved(snapshot, tasks, timers, previous)
 
-    def _project(self, s: Session, case: Case, snapshot: Snapshot) -> None:
+    def _project(
+        self, s: Session, case: Case, snapshot: Snapshot
+    ) -> tuple[list[TaskRow], list[TimerRow], set[str]]:
         now = clock.now()
         profile = self.profile(case.council_key)
         snapshot = replace(
@@ -1019,6 +1322,8 @@ class Engine:
             timers=[replace(t, rule_id=profile.own_rules(t.rule_id)) for t in snapshot.timers],
         )
         tasks = {t.id: t for t in s.scalars(select(TaskRow).where(TaskRow.case_id == case.id))}
+        previous = set(tasks)
+        task_rows: list[TaskRow] = []
         keep = {t.task_id for t in snapshot.user_tasks}
         gone = [tid for tid in tasks if tid not in keep]
         if gone:
@@ -1026,27 +1331,28 @@ class Engine:
         for view in snapshot.user_tasks:
             row = tasks.get(view.task_id)
             if row is None:
-                s.add(
-                    TaskRow(
-                        id=view.task_id,
-                        case_id=case.id,
-                        council_key=case.council_key,
-                        element_id=view.element_id,
-                        name=view.name,
-                        lane=view.lane,
-                        form=view.form,
-                        due_at=view.due_at,
-                        rule_id=view.rule_id,
-                        created_at=now,
-                        training=case.training,
-                        team_key=case.team_key,
-                    )
+                row = TaskRow(
+                    id=view.task_id,
+                    case_id=case.id,
+                    council_key=case.council_key,
+                    element_id=view.element_id,
+                    name=view.name,
+                    lane=view.lane,
+                    form=view.form,
+                    due_at=view.due_at,
+                    rule_id=view.rule_id,
+                    created_at=now,
+                    training=case.training,
+                    team_key=case.team_key,
                 )
+                s.add(row)
             elif view.due_at is None and row.due_at is not None:
                 pass  # the deadline timer fired: the step is overdue, its deadline stands
             elif row.due_at != view.due_at or row.rule_id != view.rule_id:
                 row.due_at, row.rule_id = view.due_at, view.rule_id
+            task_rows.append(row)
         timers = {t.id: t for t in s.scalars(select(TimerRow).where(TimerRow.case_id == case.id))}
+        timer_rows: list[TimerRow] = []
         keep = {t.task_id for t in snapshot.timers}
         gone = [tid for tid in timers if tid not in keep]
         if gone:
@@ -1054,24 +1360,25 @@ class Engine:
         for view in snapshot.timers:
             row = timers.get(view.task_id)
             if row is None:
-                s.add(
-                    TimerRow(
-                        id=view.task_id,
-                        case_id=case.id,
-                        element_id=view.element_id,
-                        name=view.name,
-                        attached_to=view.attached_to,
-                        kind=view.kind,
-                        due_at=view.due_at,
-                        rule_id=view.rule_id,
-                        training=case.training,
-                        expression=view.expression,
-                        started_at=now,
-                        council_key=case.council_key,
-                    )
+                row = TimerRow(
+                    id=view.task_id,
+                    case_id=case.id,
+                    element_id=view.element_id,
+                    name=view.name,
+                    attached_to=view.attached_to,
+                    kind=view.kind,
+                    due_at=view.due_at,
+                    rule_id=view.rule_id,
+                    training=case.training,
+                    expression=view.expression,
+                    started_at=now,
+                    council_key=case.council_key,
                 )
+                s.add(row)
             elif row.due_at != view.due_at:
                 row.due_at = view.due_at
+            timer_rows.append(row)
+        return task_rows, timer_rows, previous
 
     def _audit(
         self,
@@ -1095,34 +1402,23 @@ class Engine:
             )
         )
 
-    def _case_info(self, s: Session, case: Case) -> CaseInfo:
-        version = s.scalars(
-            select(ProcessVersion.process_id, ProcessVersion.version).where(
-                ProcessVersion.id == case.process_version_id
+    def _case_info(self, s: Session, case: Case, saved: Saved | None = None) -> CaseInfo:
+        ref = self._version(s, case.process_version_id)
+        child = case.child
+        if saved is not None:
+            task_rows = sorted(saved.tasks, key=_task_order)
+            timer_rows = sorted(saved.timers, key=lambda t: t.due_at)
+        else:
+            task_rows = list(s.scalars(select(TaskRow).where(TaskRow.case_id == case.id)))
+            task_rows.sort(key=_task_order)
+            timer_rows = list(
+                s.scalars(
+                    select(TimerRow).where(TimerRow.case_id == case.id).order_by(TimerRow.due_at)
+                )
             )
-        ).first()
-        row = s.execute(
-            select(ProcessVersion.process_id, ProcessVersion.version).where(
-                ProcessVersion.id == case.process_version_id
-            )
-        ).one()
-        del version
-        child = s.get(Child, case.child_id)
-        assert child is not None
-        tasks = [
-            _task_info(t, child.name)
-            for t in s.scalars(
-                select(TaskRow)
-                .where(TaskRow.case_id == case.id)
-                .order_by(TaskRow.due_at, TaskRow.created_at)
-            )
-        ]
-        timers = [
-            _timer_info(t)
-            for t in s.scalars(
-                select(TimerRow).where(TimerRow.case_id == case.id).order_by(TimerRow.due_at)
-            )
-        ]
+        tasks = [_task_info(t, child.name) for t in task_rows]
+        timers = [_timer_info(t) for t in timer_rows]
+        row = ref
         return CaseInfo(
             id=case.id,
             child=ChildInfo(child.id, child.name, child.date_of_birth, child.council_key),
@@ -1162,6 +1458,10 @@ class Engine:
                 )
                 or 0
             )
+
+
+def _task_order(row: TaskRow) -> tuple[bool, Any, Any, str]:
+    return (row.due_at is None, row.due_at or row.created_at, row.created_at, row.id)
 
 
 def _spec_json(runtime: Runtime, item: Any) -> str:

@@ -4,16 +4,16 @@ Tabs are plain links (no JavaScript needed): /worklist (my tasks), /worklist/unc
 /worklist/due-soon, /worklist/overdue and, for managers, /worklist/team (counts per worker).
 Filters are a GET form, so a filtered page can be bookmarked and shared.
 
-Efficiency: `engine.tasks()` reads only the task projection table (no case is loaded). The
-filters it has run in SQL (teams, claimed_by, council); the rest (unclaimed, child name, task
-type, due soon, overdue) and the paging run here in Python over that one result.
+Efficiency: every filter (teams, claimed by, unclaimed, council, child's name, task type, due
+soon, overdue), the ordering and the paging run in SQL on the task projection table
+(`engine.worklist()`); no case is loaded and only the page shown is read. The team overview's
+counts are one GROUP BY (`engine.worklist_counts()`), the Task filter's options one DISTINCT.
+Deadline words ("2 working days left") are worked out here for the rows on the page only.
 """
 
 from __future__ import annotations
 
-import math
 import os
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -147,12 +147,6 @@ def _deadlines(tasks: Iterable[TaskInfo], engine: Any) -> list[tuple[TaskInfo, D
     return [(t, deadline_of(t.due_at, now, calendars(t.council), soon)) for t in tasks]
 
 
-def _sort_key(item: tuple[TaskInfo, Deadline]) -> tuple:
-    """Soonest deadline first, no deadline last; then the oldest task first."""
-    task, _ = item
-    return (task.due_at is None, task.due_at or task.created_at, task.created_at, task.id)
-
-
 # -- people ---------------------------------------------------------------------------------------
 
 
@@ -224,9 +218,8 @@ class Filters:
 
 
 def _team_infos() -> dict[str, Any]:
-    """The signed-in person's teams as engine TeamInfo, by key."""
-    mine = set(my_teams())
-    return {t.key: t for t in get_engine().people.teams() if t.key in mine}
+    """The signed-in person's teams as engine TeamInfo, by key (only those rows are read)."""
+    return {t.key: t for t in get_engine().worklist_teams(my_teams())}
 
 
 def council_label(key: str) -> str:
@@ -253,38 +246,28 @@ def index(tab: str) -> str:
     councils = sorted({t.council for t in teams.values()})
     filters = Filters.from_args(request.args, councils, team_keys)
 
-    # In the engine (SQL): teams, claimed_by, council.
-    tasks = engine.tasks(
-        teams=[filters.team] if filters.team else list(my_teams()),
-        claimed_by=current_user.username if tab == "mine" else None,
-        council=filters.council or None,
+    # The tab's scope: the Task filter offers the task names found in it.
+    scope: dict[str, Any] = {
+        "teams": [filters.team] if filters.team else list(my_teams()),
+        "claimed_by": current_user.username if tab == "mine" else None,
+        "council": filters.council or None,
+    }
+    task_names = engine.worklist_task_names(**scope)
+    # All filtering, ordering and paging in SQL; a page out of range gives the nearest one.
+    result = engine.worklist(
+        **scope,
+        unclaimed_only=tab == "unclaimed",
+        child_name_contains=filters.child or None,
+        task=filters.task or None,
+        overdue=tab == "overdue",
+        due_soon_days=due_soon_days() if tab == "due-soon" else None,
+        page=request.args.get("page", 1, type=int) or 1,
+        per_page=PAGE_SIZE,
     )
-    task_names = sorted({t.name for t in tasks}, key=str.casefold)
-
-    # Here: unclaimed, child name, task type, due soon, overdue.
-    if tab == "unclaimed":
-        tasks = [t for t in tasks if t.claimed_by is None]
-    if filters.child:
-        wanted = filters.child.casefold()
-        tasks = [t for t in tasks if wanted in t.child_name.casefold()]
-    if filters.task:
-        tasks = [t for t in tasks if filters.task in (t.name, t.element_id)]
-    items = _deadlines(tasks, engine)
-    if tab == "due-soon":
-        items = [(t, d) for t, d in items if d.state in ("today", "soon")]
-    elif tab == "overdue":
-        items = [(t, d) for t, d in items if d.state == "overdue"]
-    items.sort(key=_sort_key)
-
-    total = len(items)
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = request.args.get("page", 1, type=int) or 1
-    if page < 1 or page > pages:
-        page = min(max(page, 1), pages)
-    shown = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    total, page, pages = result.total, result.page, result.pages
 
     people = _People(engine)
-    rows = [Row(t, d, people.name(t.claimed_by)) for t, d in shown]
+    rows = [Row(t, d, people.name(t.claimed_by)) for t, d in _deadlines(result.tasks, engine)]
     current = next(t for t in TABS if t.key == tab)
     return render_template(
         "worklist/index.html",
@@ -359,39 +342,39 @@ def team_overview() -> str:
     engine = get_engine()
     teams = _team_infos()
     people = _People(engine)
+    # One GROUP BY over all the teams: (team, claimer) -> open, due soon, overdue.
+    counted: dict[str | None, list[Any]] = {}
+    for c in engine.worklist_counts(teams=sorted(teams), due_soon_days=due_soon_days()):
+        counted.setdefault(c.team, []).append(c)
     overview = []
     for key in sorted(teams, key=lambda k: teams[k].name):
-        items = _deadlines(engine.tasks(teams=[key]), engine)
         by_user: dict[str | None, WorkerCounts] = {
             u.username: WorkerCounts(u.display_name, u.username, u.role_name)
             for u in people.assignable(key)
         }
-        for task, deadline in items:
-            holder = task.claimed_by
+        for c in counted.get(key, []):
+            holder = c.claimed_by
             if holder not in by_user:
                 if holder is None:
                     by_user[None] = WorkerCounts("Not claimed", None, "")
                 else:
                     by_user[holder] = WorkerCounts(people.name(holder) or holder, holder, "")
             counts = by_user[holder]
-            counts.claimed += 1
-            if deadline.state in ("today", "soon"):
-                counts.due_soon += 1
-            elif deadline.state == "overdue":
-                counts.overdue += 1
+            counts.claimed += c.total
+            counts.due_soon += c.due_soon
+            counts.overdue += c.overdue
         workers = sorted(
             (c for k, c in by_user.items() if k is not None), key=lambda c: c.name.casefold()
         )
         unclaimed = by_user.get(None) or WorkerCounts("Not claimed", None, "")
-        totals = Counter(d.state for _, d in items)
         overview.append(
             {
                 "team": teams[key],
                 "workers": workers,
                 "unclaimed": unclaimed,
-                "total": len(items),
-                "due_soon": totals["today"] + totals["soon"],
-                "overdue": totals["overdue"],
+                "total": sum(c.claimed for c in by_user.values()),
+                "due_soon": sum(c.due_soon for c in by_user.values()),
+                "overdue": sum(c.overdue for c in by_user.values()),
             }
         )
     return render_template(

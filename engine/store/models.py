@@ -161,6 +161,8 @@ class TaskRow(Base):
     __table_args__ = (
         Index("ix_task_claimed_due", "claimed_by", "due_at"),
         Index("ix_task_lane_due", "council_key", "lane", "due_at"),
+        # The worklist: a team's tasks in deadline order, and its due-soon and overdue ranges.
+        Index("ix_task_team_due", "team_key", "due_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -39,7 +39,7 @@ def test_signing_in_goes_to_the_worklist_and_shows_who_you_are(client_request) -
     assert who == "Signed in as Sam North Social worker"
     nav = page.xpath('//nav[contains(@class, "govuk-service-navigation__wrapper")]')[0]
     links = [page.text_of(a) for a in nav.xpath(".//a")]
-    assert links == ["Worklist"]  # Home (processes) is for practice managers and admins
+    assert links == ["Worklist", "Inbox"]  # Home (processes) is for practice managers and admins
     current = nav.xpath(".//a[@aria-current]")
     assert [page.text_of(a) for a in current] == ["Worklist"]
     assert page.testid("sign-out")[0].xpath("ancestor::form/@method") == ["post"]
@@ -48,10 +48,10 @@ def test_signing_in_goes_to_the_worklist_and_shows_who_you_are(client_request) -
 @pytest.mark.parametrize(
     ("username", "lands_on", "nav"),
     [
-        ("tm.north", "/worklist", ["Worklist"]),
-        ("pm.north", "/worklist", ["Worklist", "Home"]),
-        ("trainer.north", "/home", ["Home"]),
-        ("admin", "/home", ["Home"]),
+        ("tm.north", "/worklist", ["Worklist", "Inbox"]),
+        ("pm.north", "/worklist", ["Worklist", "Inbox", "Home"]),
+        ("trainer.north", "/home", ["Inbox", "Home"]),
+        ("admin", "/home", ["Inbox", "Home"]),
     ],
 )
 def test_each_role_lands_where_it_can_work(client_request, username, lands_on, nav) -> None:  # noqa: ANN001

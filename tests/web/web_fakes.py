@@ -78,6 +78,7 @@ def fake_engine(processes=None, cases=None) -> SimpleNamespace:
         list_processes=lambda: list(processes),
         list_cases=lambda teams=None: list(cases),
         audit_trail=lambda case_id=None, action=None: [],
+        notifications=lambda username, teams, role, unread_only=False: [],
         people=FakePeople(),
     )
 
