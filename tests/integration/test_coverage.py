@@ -84,3 +84,19 @@ def test_coverage_totals_58_rules() -> None:
     if not SPEC.is_file():
         pytest.skip("shared/spec is not beside the repo")
     assert sum(len(v) for v in spec_rules().values()) == 58
+
+
+PACK_FILES = sorted(
+    p for p in (ROOT / "processes").glob("*/*.bpmn") if p.parent.name in {*COUNCILS, "common"}
+)
+
+
+@pytest.mark.parametrize("path", PACK_FILES, ids=[f"{p.parent.name}/{p.stem}" for p in PACK_FILES])
+def test_every_step_tells_the_worker_its_rule_and_source(path: Path) -> None:
+    """Each user task's guidance ends with its rule ids and seed section, e.g. "P3 · Portsmouth 2"."""
+    root = etree.parse(str(path)).getroot()
+    for task in root.iter(f"{BPMN}userTask"):
+        doc = (task.findtext(f"{BPMN}documentation") or "").strip()
+        last = doc.splitlines()[-1] if doc else ""
+        assert re.search(r"\b[PDTRW]\d+\b.*·", last), f"{task.get('id')}: {last!r}"
+        assert task.get("name"), f"{task.get('id')} has no name"
