@@ -93,7 +93,7 @@ PACK_FILES = sorted(
 
 @pytest.mark.parametrize("path", PACK_FILES, ids=[f"{p.parent.name}/{p.stem}" for p in PACK_FILES])
 def test_every_step_tells_the_worker_its_rule_and_source(path: Path) -> None:
-    """Each user task's guidance ends with its rule ids and seed section, e.g. "P3 · Portsmouth 2"."""
+    """A user task's guidance ends with its rule ids and source, e.g. "P3 · Portsmouth 2"."""
     root = etree.parse(str(path)).getroot()
     for task in root.iter(f"{BPMN}userTask"):
         doc = (task.findtext(f"{BPMN}documentation") or "").strip()
