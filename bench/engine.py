@@ -1,0 +1,571 @@
+"""How much does persistence cost? One task completion through the engine vs raw SpiffWorkflow.
+
+    .venv/bin/python bench/engine.py [--database URL] [--repeat N] [--warmup N] [--profile]
+
+Both sides run the same diagram (bench/visits.bpmn) and the same step: complete "Record a visit"
+(no significant change), so the case moves on to the next visit. The step is measured on a fresh
+case and on a case with two years of history (26 visits and 17 reviews already completed).
+
+- raw: the state JSON held in memory is deserialized onto the parsed spec (SpiffWorkflow's
+  serializer with the engine's state-only workflow converter, `Runtime.load_state`), the form
+  data is set, the task runs, `do_engine_steps()`, and the workflow is serialized back to JSON.
+- persisted: `Engine.complete_task` (load the task row and the case, validate the form, load,
+  step, snapshot, save state, project tasks and timers, audit, commit).
+
+Each repetition starts from the same state: the raw side from the same JSON string, the
+persisted side after rewinding the case's row and projection (untimed). The two sides are
+interleaved and the median of `--repeat` runs after `--warmup` runs is reported. A vanilla
+round trip (spec serialized with the state, SPIFF_CONFIG) is shown for context only.
+
+See bench/README.md. Exit status 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import json
+import os
+import platform
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from copy import deepcopy
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer  # noqa: E402
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # noqa: E402
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser  # noqa: E402
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # noqa: E402
+from SpiffWorkflow.util.task import TaskState  # noqa: E402
+from sqlalchemy import create_engine, delete, insert, select, text, update  # noqa: E402
+from sqlalchemy.orm import Session, SessionTransaction  # noqa: E402
+
+from engine import clock, forms  # noqa: E402
+from engine.calendar import WorkingCalendar  # noqa: E402
+from engine.clock import FixedClock  # noqa: E402
+from engine.expressions import script_engine  # noqa: E402
+from engine.functions import diagram_functions  # noqa: E402
+from engine.runtime import Runtime  # noqa: E402
+from engine.services import Engine, NewChild  # noqa: E402
+from engine.store.models import Case, TaskRow, TimerRow  # noqa: E402
+
+DIAGRAM = Path(__file__).resolve().parent / "visits.bpmn"
+PROCESS_ID = "bench_visits"
+START = datetime(2024, 1, 8, 9, 0, tzinfo=UTC)  # a Monday
+STEP = timedelta(days=17)  # 43 completions x 17 days = 731 days: two years of history
+VISITS, REVIEWS = 26, 17
+TARGETS = {"fresh": 1.3, "history": 1.5}
+
+VISIT = json.loads((ROOT / "forms/examples/visit_record.valid.json").read_text())
+REVIEW = json.loads((ROOT / "forms/examples/review_outcome.valid.json").read_text())
+QUIET_VISIT = {k: v for k, v in VISIT.items() if k != "significant_change_details"}
+QUIET_VISIT["significant_change"] = False  # the measured step: no review, on to the next visit
+CHANGE_VISIT = {
+    **QUIET_VISIT,
+    "significant_change": True,
+    "significant_change_details": "Mother's partner has moved into the home.",
+}
+
+
+def history_plan() -> list[dict[str, Any]]:
+    """26 visits, 17 of them followed by a review; it ends on a visit, so a visit is next."""
+    plan: list[dict[str, Any]] = []
+    for n in range(VISITS):
+        review = n % 3 != 1  # 17 of 26; visit 26 (n=25) needs no review
+        plan.append(CHANGE_VISIT if review else QUIET_VISIT)
+        if review:
+            plan.append(REVIEW)
+    assert len(plan) == VISITS + REVIEWS and plan[-1] is QUIET_VISIT
+    return plan
+
+
+# --- timing ------------------------------------------------------------------------------------
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    gc.collect()
+    t0 = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t0) * 1000.0
+
+
+# --- raw SpiffWorkflow -------------------------------------------------------------------------
+
+
+class Raw:
+    """The same diagram on SpiffWorkflow alone: parsed here, held in memory as JSON."""
+
+    def __init__(self) -> None:
+        parser = SpiffBpmnParser()
+        parser.add_bpmn_file(str(DIAGRAM))
+        self.spec = parser.get_spec(PROCESS_ID)
+        self.subs = parser.get_subprocess_specs(PROCESS_ID)
+        self.functions = diagram_functions(WorkingCalendar(), {})
+        self.runtime = Runtime()  # its serializer: SPIFF_CONFIG + state-only workflow converter
+        self.vanilla = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+
+    def new_case(self) -> BpmnWorkflow:
+        workflow = BpmnWorkflow(self.spec, dict(self.subs), script_engine=self._engine())
+        start = workflow.get_next_task(state=TaskState.READY)
+        now = clock.now()
+        start.data.update(
+            {
+                "case": {"id": 1, "council": "any", "opened": now.isoformat()},
+                "child": {"name": "Leo", "date_of_birth": None},
+            }
+        )
+        workflow.do_engine_steps()
+        return workflow
+
+    def _engine(self) -> Any:
+        return script_engine(self.functions)
+
+    @staticmethod
+    def ready_task(workflow: BpmnWorkflow) -> Any:
+        tasks = workflow.get_tasks(state=TaskState.READY, manual=True)
+        assert len(tasks) == 1, tasks
+        return tasks[0]
+
+    @staticmethod
+    def run(workflow: BpmnWorkflow, task: Any, data: dict[str, Any]) -> None:
+        key = forms.form_key(task.task_spec.extensions["properties"]["formJsonSchemaFilename"])
+        task.data[key] = deepcopy(data)
+        task.run()
+        workflow.do_engine_steps()
+
+    def step(self, state: str, task_id: str, data: dict[str, Any]) -> str:
+        """Deserialize, complete one user task, run on, serialize: the measured raw step."""
+        workflow = self.runtime.load_state(state, self.spec, self.subs, self.functions)
+        self.run(workflow, workflow.get_task_from_id(UUID(task_id)), data)
+        return self.runtime.dump_state(workflow)
+
+    def vanilla_step(self, state: str, task_id: str, data: dict[str, Any]) -> str:
+        """The same with SpiffWorkflow's stock serializer: the spec travels with the state."""
+        workflow = self.vanilla.deserialize_json(state)
+        workflow.script_engine = self._engine()
+        self.run(workflow, workflow.get_task_from_id(UUID(task_id)), data)
+        return self.vanilla.serialize_json(workflow)
+
+
+@dataclass
+class RawPoint:
+    state: str
+    vanilla_state: str
+    task_id: str
+    tasks_in_tree: int
+
+
+def raw_point(raw: Raw, history: list[dict[str, Any]], at: FixedClock) -> RawPoint:
+    workflow = raw.new_case()
+    for data in history:
+        raw.run(workflow, raw.ready_task(workflow), data)
+        at.advance(STEP)
+    task = raw.ready_task(workflow)
+    assert task.task_spec.bpmn_id == "record_visit"
+    return RawPoint(
+        raw.runtime.dump_state(workflow),
+        raw.vanilla.serialize_json(workflow),
+        str(task.id),
+        len(workflow.tasks),
+    )
+
+
+# --- the engine --------------------------------------------------------------------------------
+
+
+@dataclass
+class CasePoint:
+    case_id: int
+    task_id: str
+    case: dict[str, Any]
+    tasks: list[dict[str, Any]]
+    timers: list[dict[str, Any]]
+
+    @property
+    def state_bytes(self) -> int:
+        return len(self.case["state_json"])
+
+
+CASE_COLUMNS = ("state_json", "revision", "status", "closed_at", "serializer_version")
+
+
+def case_point(engine: Engine, history: list[dict[str, Any]], at: FixedClock) -> CasePoint:
+    info = engine.start_case(PROCESS_ID, NewChild("Leo"), {}, "bench")
+    for data in history:
+        (task,) = info.tasks
+        info = engine.complete_task(task.id, data, "bench").case
+        at.advance(STEP)
+    (task,) = info.tasks
+    assert task.element_id == "record_visit", task
+    case_t, task_t, timer_t = Case.__table__, TaskRow.__table__, TimerRow.__table__
+    with engine.db.connect() as conn:
+        row = conn.execute(
+            select(*(case_t.c[c] for c in CASE_COLUMNS)).where(case_t.c.id == info.id)
+        ).one()
+        tasks = conn.execute(select(task_t).where(task_t.c.case_id == info.id)).mappings()
+        tasks = [dict(r) for r in tasks]
+        timers = conn.execute(select(timer_t).where(timer_t.c.case_id == info.id)).mappings()
+        timers = [dict(r) for r in timers]
+    return CasePoint(info.id, task.id, dict(row._mapping), tasks, timers)
+
+
+def rewind(engine: Engine, point: CasePoint) -> None:
+    """Put the case, its tasks and its timers back as they were before the measured step."""
+    case_t, task_t, timer_t = Case.__table__, TaskRow.__table__, TimerRow.__table__
+    with engine.db.begin() as conn:
+        conn.execute(update(case_t).where(case_t.c.id == point.case_id).values(**point.case))
+        conn.execute(delete(task_t).where(task_t.c.case_id == point.case_id))
+        conn.execute(delete(timer_t).where(timer_t.c.case_id == point.case_id))
+        if point.tasks:
+            conn.execute(insert(task_t), point.tasks)
+        if point.timers:
+            conn.execute(insert(timer_t), point.timers)
+
+
+# --- databases ---------------------------------------------------------------------------------
+
+
+class Database:
+    """A throw-away database: a temporary SQLite file, or a private PostgreSQL schema."""
+
+    def __init__(self, url: str | None) -> None:
+        self.base = url
+        self.schema: str | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if url is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="cinflow-bench-")
+            self.url = f"sqlite:///{self._tmp.name}/bench.db"
+        elif url.startswith("postgresql"):
+            self.schema = f"bench_{uuid.uuid4().hex[:12]}"
+            admin = create_engine(url)
+            with admin.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
+            admin.dispose()
+            joiner = "&" if "?" in url else "?"
+            self.url = f"{url}{joiner}options=-csearch_path%3D{self.schema}"
+        else:
+            self.url = url
+
+    @property
+    def label(self) -> str:
+        if self._tmp is not None:
+            return "SQLite (temporary file)"
+        if self.schema:
+            return f"PostgreSQL (schema {self.schema}, dropped afterwards)"
+        return self.url
+
+    def drop(self) -> None:
+        if self.schema and self.base:
+            admin = create_engine(self.base)
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
+            admin.dispose()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
+# --- phases of the persisted step (a separate pass; wrappers cost a little) ----------------
+
+
+OTHER = "other: before-query, revision UPDATE, audit"
+
+
+def phase_breakdown(
+    engine: Engine, point: CasePoint, data: dict[str, Any], repeat: int
+) -> list[tuple[str, float]]:
+    """Exclusive time per phase of `complete_task` (a nested phase is not counted twice)."""
+    spent: dict[str, list[float]] = {}
+    current: dict[str, float] = {}
+    stack: list[float] = []  # time spent in nested wrapped calls, per open call
+
+    def wrap(owner: Any, name: str, label: str) -> Callable[[], None]:
+        original = getattr(owner, name)
+        own = name in vars(owner)
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            stack.append(0.0)
+            t0 = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                elapsed = (time.perf_counter() - t0) * 1000
+                nested = stack.pop()
+                current[label] = current.get(label, 0.0) + elapsed - nested
+                if stack:
+                    stack[-1] += elapsed
+
+        setattr(owner, name, wrapper)
+        return lambda: setattr(owner, name, original) if own else delattr(owner, name)
+
+    phases = [
+        (engine, "_task_row", "read task row (SQL)"),
+        (engine, "_case", "read + lock case row (SQL)"),
+        (forms, "validate", "validate form (jsonschema)"),
+        (engine, "_load", "read process version row (SQL)"),
+        (engine.runtime, "load_state", "load state: json + from_dict [raw too]"),
+        (engine.runtime, "complete_user_task", "step: run + engine steps [raw too]"),
+        (engine.runtime, "snapshot", "snapshot: walk task tree"),
+        (engine.runtime, "dump_state", "dump state: to_dict + json [raw too]"),
+        (engine, "_project", "project tasks/timers (SQL)"),
+        (Session, "flush", "ORM flush: UPDATE case, INSERTs"),
+        (engine, "_case_info", "re-read case info (SQL)"),
+        (SessionTransaction, "commit", "commit"),
+    ]
+    labels = [label for _, _, label in phases]
+    undo = [wrap(owner, name, label) for owner, name, label in phases]
+    try:
+        for i in range(repeat + 3):
+            rewind(engine, point)
+            current.clear()
+            total = timed(lambda: engine.complete_task(point.task_id, data, "bench"))
+            current[OTHER] = total - sum(current.values())
+            current["total"] = total
+            if i >= 3:
+                for label, ms in current.items():
+                    spent.setdefault(label, []).append(ms)
+    finally:
+        for restore in reversed(undo):
+            restore()
+        rewind(engine, point)
+    order = [*(label for label in labels if label in spent), OTHER, "total"]
+    return [(label, statistics.median(spent[label])) for label in order]
+
+
+# --- main --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    scenario: str
+    raw_ms: float
+    vanilla_ms: float
+    persisted_ms: float
+    raw_state: int
+    db_state: int
+    tasks_in_tree: int
+
+    @property
+    def ratio(self) -> float:
+        return self.persisted_ms / self.raw_ms
+
+    @property
+    def target(self) -> float:
+        return TARGETS[self.scenario]
+
+
+def measure(
+    engine: Engine,
+    raw: Raw,
+    rp: RawPoint,
+    cp: CasePoint,
+    scenario: str,
+    repeat: int,
+    warmup: int,
+) -> Result:
+    samples: dict[str, list[float]] = {"raw": [], "vanilla": [], "persisted": []}
+
+    def persisted() -> None:
+        engine.complete_task(cp.task_id, QUIET_VISIT, "bench")
+
+    runs = {
+        "raw": lambda: raw.step(rp.state, rp.task_id, QUIET_VISIT),
+        "vanilla": lambda: raw.vanilla_step(rp.vanilla_state, rp.task_id, QUIET_VISIT),
+        "persisted": persisted,
+    }
+    order = list(runs)
+    for i in range(warmup + repeat):
+        order = order[1:] + order[:1]  # rotate, so no side always runs first
+        for name in order:
+            if name == "persisted":
+                rewind(engine, cp)
+            ms = timed(runs[name])
+            if i >= warmup:
+                samples[name].append(ms)
+    rewind(engine, cp)
+    return Result(
+        scenario,
+        statistics.median(samples["raw"]),
+        statistics.median(samples["vanilla"]),
+        statistics.median(samples["persisted"]),
+        len(rp.state),
+        cp.state_bytes,
+        rp.tasks_in_tree,
+    )
+
+
+def print_table(rows: list[list[str]], right: set[int]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for n, row in enumerate(rows):
+        cells = [
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        print("  " + " | ".join(cells))
+        if n == 0:
+            print("  " + "-+-".join("-" * w for w in widths))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--database", help="SQLAlchemy URL (default: a temporary SQLite file)")
+    ap.add_argument("--repeat", type=int, default=120, help="measured runs per side (median)")
+    ap.add_argument("--warmup", type=int, default=10, help="unmeasured runs first")
+    ap.add_argument("--breakdown", type=int, default=40, help="runs for the phase table (0: skip)")
+    ap.add_argument(
+        "--profile", action="store_true", help="also print cProfile of the persisted step"
+    )
+    args = ap.parse_args(argv)
+
+    db = Database(args.database)
+    t_start = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    at = FixedClock(START)
+    engine: Engine | None = None
+    try:
+        with clock.using(at):
+            engine = Engine(db.url)
+            engine.init_db()
+            engine.deploy([DIAGRAM], "bench", "benchmark diagram")
+            raw = Raw()
+            points = {}
+            for scenario, history in (("fresh", []), ("history", history_plan())):
+                at.set(START)
+                cp = case_point(engine, history, at)
+                at.set(START)
+                rp = raw_point(raw, history, at)
+                points[scenario] = (cp, rp)
+            results = []
+            for scenario, (cp, rp) in points.items():
+                at.set(START + STEP * (0 if scenario == "fresh" else VISITS + REVIEWS))
+                results.append(measure(engine, raw, rp, cp, scenario, args.repeat, args.warmup))
+            breakdown: dict[str, list[tuple[str, float]]] = {}
+            if args.breakdown:
+                for scenario, (cp, _rp) in points.items():
+                    at.set(START + STEP * (0 if scenario == "fresh" else VISITS + REVIEWS))
+                    breakdown[scenario] = phase_breakdown(engine, cp, QUIET_VISIT, args.breakdown)
+            profile_text = ""
+            if args.profile:
+                for scenario, (cp, _rp) in points.items():
+                    at.set(START + STEP * (0 if scenario == "fresh" else VISITS + REVIEWS))
+                    profile_text += f"--- cProfile, {scenario} ---\n" + profile(engine, cp)
+    finally:
+        if engine is not None:
+            engine.dispose()
+        db.drop()
+
+    print(f"cinflow engine benchmark: {DIAGRAM.relative_to(ROOT)}, {db.label}")
+    print(
+        f"run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, SpiffWorkflow {version('SpiffWorkflow')}, "
+        f"SQLAlchemy {version('SQLAlchemy')}"
+    )
+    print(
+        f"step: complete 'Record a visit' (no significant change); median of {args.repeat} runs "
+        f"after {args.warmup} warm-up, sides interleaved"
+    )
+    print()
+    rows = [["scenario", "raw ms", "persisted ms", "ratio", "target", "OK?"]]
+    ok = True
+    for r in results:
+        passed = r.ratio <= r.target
+        ok &= passed
+        label = (
+            "fresh case"
+            if r.scenario == "fresh"
+            else f"history ({VISITS} visits, {REVIEWS} reviews)"
+        )
+        rows.append(
+            [
+                label,
+                f"{r.raw_ms:.2f}",
+                f"{r.persisted_ms:.2f}",
+                f"{r.ratio:.2f}x",
+                f"<= {r.target}x",
+                "yes" if passed else "NO",
+            ]
+        )
+    print_table(rows, {1, 2, 3})
+    print()
+    print("context (not part of the target):")
+    rows = [
+        [
+            "scenario",
+            "tasks in tree",
+            "state (engine)",
+            "state (raw)",
+            "vanilla raw ms",
+            "persisted / vanilla",
+        ]
+    ]
+    for r in results:
+        rows.append(
+            [
+                r.scenario,
+                str(r.tasks_in_tree),
+                f"{r.db_state / 1024:.0f} KiB",
+                f"{r.raw_state / 1024:.0f} KiB",
+                f"{r.vanilla_ms:.2f}",
+                f"{r.persisted_ms / r.vanilla_ms:.2f}x",
+            ]
+        )
+    print_table(rows, {1, 2, 3, 4, 5})
+    if breakdown:
+        print()
+        print(
+            f"persisted step by phase (separate pass, exclusive time, median of {args.breakdown} "
+            "per phase, ms; medians need not add up to the total):"
+        )
+        rows = [["phase", "fresh", "share", "history", "share"]]
+        fresh, hist = dict(breakdown["fresh"]), dict(breakdown["history"])
+        for label in fresh:
+            row = [label]
+            for phases in (fresh, hist):
+                share = f"{100 * phases[label] / phases['total']:.0f}%" if label != "total" else ""
+                row += [f"{phases[label]:.2f}", share]
+            rows.append(row)
+        print_table(rows, {1, 2, 3, 4})
+    if profile_text:
+        print()
+        print(profile_text)
+    print()
+    print(
+        f"done in {time.perf_counter() - t_start:.0f} s; 1-minute load average "
+        f"{load_before:.1f} at start, {os.getloadavg()[0]:.1f} at end "
+        f"(above {os.cpu_count()}, other work is competing and the numbers are noisy)"
+    )
+    return 0 if ok else 1
+
+
+def profile(engine: Engine, point: CasePoint, runs: int = 60) -> str:
+    prof = cProfile.Profile()
+    for _ in range(runs):
+        rewind(engine, point)
+        prof.enable()
+        engine.complete_task(point.task_id, QUIET_VISIT, "bench")
+        prof.disable()
+    rewind(engine, point)
+    out = io.StringIO()
+    stats = pstats.Stats(prof, stream=out)
+    stats.sort_stats("cumulative").print_stats(35)
+    stats.sort_stats("tottime").print_stats(20)
+    return out.getvalue()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
