@@ -541,6 +541,18 @@ class Engine:
             rows = s.scalars(select(Team).where(Team.key.in_(list(teams))).order_by(Team.name))
             return [TeamInfo(t.key, t.council_key, t.name) for t in rows]
 
+    def worklist_display_names(self, usernames: Iterable[str]) -> dict[str, str]:
+        """Display names of these people in one query (who holds the tasks on a page);
+        usernames nobody has are left out."""
+        wanted = sorted({u for u in usernames if u})
+        if not wanted:
+            return {}
+        with self.sessions() as s:
+            rows = s.execute(
+                select(User.username, User.display_name).where(User.username.in_(wanted))
+            )
+            return {username: name for username, name in rows}
+
     def worklist_task_names(
         self,
         *,
@@ -826,50 +838,76 @@ class Engine:
             self._save(s, case, workflow, user)
             return self._case_info(s, case)
 
-    def fire_due_timers(self, case_id: int | None = None, actor: str = "scheduler") -> int:
-        """Fire every timer due by now (one case or all), each case in its own transaction.
+    def fire_due_timers(
+        self, case_id: int | None = None, actor: str = "scheduler", batch: int = 50
+    ) -> int:
+        """Fire every timer due by now (one case or all), oldest deadline first.
 
-        A case whose timer raises is marked as needing attention (with the error, for managers)
-        and skipped by later sweeps; the sweep carries on with the other cases.
+        Cases are claimed in batches (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so workers sharing
+        a database take different batches and never fire a timer twice), one transaction per
+        batch. A worker killed mid-batch loses nothing: the batch was not committed and fires
+        on the next sweep. A case whose timer raises is marked as needing attention (with the
+        error, for managers) and skipped by later sweeps; the rest of its batch is redone.
         """
-        now = clock.now()
-        with self.sessions() as s:
-            query = (
-                select(TimerRow.case_id)
-                .join(Case, Case.id == TimerRow.case_id)
-                .where(TimerRow.due_at <= now, Case.attention.is_(None))
-                .distinct()
-            )
-            if case_id is not None:
-                query = query.where(TimerRow.case_id == case_id)
-            case_ids = sorted(s.scalars(query))
         fired = 0
-        for cid in case_ids:
+        while True:
+            broken: tuple[int, str] | None = None
             try:
-                fired += self._fire_case(cid, actor)
-            except Conflict:
-                continue  # another worker changed the case first; its next sweep sees the rest
-            except Exception as exc:  # noqa: BLE001 - one broken case must not stop the sweep
-                self._needs_attention(cid, actor, f"a timer could not fire: {exc}")
-        return fired
+                with unit_of_work(self.sessions) as s:
+                    now = clock.now()
+                    cases = self._claim_due_cases(s, now, case_id, batch)
+                    if not cases:
+                        return fired
+                    done = 0
+                    for case in cases:
+                        try:
+                            done += self._fire_case(s, case, actor, now)
+                        except Exception as exc:  # noqa: BLE001 - isolate the broken case
+                            broken = (case.id, f"a timer could not fire: {exc}")
+                            raise
+                fired += done
+            except Exception:  # noqa: BLE001 - the batch rolled back; flag the case, go on
+                if broken is None:
+                    raise
+                self._needs_attention(*broken, actor=actor)
+                continue
+            if case_id is not None:
+                return fired
 
-    def _fire_case(self, case_id: int, actor: str) -> int:
-        with unit_of_work(self.sessions) as s:
-            case = self._case(s, case_id, lock=True, skip_locked=True)
-            if case is None or case.status != "open" or case.attention:
-                return 0
-            due = s.scalar(
-                select(func.count())
-                .select_from(TimerRow)
-                .where(TimerRow.case_id == case_id, TimerRow.due_at <= clock.now())
-            )
-            if not due:
-                return 0  # another worker fired them first
-            workflow = self._load(s, case)
-            fired = self.runtime.fire_timers(workflow)
-            self._save(s, case, workflow, actor)
-            self._record_fired(s, case, fired, actor)
-            return len(fired)
+    def _claim_due_cases(
+        self, s: Session, now: datetime, case_id: int | None, batch: int
+    ) -> list[Case]:
+        due_cases = (
+            select(TimerRow.case_id)
+            .join(Case, Case.id == TimerRow.case_id)
+            .where(TimerRow.due_at <= now, Case.status == "open", Case.attention.is_(None))
+            .group_by(TimerRow.case_id)
+            .order_by(func.min(TimerRow.due_at), TimerRow.case_id)
+            .limit(batch)
+        )
+        if case_id is not None:
+            due_cases = due_cases.where(TimerRow.case_id == case_id)
+        cases = s.scalars(
+            select(Case)
+            .where(Case.id.in_(due_cases.scalar_subquery()), Case.attention.is_(None))
+            .with_for_update(of=Case, skip_locked=True)
+            .execution_options(populate_existing=True)
+        ).all()
+        return sorted(cases, key=lambda c: c.id)
+
+    def _fire_case(self, s: Session, case: Case, actor: str, now: datetime) -> int:
+        due = s.scalar(
+            select(func.count())
+            .select_from(TimerRow)
+            .where(TimerRow.case_id == case.id, TimerRow.due_at <= now)
+        )
+        if not due:
+            return 0  # another worker fired them between our look and our lock
+        workflow = self._load(s, case)
+        fired = self.runtime.fire_timers(workflow)
+        self._save(s, case, workflow, actor)
+        self._record_fired(s, case, fired, actor)
+        return len(fired)
 
     def _record_fired(self, s: Session, case: Case, fired: list[Any], actor: str) -> None:
         """Audit every timer that fired in this change and tell the people it concerns."""
@@ -1057,7 +1095,7 @@ class Engine:
                 changed += len(moved)
         return changed
 
-    def _needs_attention(self, case_id: int, actor: str, message: str) -> None:
+    def _needs_attention(self, case_id: int, message: str, actor: str) -> None:
         with unit_of_work(self.sessions) as s:
             case = self._case(s, case_id)
             case.attention = message[:2000]
