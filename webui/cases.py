@@ -113,7 +113,8 @@ def team_name(key: str | None) -> str:
     """A team's name ("Portsmouth North CIN team"), or its key when it is not known."""
     if not key:
         return ""
-    return next((t.name for t in get_engine().people.teams() if t.key == key), key)
+    teams = get_engine().worklist_teams([key])
+    return next((t.name for t in teams if t.key == key), key)
 
 
 # --- the chronology -----------------------------------------------------------------------------

@@ -167,6 +167,13 @@ class _People:
             self.names.update({u.username: u.display_name for u in users})
         return self.members[team]
 
+    def prefetch(self, usernames: Iterable[str | None]) -> None:
+        """Look up the names of everyone holding a task on the page at once."""
+        wanted = {u for u in usernames if u and u not in self.names}
+        if wanted:
+            found = self.engine.worklist_display_names(wanted)
+            self.names.update({u: found.get(u, u) for u in wanted})
+
     def name(self, username: str | None) -> str | None:
         if username is None:
             return None
@@ -267,6 +274,7 @@ def index(tab: str) -> str:
     total, page, pages = result.total, result.page, result.pages
 
     people = _People(engine)
+    people.prefetch(t.claimed_by for t in result.tasks)
     rows = [Row(t, d, people.name(t.claimed_by)) for t, d in _deadlines(result.tasks, engine)]
     current = next(t for t in TABS if t.key == tab)
     return render_template(

@@ -16,7 +16,16 @@ import pytest
 
 from engine.calendar import LONDON, due_date, working_days_left
 from engine.services import ClaimerCounts, Engine, WorklistPage
-from engine.store.models import Case, Child, ClosureDay, Council, ProcessVersion, TaskRow, Team
+from engine.store.models import (
+    Case,
+    Child,
+    ClosureDay,
+    Council,
+    ProcessVersion,
+    TaskRow,
+    Team,
+    User,
+)
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # tests/conftest.py's fixed clock
 CREATED = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -70,6 +79,7 @@ T1 = [s for s in SPECS if s.team == "t1" and not s.training]
 def world(engine: Engine) -> Engine:
     with engine.sessions() as s, s.begin():
         s.add_all([Council(key="north", name="North"), Council(key="south", name="South")])
+        s.flush()  # no relationships here: parents are written first by hand
         s.add_all(
             [
                 Team(key="t1", council_key="north", name="North One"),
@@ -77,6 +87,7 @@ def world(engine: Engine) -> Engine:
                 Team(key="t3", council_key="south", name="South Team"),
             ]
         )
+        s.flush()
         s.add(ClosureDay(council_key="north", day=date(2026, 11, 25), reason="Closure"))
         version = ProcessVersion(
             council_key="north", process_id="p", name="P", version=1, sha256="0" * 64,
@@ -298,6 +309,20 @@ def test_teams_by_key(world: Engine) -> None:
         ("t1", "north", "North One"),
         ("t3", "south", "South Team"),
     ]
+
+
+def test_display_names_of_the_people_holding_tasks(world: Engine) -> None:
+    with world.sessions() as s, s.begin():
+        for username, name in [("sw1", "Sam One"), ("sw2", "Priya Two")]:
+            s.add(
+                User(username=username, display_name=name, password_hash="-", role="social_worker",
+                     created_at=NOW)
+            )  # fmt: skip
+    assert world.worklist_display_names(["sw2", "sw1", "gone", None, "sw1"]) == {
+        "sw1": "Sam One",
+        "sw2": "Priya Two",
+    }
+    assert world.worklist_display_names([]) == {}
 
 
 # -- the existing tasks() --------------------------------------------------------------------------
