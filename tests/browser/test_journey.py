@@ -84,29 +84,9 @@ def shots(tmp_path_factory) -> Path:
     return folder
 
 
-def known_govuk_issue(violation: dict) -> bool:
-    """GOV.UK Frontend's radios put aria-expanded on a radio that reveals a conditional question.
-
-    ARIA does not allow aria-expanded on a radio, so axe reports it, but the GOV.UK Design System
-    keeps it on purpose: screen readers announce it and research found it helps (a documented
-    known issue: alphagov/govuk-frontend#979 and #1280). Only exactly that is let through: the
-    rule, the element (a GOV.UK radio with aria-controls) and the one attribute.
-    """
-    if violation["id"] != "aria-allowed-attr":
-        return False
-    return all(
-        'class="govuk-radios__input"' in node["html"]
-        and "aria-controls=" in node["html"]
-        and "aria-expanded" in (node.get("summary") or "")
-        and "ARIA attribute is not allowed: aria-expanded=" in (node.get("summary") or "")
-        and (node.get("summary") or "").count("ARIA attribute is not allowed") == 1
-        for node in violation["nodes"]
-    )
-
-
 def assert_accessible(axe, page) -> None:
-    """axe with wcag2a, wcag2aa, wcag21a, wcag21aa and wcag22aa: no violations but the one above."""
-    violations = [v for v in axe(page) if not known_govuk_issue(v)]
+    """axe with wcag2a, wcag2aa, wcag21a, wcag21aa and wcag22aa: no violations at all."""
+    violations = axe(page)
     assert not violations, axe.format(violations)
 
 
