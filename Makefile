@@ -36,7 +36,10 @@ lint: install
 	$(BIN)/ruff check .
 
 bench: install
-	$(BIN)/python bench/engine.py
+	./.ci/pg-up
+	-$(BIN)/python bench/engine.py
+	-$(BIN)/python bench/timers.py
+	-$(BIN)/python bench/worklist.py
 
 clean:
 	rm -rf $(VENV) var node_modules webui/static/build
