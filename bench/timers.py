@@ -936,13 +936,13 @@ def wasted_attempts(engine: Engine, fired_cases: list[int]) -> tuple[float, floa
     with clock.using(FixedClock(NOW)):
         for cid in fired_cases:
             t0 = time.perf_counter()
-            assert engine._fire_case(cid, "bench") == 0
+            assert engine.fire_due_timers(case_id=cid, actor="bench") == 0
             done.append(time.perf_counter() - t0)
         with engine.db.connect() as holder:  # another worker holds these cases' row locks
             holder.execute(select(Case.id).where(Case.id.in_(fired_cases)).with_for_update()).all()
             for cid in fired_cases:
                 t0 = time.perf_counter()
-                assert engine._fire_case(cid, "bench") == 0
+                assert engine.fire_due_timers(case_id=cid, actor="bench") == 0
                 skipped.append(time.perf_counter() - t0)
             holder.rollback()
     return statistics.median(done) * 1000, statistics.median(skipped) * 1000
