@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from processes.authoring import labels  # noqa: E402
 from processes.authoring.bpmn_builder import Node, Process, write  # noqa: E402
-from processes.portsmouth import labels  # noqa: E402
 
 HERE = ROOT / "processes" / "portsmouth"
 SW, TM, CHAIR = "Social worker", "Team manager", "Chair"

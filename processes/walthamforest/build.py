@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from processes.authoring import labels  # noqa: E402
 from processes.authoring.bpmn_builder import Node, Process, write  # noqa: E402
-from processes.walthamforest import labels  # noqa: E402
 
 HERE = ROOT / "processes" / "walthamforest"
 SW, TM = "Social worker", "Team manager"

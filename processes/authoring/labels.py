@@ -1,4 +1,4 @@
-"""Keep labels readable in Portsmouth's diagrams: a layout pass over the shared builder's.
+"""Keep labels readable in council diagrams: a layout pass over the shared builder's.
 
 The shared builder (processes/authoring/bpmn_builder.py) places each label on its own; where a
 task carries three boundary events, or several labelled flows leave a gateway the same way, the
