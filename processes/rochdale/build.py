@@ -38,6 +38,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from processes.authoring.bpmn_builder import Node, Process, write  # noqa: E402
+from processes.authoring.vocabulary import CEASING_EVENTS  # noqa: E402
 
 HERE = ROOT / "processes" / "rochdale"
 SW, TM, CHAIR, IRO, BS = (
@@ -55,11 +56,14 @@ ALLOCATED = "allocation.allocation_date"  # day 0 of the new-referral timeline (
 CANCELLED = "meeting_cancelled"
 CHANGE = "significant_change"
 CEASING = [  # R16: interrupting, the plan stops at once
-    ("cp_plan_made", "Child protection plan made", "record_ceased"),
-    ("became_looked_after", "Child became looked after", "record_ceased"),
-    ("moved_abroad", "Moved outside England and Wales", "close_ceased"),
-    ("child_turned_18", "18th birthday", "close_ceased"),
-    ("child_died", "Child died", "close_ceased"),
+    (message, CEASING_EVENTS[message], action)
+    for message, action in (
+        ("cp_plan_made", "record_ceased"),
+        ("became_looked_after", "record_ceased"),
+        ("moved_abroad", "close_ceased"),
+        ("child_turned_18", "close_ceased"),
+        ("child_died", "close_ceased"),
+    )
 ]
 MOVING_OUT = "family_moving_out"
 ORDER_EXPIRED = "order_expired"
