@@ -31,6 +31,7 @@ import textwrap
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 ROLES = ("Social worker", "Team manager", "Chair", "Conference chair / IRO", "Business support")
@@ -256,6 +257,34 @@ class _Container:
         self.flow(rid, f"{attached_to}_reminded")
         self.chain(did, escalation, f"{escalation}_done")
         return rid, did
+
+    def timed_rule(
+        self, attached_to: str, key: str, *, from_: str | None = None, **pair: Any
+    ) -> tuple[str, str]:
+        """`deadline_pair` for a council timescale `key`: reminder("key") and deadline("key"),
+        counted from the case-data date `from_` (None: from when the task starts)."""
+        arg = f'"{key}"' + (f", from_={from_}" if from_ else "")
+        return self.deadline_pair(
+            attached_to, reminder=f"reminder({arg})", deadline=f"deadline({arg})", **pair
+        )
+
+    def message_throw(
+        self, id: str, name: str, lane: str | None, message: str, payload: str | None = None
+    ) -> str:
+        """An intermediate message throw event, caught by the case's own waiting catch events
+        (SpiffWorkflow delivers a message thrown inside a case to that case). `payload` is a
+        whitelisted expression (spiffworkflow:messagePayload)."""
+        if payload is None:
+            body = self._root._message_body(id, message, None)
+        else:
+            mid = self._root.messages.setdefault(message, f"message_{message}")
+            body = (
+                f'<bpmn:messageEventDefinition id="{id}_message" messageRef="{mid}">'
+                "<bpmn:extensionElements><spiffworkflow:messagePayload>"
+                f"{escape(payload)}</spiffworkflow:messagePayload></bpmn:extensionElements>"
+                "</bpmn:messageEventDefinition>"
+            )
+        return self._add(Node(id, "intermediateThrowEvent", name, lane, body=body))
 
     def subprocess(self, id: str, name: str, lane: str | None = None) -> SubProcessBuilder:
         """An embedded subprocess, drawn expanded; add its nodes on the returned builder.

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from processes.authoring.bpmn_builder import Node, Process, write  # noqa: E402
+from processes.authoring.bpmn_builder import Process, write  # noqa: E402
 from processes.authoring.vocabulary import CEASING_EVENTS, SIGNIFICANT_CHANGE  # noqa: E402
 
 HERE = ROOT / "processes" / "dudley"
@@ -66,17 +66,8 @@ def _review_due(fn: str) -> str:
 
 def timed(c, host, key, from_, *, escalation, escalation_name, rule, doc, **kw):
     """A reminder/deadline pair keyed in timescales.yaml, escalating to the Team manager."""
-    frm = f", from_={from_}" if from_ else ""
-    return c.deadline_pair(
-        host,
-        reminder=f'reminder("{key}"{frm})',
-        deadline=f'deadline("{key}"{frm})',
-        escalation=escalation,
-        escalation_name=escalation_name,
-        rule=rule,
-        doc=doc,
-        **kw,
-    )
+    return c.timed_rule(host, key, from_=from_, escalation=escalation,
+                        escalation_name=escalation_name, rule=rule, doc=doc, **kw)
 
 
 def spread_boundaries(p: Process, host: str, unlabelled: list[str]) -> None:
@@ -90,20 +81,7 @@ def spread_boundaries(p: Process, host: str, unlabelled: list[str]) -> None:
 
 
 def throw(c, id: str, name: str, lane: str, message: str, payload: str) -> str:
-    """An intermediate message throw event: the engine delivers it to the catch events of this
-    case (SpiffWorkflow catches messages thrown inside the same case). `payload` is a
-    whitelisted expression (spiffworkflow:messagePayload)."""
-    root = c._root
-    mid = root.messages.setdefault(message, f"message_{message}")
-    from xml.sax.saxutils import escape
-
-    body = (
-        f'<bpmn:messageEventDefinition id="{id}_message" messageRef="{mid}">'
-        "<bpmn:extensionElements><spiffworkflow:messagePayload>"
-        f"{escape(payload)}</spiffworkflow:messagePayload></bpmn:extensionElements>"
-        "</bpmn:messageEventDefinition>"
-    )
-    return c._add(Node(id, "intermediateThrowEvent", name, lane, body=body))
+    return c.message_throw(id, name, lane, message, payload)
 
 
 # -- dudley_review ----------------------------------------------------------------------------

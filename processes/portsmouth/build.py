@@ -29,7 +29,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from processes.authoring import labels  # noqa: E402
-from processes.authoring.bpmn_builder import Node, Process, write  # noqa: E402
+from processes.authoring.bpmn_builder import Process, write  # noqa: E402
 from processes.authoring.vocabulary import CEASING_EVENTS, CLOSING  # noqa: E402
 
 HERE = ROOT / "processes" / "portsmouth"
@@ -60,23 +60,12 @@ def timed(
 ) -> None:
     """The convention for a timed rule: reminder + deadline on `host`, deadline -> Team manager.
     `key` is a Portsmouth timescale; `from_` a case-data date (None: from when `host` starts)."""
-    arg = f'"{key}"' + (f", from_={from_}" if from_ else "")
-    b.deadline_pair(
-        host,
-        reminder=f"reminder({arg})",
-        deadline=f"deadline({arg})",
-        escalation=escalation,
-        escalation_name=escalation_name,
-        rule=rule,
-        doc=doc,
-        form=form,
-    )
+    b.timed_rule(host, key, from_=from_, escalation=escalation, escalation_name=escalation_name,
+                 rule=rule, doc=doc, form=form)
 
 
 def throw(b, id: str, name: str, lane: str, message: str) -> str:
-    """An intermediate message throw event: caught inside the case by waiting catch events."""
-    body = b._root._message_body(id, message, None)
-    return b._add(Node(id, "intermediateThrowEvent", name, lane, body=body))
+    return b.message_throw(id, name, lane, message)
 
 
 def closing_summary_process() -> Process:

@@ -31,13 +31,12 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from processes.authoring.bpmn_builder import Node, Process, write  # noqa: E402
+from processes.authoring.bpmn_builder import Process, write  # noqa: E402
 from processes.authoring.vocabulary import CEASING_EVENTS  # noqa: E402
 
 HERE = ROOT / "processes" / "rochdale"
@@ -76,37 +75,19 @@ def sec(rules: str, section: str) -> str:
 
 
 def throw(c, id: str, name: str, lane: str, message: str, payload: str) -> str:
-    """An intermediate message throw event: caught by a waiting catch event of the same case
-    (SpiffWorkflow delivers messages thrown inside a case to the case itself). `payload` is a
-    whitelisted expression (spiffworkflow:messagePayload)."""
-    root = c._root
-    mid = root.messages.setdefault(message, f"message_{message}")
-    body = (
-        f'<bpmn:messageEventDefinition id="{id}_message" messageRef="{mid}">'
-        "<bpmn:extensionElements><spiffworkflow:messagePayload>"
-        f"{escape(payload)}</spiffworkflow:messagePayload></bpmn:extensionElements>"
-        "</bpmn:messageEventDefinition>"
-    )
-    return c._add(Node(id, "intermediateThrowEvent", name, lane, body=body))
+    return c.message_throw(id, name, lane, message, payload)
 
 
 def pair(c, task: str, key: str, from_: str | None, *, escalation: str, name: str, doc: str,
          rule: str, form: str = "manager_decision.json", deadline_name: str | None = None,
          expr: tuple[str, str] | None = None) -> None:
     """The reminder + deadline boundary pair of a timed task, escalating to the Team manager."""
-    arg = f", from_={from_}" if from_ else ""
-    reminder, deadline = expr or (f'reminder("{key}"{arg})', f'deadline("{key}"{arg})')
-    c.deadline_pair(
-        task,
-        reminder=reminder,
-        deadline=deadline,
-        escalation=escalation,
-        escalation_name=name,
-        doc=doc,
-        rule=rule,
-        form=form,
-        deadline_name=deadline_name or "Deadline passed",
-    )
+    options = dict(escalation=escalation, escalation_name=name, doc=doc, rule=rule, form=form,
+                   deadline_name=deadline_name or "Deadline passed")
+    if expr:
+        c.deadline_pair(task, reminder=expr[0], deadline=expr[1], **options)
+    else:
+        c.timed_rule(task, key, from_=from_, **options)
 
 
 def escalation_doc(what: str, rules: str, section: str) -> str:

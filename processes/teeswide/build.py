@@ -26,13 +26,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from processes.authoring.bpmn_builder import Node, Process, write  # noqa: E402
+from processes.authoring.bpmn_builder import Process, write  # noqa: E402
 from processes.authoring.vocabulary import CEASING_EVENTS, SIGNIFICANT_CHANGE  # noqa: E402
 
 HERE = ROOT / "processes" / "teeswide"
@@ -51,29 +50,12 @@ HARM = 'consent.get("significant_harm_suspected") == True'
 
 def timed(c, host, key, from_, *, escalation, escalation_name, rule, doc, **kw):
     """A reminder/deadline pair keyed in timescales.yaml, escalating to the Team manager."""
-    frm = f", from_={from_}" if from_ else ""
-    return c.deadline_pair(
-        host,
-        reminder=f'reminder("{key}"{frm})',
-        deadline=f'deadline("{key}"{frm})',
-        escalation=escalation,
-        escalation_name=escalation_name,
-        rule=rule,
-        doc=doc,
-        **kw,
-    )
+    return c.timed_rule(host, key, from_=from_, escalation=escalation,
+                        escalation_name=escalation_name, rule=rule, doc=doc, **kw)
 
 
 def throw(c, id: str, name: str, lane: str, message: str, payload: str) -> str:
-    """An intermediate message throw event, caught by this case's own catch events."""
-    mid = c._root.messages.setdefault(message, f"message_{message}")
-    body = (
-        f'<bpmn:messageEventDefinition id="{id}_message" messageRef="{mid}">'
-        "<bpmn:extensionElements><spiffworkflow:messagePayload>"
-        f"{escape(payload)}</spiffworkflow:messagePayload></bpmn:extensionElements>"
-        "</bpmn:messageEventDefinition>"
-    )
-    return c._add(Node(id, "intermediateThrowEvent", name, lane, body=body))
+    return c.message_throw(id, name, lane, message, payload)
 
 
 # -- teeswide_meeting -------------------------------------------------------------------------

@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from processes.authoring import labels  # noqa: E402
-from processes.authoring.bpmn_builder import Node, Process, write  # noqa: E402
+from processes.authoring.bpmn_builder import Process, write  # noqa: E402
 from processes.authoring.vocabulary import CEASING_EVENTS, CLOSING  # noqa: E402
 
 HERE = ROOT / "processes" / "walthamforest"
@@ -47,22 +47,12 @@ def timed(
 ) -> None:
     """Reminder + deadline on `host` from Waltham Forest's timescale `key`; the deadline gives
     the Team manager `escalation`. `from_`: a case-data date (None: from when `host` starts)."""
-    arg = f'"{key}"' + (f", from_={from_}" if from_ else "")
-    b.deadline_pair(
-        host,
-        reminder=f"reminder({arg})",
-        deadline=f"deadline({arg})",
-        escalation=escalation,
-        escalation_name=escalation_name,
-        rule=rule,
-        doc=doc,
-    )
+    b.timed_rule(host, key, from_=from_, escalation=escalation, escalation_name=escalation_name,
+                 rule=rule, doc=doc)
 
 
 def throw(b, id: str, name: str, lane: str, message: str) -> str:
-    """An intermediate message throw event, caught by the case's own waiting catch events."""
-    body = b._root._message_body(id, message, None)
-    return b._add(Node(id, "intermediateThrowEvent", name, lane, body=body))
+    return b.message_throw(id, name, lane, message)
 
 
 def after_assessment() -> Process:
