@@ -205,10 +205,7 @@ class Engine:
     ) -> list[ProcessInfo]:
         """Validate and store new process versions; identical XML returns the existing version."""
         if not isinstance(files, Mapping):
-            paths = [Path(p) for p in files]
-            if council is None and len(paths) == 1 and (paths[0] / "timescales.yaml").is_file():
-                council = paths[0].name
-            files = read_files(paths)
+            files = read_files([Path(p) for p in files])
         council = council or ANY_COUNCIL
         profile = self.profile(council)
         parsed = parse_bundle(files, self.forms_dir, profile.timescales, self.calendar(council))
@@ -289,13 +286,6 @@ class Engine:
                 out.append(_process_info(row))
             seen.add(key)
         return out
-
-    def process_xml(self, version_id: int) -> str:
-        with self.sessions() as s:
-            row = s.get(ProcessVersion, version_id)
-            if row is None:
-                raise UnknownProcess(f"no process version {version_id}")
-            return row.xml
 
     # -- cases --------------------------------------------------------------------------------
 
@@ -1485,17 +1475,6 @@ class Engine:
             if task_spec is not None:
                 return task_spec.documentation or ""
         return ""
-
-    def count_audit(self, action_prefix: str) -> int:
-        with self.sessions() as s:
-            return (
-                s.scalar(
-                    select(func.count())
-                    .select_from(AuditEvent)
-                    .where(AuditEvent.action.startswith(action_prefix))
-                )
-                or 0
-            )
 
 
 def _task_order(row: TaskRow) -> tuple[bool, Any, Any, str]:
