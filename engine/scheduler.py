@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from engine.services import Engine
@@ -32,9 +33,8 @@ def sweep(engine: Engine) -> int:
     return fired
 
 
-def start_background(engine: Engine, interval: float = DEFAULT_INTERVAL) -> BackgroundScheduler:
-    """Sweep in a background thread of this process (`cinflow serve` without a worker)."""
-    scheduler = BackgroundScheduler(daemon=True)
+def _schedule(scheduler: BaseScheduler, engine: Engine, interval: float) -> BaseScheduler:
+    """The sweep job: one at a time, missed runs coalesced."""
     scheduler.add_job(
         sweep,
         "interval",
@@ -44,21 +44,18 @@ def start_background(engine: Engine, interval: float = DEFAULT_INTERVAL) -> Back
         coalesce=True,
         id="timer-sweep",
     )
+    return scheduler
+
+
+def start_background(engine: Engine, interval: float = DEFAULT_INTERVAL) -> BaseScheduler:
+    """Sweep in a background thread of this process (`cinflow serve` without a worker)."""
+    scheduler = _schedule(BackgroundScheduler(daemon=True), engine, interval)
     scheduler.start()
     return scheduler
 
 
 def run_blocking(engine: Engine, interval: float = DEFAULT_INTERVAL) -> None:
     """Sweep in the foreground until interrupted (`cinflow worker`)."""
-    scheduler = BlockingScheduler()
-    scheduler.add_job(
-        sweep,
-        "interval",
-        seconds=interval,
-        args=[engine],
-        max_instances=1,
-        coalesce=True,
-        id="timer-sweep",
-    )
+    scheduler = _schedule(BlockingScheduler(), engine, interval)
     sweep(engine)
     scheduler.start()
