@@ -54,13 +54,18 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser  # noqa: E402
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import create_engine, delete, insert, select, text, update  # noqa: E402
-from sqlalchemy.orm import Session, SessionTransaction  # noqa: E402
+from sqlalchemy.orm import SessionTransaction  # noqa: E402
 
-from engine import clock, forms  # noqa: E402
+from engine import (  # noqa: E402
+    clock,
+    forms,
+    services,  # noqa: E402
+)
 from engine.calendar import WorkingCalendar  # noqa: E402
 from engine.clock import FixedClock  # noqa: E402
 from engine.expressions import script_engine  # noqa: E402
 from engine.functions import diagram_functions  # noqa: E402
+from engine.projection import Writes  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from engine.services import Engine, NewChild  # noqa: E402
 from engine.store.models import Case, TaskRow, TimerRow  # noqa: E402
@@ -283,7 +288,7 @@ class Database:
 # --- phases of the persisted step (a separate pass; wrappers cost a little) ----------------
 
 
-OTHER = "other: before-query, revision UPDATE, audit"
+OTHER = "other: session, connection checkout, the rest"
 
 
 def phase_breakdown(
@@ -314,17 +319,17 @@ def phase_breakdown(
         return lambda: setattr(owner, name, original) if own else delattr(owner, name)
 
     phases = [
-        (engine, "_task_row", "read task row (SQL)"),
-        (engine, "_case", "read + lock case row (SQL)"),
+        (engine, "_lock_case_of_task", "read + lock case row (SQL)"),
+        (services, "read_projection", "read task + timer rows (SQL)"),
         (forms, "validate", "validate form (jsonschema)"),
-        (engine, "_load", "read process version row (SQL)"),
+        (engine, "_load", "find the cached spec"),
         (engine.runtime, "load_state", "load state: json + from_dict [raw too]"),
         (engine.runtime, "complete_user_task", "step: run + engine steps [raw too]"),
         (engine.runtime, "snapshot", "snapshot: walk task tree"),
         (engine.runtime, "dump_state", "dump state: to_dict + json [raw too]"),
-        (engine, "_project", "project tasks/timers (SQL)"),
-        (Session, "flush", "ORM flush: UPDATE case, INSERTs"),
-        (engine, "_case_info", "re-read case info (SQL)"),
+        (services, "project", "projection diff (Python)"),
+        (Writes, "flush", "write: UPDATE case, task/timer/audit rows (SQL)"),
+        (engine, "_case_info", "case info (from memory)"),
         (SessionTransaction, "commit", "commit"),
     ]
     labels = [label for _, _, label in phases]

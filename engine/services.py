@@ -14,9 +14,8 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import clock, forms
 from engine.calendar import LONDON, WorkingCalendar
@@ -38,6 +37,20 @@ from engine.errors import (
 from engine.functions import diagram_functions
 from engine.notify import Mail, Sender, sender_from_config
 from engine.people import People
+from engine.projection import (
+    CASE_BY_ID,
+    LOCK_CASE_BY_ID,
+    LOCK_CASE_OF_TASK,
+    CaseRecord,
+    Projection,
+    TaskRecord,
+    Writes,
+    audit_row,
+    case_query,
+    case_record,
+    project,
+    read_projection,
+)
 from engine.runtime import (
     SERIALIZER_VERSION,
     Runtime,
@@ -88,12 +101,19 @@ class VersionRef:
 
 @dataclass(frozen=True)
 class Saved:
-    """What a save wrote: the snapshot, the projection rows, and the task ids open before."""
+    """What a save changed: the snapshot, the projection after it, the task ids open before."""
 
     snapshot: Snapshot
-    tasks: list[TaskRow]
-    timers: list[TimerRow]
+    projection: Projection
     previous_task_ids: set[str]
+
+
+class _BatchFailed(Exception):
+    """Writing a sweep batch failed (rolled back); its cases are to be fired one by one."""
+
+    def __init__(self, case_ids: list[int], message: str) -> None:
+        super().__init__(message)
+        self.case_ids, self.message = case_ids, message
 
 
 @dataclass(frozen=True)
@@ -364,9 +384,12 @@ class Engine:
                     "data": dict(data or {}),
                 },
             )
-            self._save(s, case, workflow, started_by)
-            self._record_fired(s, case, fired, started_by)
-            return self._case_info(s, case)
+            record = self._case(s, case.id)
+            writes = Writes()
+            saved = self._save(s, record, workflow, started_by, writes, Projection(), now)
+            self._record_fired(record, fired, started_by, saved, writes, now)
+            writes.flush(s)
+            return self._case_info(s, record, saved.projection)
 
     def get_case(
         self, case_id: int, with_data: bool = False, teams: Iterable[str] | None = None
@@ -390,14 +413,16 @@ class Engine:
     ) -> list[CaseInfo]:
         """Cases, oldest first; `teams` limits them to those teams' cases (a user's view)."""
         with self.sessions() as s:
-            query = select(Case).order_by(Case.id)
+            query = case_query().order_by(Case.id)
             if teams is not None:
                 query = query.where(Case.team_key.in_(list(teams)))
             if open_only:
                 query = query.where(Case.status == "open")
             if not include_training:
                 query = query.where(Case.training.is_(False))
-            return [self._case_info(s, c) for c in s.scalars(query).all()]
+            cases = [case_record(row) for row in s.execute(query)]
+            projections = read_projection(s, [c.id for c in cases])
+            return [self._case_info(s, c, projections[c.id]) for c in cases]
 
     def tasks(
         self,
@@ -755,12 +780,19 @@ class Engine:
         case_id: int | None = None,
         revision: int | None = None,
     ) -> Completion:
-        """Validate the answers against the task's form, run the case on, save, project, audit."""
+        """Validate the answers against the task's form, run the case on, save, project, audit.
+
+        Two reads (the locked case, its projection) and one statement per kind of row changed.
+        """
         with unit_of_work(self.sessions) as s:
-            row = self._task_row(s, task_id)
+            case = self._lock_case_of_task(s, task_id)
+            before = read_projection(s, [case.id])[case.id]
+            row = before.tasks.get(task_id)
+            if row is None:
+                self._task_row(s, task_id)  # raises why: completed meanwhile, or never open
+                raise UnknownTask(f"no open task {task_id}")
             if case_id is not None and row.case_id != case_id:
                 raise WrongCase(f"task {task_id} does not belong to case {case_id}")
-            case = self._case(s, row.case_id, lock=True)
             if revision is not None and revision != case.revision:
                 raise Conflict(
                     f"case {case.id} was changed by someone else (revision {case.revision}, "
@@ -777,8 +809,10 @@ class Engine:
             if task is None or task.task_spec.bpmn_id != row.element_id:
                 raise UnknownTask(f"task {task_id} is not open in case {case.id}")
             fired = self.runtime.complete_user_task(workflow, task, forms.form_key(row.form), data)
-            self._audit(
-                s,
+            now = clock.now()
+            writes = Writes()
+            writes.audit(
+                now,
                 user,
                 "task_completed",
                 case.id,
@@ -786,10 +820,10 @@ class Engine:
                 row.element_id,
                 detail={"name": row.name, "form": row.form, "data": _jsonable(data)},
             )
-            saved = self._save(s, case, workflow, user)
-            self._record_fired(s, case, fired, user)
-            s.execute(delete(Draft).where(Draft.task_id == task_id))
-            info = self._case_info(s, case, saved)
+            saved = self._save(s, case, workflow, user, writes, before, now)
+            self._record_fired(case, fired, user, saved, writes, now)
+            writes.flush(s)  # the task's drafts go with its row (ON DELETE CASCADE)
+            info = self._case_info(s, case, saved.projection)
             return Completion(info, [t for t in info.tasks if t.id not in saved.previous_task_ids])
 
     def send_message(
@@ -805,16 +839,19 @@ class Engine:
                 raise MessageNotExpected(
                     f'case {case_id} is not waiting for "{name}" (waiting for: {waiting})'
                 )
-            self._audit(
-                s,
+            now = clock.now()
+            writes = Writes()
+            writes.audit(
+                now,
                 user,
                 "message_received",
                 case.id,
                 detail={"message": name, "payload": _jsonable(payload)},
             )
-            self._save(s, case, workflow, user)
-            self._record_fired(s, case, fired, user)
-            return self._case_info(s, case)
+            saved = self._save(s, case, workflow, user, writes, now=now)
+            self._record_fired(case, fired, user, saved, writes, now)
+            writes.flush(s)
+            return self._case_info(s, case, saved.projection)
 
     def cancel_case(self, case_id: int, reason: str, user: str) -> CaseInfo:
         if not reason.strip():
@@ -823,10 +860,13 @@ class Engine:
             case = self._open_case(s, case_id)
             workflow = self._load(s, case)
             self.runtime.cancel(workflow)
-            case.status, case.closed_at, case.close_reason = "cancelled", clock.now(), reason
-            self._audit(s, user, "case_cancelled", case.id, detail={"reason": reason})
-            self._save(s, case, workflow, user)
-            return self._case_info(s, case)
+            now = clock.now()
+            case.status, case.closed_at, case.close_reason = "cancelled", now, reason
+            writes = Writes()
+            writes.audit(now, user, "case_cancelled", case.id, detail={"reason": reason})
+            saved = self._save(s, case, workflow, user, writes, now=now)
+            writes.flush(s)
+            return self._case_info(s, case, saved.projection)
 
     def fire_due_timers(
         self, case_id: int | None = None, actor: str = "scheduler", batch: int = 50
@@ -834,72 +874,92 @@ class Engine:
         """Fire every timer due by now (one case or all), oldest deadline first.
 
         Cases are claimed in batches (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so workers sharing
-        a database take different batches and never fire a timer twice), one transaction per
-        batch. A worker killed mid-batch loses nothing: the batch was not committed and fires
-        on the next sweep. A case whose timer raises is marked as needing attention (with the
-        error, for managers) and skipped by later sweeps; the rest of its batch is redone.
+        a database take different batches and never fire a timer twice), and each batch is
+        written set-based and committed in one transaction. A worker killed mid-batch loses
+        nothing: the batch was not committed and fires on the next sweep. A case whose timer
+        raises is marked as needing attention (with the error, for managers) and left out of
+        later sweeps; the rest of its batch goes on. Should writing a batch fail, its cases are
+        fired again one per transaction, so only the case at fault is flagged.
         """
         fired = 0
         while True:
-            broken: tuple[int, str] | None = None
             try:
-                with unit_of_work(self.sessions) as s:
-                    now = clock.now()
-                    cases = self._claim_due_cases(s, now, case_id, batch)
-                    if not cases:
-                        return fired
-                    done = 0
-                    for case in cases:
-                        try:
-                            done += self._fire_case(s, case, actor, now)
-                        except Exception as exc:  # noqa: BLE001 - isolate the broken case
-                            broken = (case.id, f"a timer could not fire: {exc}")
-                            raise
-                fired += done
-            except Exception:  # noqa: BLE001 - the batch rolled back; flag the case, go on
-                if broken is None:
-                    raise
-                self._needs_attention(*broken, actor=actor)
+                count, progressed = self._fire_batch(case_id, actor, batch)
+            except _BatchFailed as failed:
+                if case_id is not None:
+                    with unit_of_work(self.sessions) as s:
+                        self._needs_attention(s, case_id, failed.message, actor)
+                    return fired
+                for one in failed.case_ids:
+                    fired += self.fire_due_timers(one, actor)
                 continue
-            if case_id is not None:
+            fired += count
+            if case_id is not None or not progressed:
                 return fired
+
+    def _fire_batch(self, case_id: int | None, actor: str, batch: int) -> tuple[int, int]:
+        """One transaction of a sweep: (timers fired, cases dealt with)."""
+        with unit_of_work(self.sessions) as s:
+            cases = self._claim_due_cases(s, clock.now(), case_id, batch)
+            projections = read_projection(s, [c.id for c in cases])
+            writes = Writes()
+            fired = progressed = 0
+            for case in cases:
+                now = clock.now()
+                before = projections[case.id]
+                if not any(t.due_at <= now for t in before.timers.values()):
+                    continue  # another worker fired them between our look and our lock
+                one = Writes()
+                progressed += 1
+                try:
+                    workflow = self._load(s, case)
+                    done = self.runtime.fire_timers(workflow)
+                    saved = self._save(s, case, workflow, actor, one, before, now)
+                    self._record_fired(case, done, actor, saved, one, now)
+                except Exception as exc:  # noqa: BLE001 - isolate the broken case
+                    self._needs_attention(s, case.id, f"a timer could not fire: {exc}", actor)
+                    continue
+                writes.extend(one)
+                fired += len(done)
+            try:
+                writes.flush(s)
+                s.flush()
+            except Exception as exc:  # noqa: BLE001 - rolled back; redone case by case
+                raise _BatchFailed([c.id for c in cases], f"a timer could not fire: {exc}") from exc
+        return fired, progressed
 
     def _claim_due_cases(
         self, s: Session, now: datetime, case_id: int | None, batch: int
-    ) -> list[Case]:
-        due_cases = (
-            select(TimerRow.case_id)
-            .join(Case, Case.id == TimerRow.case_id)
+    ) -> list[CaseRecord]:
+        """Up to `batch` open cases with a timer due, soonest first, locked for this transaction.
+
+        Driven from the timer index; the row lock skips cases another worker holds before the
+        LIMIT counts, so concurrent workers take disjoint batches.
+        """
+        query = (
+            case_query()
+            .join(TimerRow, TimerRow.case_id == Case.id)
             .where(TimerRow.due_at <= now, Case.status == "open", Case.attention.is_(None))
-            .group_by(TimerRow.case_id)
-            .order_by(func.min(TimerRow.due_at), TimerRow.case_id)
+            .order_by(TimerRow.due_at, Case.id)
             .limit(batch)
+            .with_for_update(of=Case.__table__, skip_locked=True)
         )
         if case_id is not None:
-            due_cases = due_cases.where(TimerRow.case_id == case_id)
-        cases = s.scalars(
-            select(Case)
-            .where(Case.id.in_(due_cases.scalar_subquery()), Case.attention.is_(None))
-            .with_for_update(of=Case, skip_locked=True)
-            .execution_options(populate_existing=True)
-        ).all()
-        return sorted(cases, key=lambda c: c.id)
+            query = query.where(Case.id == case_id)
+        cases: dict[int, CaseRecord] = {}
+        for row in s.execute(query):
+            cases.setdefault(row.id, case_record(row))
+        return list(cases.values())
 
-    def _fire_case(self, s: Session, case: Case, actor: str, now: datetime) -> int:
-        due = s.scalar(
-            select(func.count())
-            .select_from(TimerRow)
-            .where(TimerRow.case_id == case.id, TimerRow.due_at <= now)
-        )
-        if not due:
-            return 0  # another worker fired them between our look and our lock
-        workflow = self._load(s, case)
-        fired = self.runtime.fire_timers(workflow)
-        self._save(s, case, workflow, actor)
-        self._record_fired(s, case, fired, actor)
-        return len(fired)
-
-    def _record_fired(self, s: Session, case: Case, fired: list[Any], actor: str) -> None:
+    def _record_fired(
+        self,
+        case: CaseRecord,
+        fired: list[Any],
+        actor: str,
+        saved: Saved,
+        writes: Writes,
+        now: datetime,
+    ) -> None:
         """Audit every timer that fired in this change and tell the people it concerns."""
         profile = self.profile(case.council_key)
         for task in fired:
@@ -907,9 +967,11 @@ class Engine:
             if timer is None:
                 continue
             timer = replace(timer, rule_id=profile.own_rules(timer.rule_id))
-            self._notify_timer(s, case, timer)
-            self._audit(
-                s,
+            note = _timer_notification(case, timer, saved.projection, now)
+            if note is not None:
+                writes.notifications.append(note)
+            writes.audit(
+                now,
                 actor,
                 f"timer_fired:{timer.kind}",
                 case.id,
@@ -922,43 +984,6 @@ class Engine:
                     "attached_to": timer.attached_to,
                 },
             )
-
-    def _notify_timer(self, s: Session, case: Case, timer: TimerView) -> None:
-        """Reminders go to whoever holds the task; a passed deadline goes to the team manager."""
-        if timer.kind not in ("reminder", "deadline"):
-            return
-        task = s.scalars(
-            select(TaskRow).where(
-                TaskRow.case_id == case.id, TaskRow.element_id == timer.attached_to
-            )
-        ).first()
-        child = s.get(Child, case.child_id)
-        step = task.name if task else (timer.attached_to or timer.name)
-        due = task.due_at if task and task.due_at else timer.due_at
-        rule = f" ({timer.rule_id})" if timer.rule_id else ""
-        when = due.astimezone(LONDON).strftime("%-d %B %Y")
-        if timer.kind == "reminder":
-            message = f"Reminder: “{step}” for {child.name} is due by {when}{rule}."
-            target = {
-                "username": task.claimed_by if task else None,
-                "lane": None if task and task.claimed_by else (task.lane if task else None),
-            }
-        else:
-            message = (
-                f"Deadline passed: “{step}” for {child.name} was due by {when}{rule}. "
-                "It needs a team manager's attention."
-            )
-            target = {"username": None, "lane": "Team manager"}
-        s.add(
-            Notification(
-                team_key=case.team_key,
-                case_id=case.id,
-                kind=timer.kind,
-                message=message,
-                created_at=clock.now(),
-                **target,
-            )
-        )
 
     def notifications(
         self, username: str, teams: Iterable[str], role: str, unread_only: bool = False
@@ -1045,17 +1070,12 @@ class Engine:
                 case = self._case(s, case_id, lock=True)
                 if case.status != "open":
                     continue
-                rows = {
-                    t.id: t
-                    for t in s.scalars(
-                        select(TimerRow).where(
-                            TimerRow.case_id == case_id, TimerRow.due_at >= today
-                        )
-                    )
-                }
+                before = read_projection(s, [case_id])[case_id]
                 workflow = self._load(s, case)
                 moved = []
-                for timer_id, row in rows.items():
+                for timer_id, row in before.timers.items():
+                    if row.due_at < today:
+                        continue
                     task = self.runtime.find_task(workflow, timer_id)
                     if task is None or not row.expression or row.started_at is None:
                         continue
@@ -1066,9 +1086,11 @@ class Engine:
                         moved.append((row, value))
                 if not moved:
                     continue
+                now = clock.now()
+                writes = Writes()
                 for row, value in moved:
-                    self._audit(
-                        s,
+                    writes.audit(
+                        now,
                         by,
                         "deadline_recomputed",
                         case_id,
@@ -1081,21 +1103,22 @@ class Engine:
                             "reason": reason,
                         },
                     )
-                self._save(s, case, workflow, by)
+                self._save(s, case, workflow, by, writes, before, now)
+                writes.flush(s)
                 changed += len(moved)
         return changed
 
-    def _needs_attention(self, case_id: int, message: str, actor: str) -> None:
-        with unit_of_work(self.sessions) as s:
-            case = self._case(s, case_id)
-            case.attention = message[:2000]
-            self._audit(s, actor, "case_needs_attention", case_id, detail={"error": message[:2000]})
+    def _needs_attention(self, s: Session, case_id: int, message: str, actor: str) -> None:
+        """Flag a case for managers (in the caller's transaction); sweeps leave it alone."""
+        s.execute(update(Case).where(Case.id == case_id).values(attention=message[:2000]))
+        self._audit(s, actor, "case_needs_attention", case_id, detail={"error": message[:2000]})
 
     def clear_attention(self, case_id: int, user: str) -> CaseInfo:
         """A manager has dealt with the problem: let the sweep try the case's timers again."""
         with unit_of_work(self.sessions) as s:
             case = self._case(s, case_id, lock=True)
             previous, case.attention = case.attention, None
+            s.execute(update(Case).where(Case.id == case_id).values(attention=None))
             self._audit(s, user, "attention_cleared", case_id, detail={"was": previous})
             return self._case_info(s, case)
 
@@ -1202,9 +1225,9 @@ class Engine:
         with unit_of_work(self.sessions) as s:
             case = self._case(s, case_id, lock=True)
             previous, case.team_key = case.team_key, team
+            s.execute(update(Case).where(Case.id == case_id).values(team_key=team))
             s.execute(update(TaskRow).where(TaskRow.case_id == case_id).values(team_key=team))
             self._audit(s, by, "case_moved_team", case_id, detail={"from": previous, "to": team})
-            s.flush()
             return self._case_info(s, case)
 
     def audit_trail(self, case_id: int | None = None, action: str | None = None) -> list[AuditInfo]:
@@ -1227,28 +1250,27 @@ class Engine:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _case(
-        self, s: Session, case_id: int, lock: bool = False, skip_locked: bool = False
-    ) -> Case:
-        """The case row; locked for this transaction when changing it (PostgreSQL row lock).
-
-        With skip_locked, a case another worker holds comes back as None instead of waiting.
-        """
-        query = select(Case).where(Case.id == case_id)
-        if lock:
-            query = query.with_for_update(of=Case, skip_locked=skip_locked)
-        case = s.scalars(query).first()
-        if case is None:
-            if skip_locked:
-                return None  # type: ignore[return-value]
+    def _case(self, s: Session, case_id: int, lock: bool = False) -> CaseRecord:
+        """The case row; locked for this transaction when changing it (PostgreSQL row lock)."""
+        query = LOCK_CASE_BY_ID if lock else CASE_BY_ID
+        row = s.connection().execute(query, {"case_id": case_id}).first()
+        if row is None:
             raise UnknownCase(f"no case {case_id}")
-        return case
+        return case_record(row)
 
-    def _open_case(self, s: Session, case_id: int) -> Case:
+    def _open_case(self, s: Session, case_id: int) -> CaseRecord:
         case = self._case(s, case_id, lock=True)
         if case.status != "open":
             raise CaseClosed(f"case {case_id} is {case.status}")
         return case
+
+    def _lock_case_of_task(self, s: Session, task_id: str) -> CaseRecord:
+        """The case an open task belongs to, locked; a task not open says why (`_task_row`)."""
+        row = s.connection().execute(LOCK_CASE_OF_TASK, {"task_id": task_id}).first()
+        if row is None:
+            self._task_row(s, task_id)
+            raise UnknownTask(f"no open task {task_id}")
+        return case_record(row)
 
     def _task_row(self, s: Session, task_id: str, teams: Iterable[str] | None = None) -> TaskRow:
         """An open task; a completed one says who completed it, but only to the case's team."""
@@ -1287,7 +1309,7 @@ class Engine:
             )
         return ref
 
-    def _load(self, s: Session, case: Case) -> Any:
+    def _load(self, s: Session, case: CaseRecord) -> Any:
         ref = self._version(s, case.process_version_id)
         spec_json = (
             ""
@@ -1301,47 +1323,25 @@ class Engine:
             case.state_json, spec, subs, self._functions(case.council_key)
         )
 
-    def _save(self, s: Session, case: Case, workflow: Any, actor: str) -> Saved:
-        """Persist state and projection in the caller's transaction; bump the revision.
+    def _save(
+        self,
+        s: Session,
+        case: CaseRecord,
+        workflow: Any,
+        actor: str,
+        writes: Writes,
+        before: Projection | None = None,
+        now: datetime | None = None,
+    ) -> Saved:
+        """Gather the case's new state, revision and projection into `writes`.
 
-        One UPDATE writes the state and checks the revision (optimistic locking): a case
-        changed meanwhile by someone else is a Conflict and the transaction rolls back.
+        `before` is the projection as read when the case was locked (read here if not given).
+        Nothing is sent until `writes.flush`, whose UPDATE checks the revision (optimistic
+        locking): a case changed meanwhile by someone else is a Conflict and rolls back.
         """
-        snapshot = self.runtime.snapshot(workflow, self.profile(case.council_key).rule_for_key)
-        values: dict[str, Any] = {
-            "state_json": self.runtime.dump_state(workflow),
-            "serializer_version": SERIALIZER_VERSION,
-            "revision": case.revision + 1,
-        }
-        if snapshot.completed and case.status == "open":
-            values.update(status="completed", closed_at=clock.now())
-            self._audit(s, actor, "case_completed", case.id)
-        if case.revision:
-            s.flush()  # pending ORM changes to the case (status, attention...) go first
-            changed = s.execute(
-                update(Case)
-                .where(Case.id == case.id, Case.revision == case.revision)
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if not changed:
-                raise Conflict(
-                    f"case {case.id} was changed by someone else; reload it and try again"
-                )
-            for key, value in values.items():
-                set_committed_value(case, key, value)
-        else:
-            for key, value in values.items():
-                setattr(case, key, value)
-        tasks, timers, previous = self._project(s, case, snapshot)
-        s.flush()
-        return Saved(snapshot, tasks, timers, previous)
-
-    def _project(
-        self, s: Session, case: Case, snapshot: Snapshot
-    ) -> tuple[list[TaskRow], list[TimerRow], set[str]]:
-        now = clock.now()
+        now = now or clock.now()
         profile = self.profile(case.council_key)
+        snapshot = self.runtime.snapshot(workflow, profile.rule_for_key)
         snapshot = replace(
             snapshot,
             user_tasks=[
@@ -1349,64 +1349,19 @@ class Engine:
             ],
             timers=[replace(t, rule_id=profile.own_rules(t.rule_id)) for t in snapshot.timers],
         )
-        tasks = {t.id: t for t in s.scalars(select(TaskRow).where(TaskRow.case_id == case.id))}
-        previous = set(tasks)
-        task_rows: list[TaskRow] = []
-        keep = {t.task_id for t in snapshot.user_tasks}
-        gone = [tid for tid in tasks if tid not in keep]
-        if gone:
-            s.execute(delete(TaskRow).where(TaskRow.id.in_(gone)))
-        for view in snapshot.user_tasks:
-            row = tasks.get(view.task_id)
-            if row is None:
-                row = TaskRow(
-                    id=view.task_id,
-                    case_id=case.id,
-                    council_key=case.council_key,
-                    element_id=view.element_id,
-                    name=view.name,
-                    lane=view.lane,
-                    form=view.form,
-                    due_at=view.due_at,
-                    rule_id=view.rule_id,
-                    created_at=now,
-                    training=case.training,
-                    team_key=case.team_key,
-                )
-                s.add(row)
-            elif view.due_at is None and row.due_at is not None:
-                pass  # the deadline timer fired: the step is overdue, its deadline stands
-            elif row.due_at != view.due_at or row.rule_id != view.rule_id:
-                row.due_at, row.rule_id = view.due_at, view.rule_id
-            task_rows.append(row)
-        timers = {t.id: t for t in s.scalars(select(TimerRow).where(TimerRow.case_id == case.id))}
-        timer_rows: list[TimerRow] = []
-        keep = {t.task_id for t in snapshot.timers}
-        gone = [tid for tid in timers if tid not in keep]
-        if gone:
-            s.execute(delete(TimerRow).where(TimerRow.id.in_(gone)))
-        for view in snapshot.timers:
-            row = timers.get(view.task_id)
-            if row is None:
-                row = TimerRow(
-                    id=view.task_id,
-                    case_id=case.id,
-                    element_id=view.element_id,
-                    name=view.name,
-                    attached_to=view.attached_to,
-                    kind=view.kind,
-                    due_at=view.due_at,
-                    rule_id=view.rule_id,
-                    training=case.training,
-                    expression=view.expression,
-                    started_at=now,
-                    council_key=case.council_key,
-                )
-                s.add(row)
-            elif row.due_at != view.due_at:
-                row.due_at = view.due_at
-            timer_rows.append(row)
-        return task_rows, timer_rows, previous
+        old_revision = case.revision
+        case.state_json = self.runtime.dump_state(workflow)
+        case.serializer_version = SERIALIZER_VERSION
+        case.revision += 1
+        if snapshot.completed and case.status == "open":
+            case.status, case.closed_at = "completed", now
+            writes.audit(now, actor, "case_completed", case.id)
+        writes.save_case(case, old_revision)
+        if before is None:
+            before = read_projection(s, [case.id])[case.id]
+        previous = set(before.tasks)
+        after = project(case, before, snapshot, now, writes)
+        return Saved(snapshot, after, previous)
 
     def _audit(
         self,
@@ -1418,41 +1373,43 @@ class Engine:
         element_id: str | None = None,
         detail: Mapping[str, Any] | None = None,
     ) -> None:
-        s.add(
-            AuditEvent(
-                at=clock.now(),
-                actor=actor,
-                case_id=case_id,
-                task_id=task_id,
-                element_id=element_id,
-                action=action,
-                detail=_jsonable(detail or {}),
-            )
+        """One audit event, written now (set-based changes gather theirs in `Writes`)."""
+        s.execute(
+            insert(AuditEvent),
+            [
+                audit_row(
+                    clock.now(),
+                    actor,
+                    action,
+                    case_id,
+                    task_id,
+                    element_id,
+                    _jsonable(detail or {}),
+                )
+            ],
         )
 
-    def _case_info(self, s: Session, case: Case, saved: Saved | None = None) -> CaseInfo:
+    def _case_info(
+        self, s: Session, case: CaseRecord, projection: Projection | None = None
+    ) -> CaseInfo:
         ref = self._version(s, case.process_version_id)
-        child = case.child
-        if saved is not None:
-            task_rows = sorted(saved.tasks, key=_task_order)
-            timer_rows = sorted(saved.timers, key=lambda t: t.due_at)
-        else:
-            task_rows = list(s.scalars(select(TaskRow).where(TaskRow.case_id == case.id)))
-            task_rows.sort(key=_task_order)
-            timer_rows = list(
-                s.scalars(
-                    select(TimerRow).where(TimerRow.case_id == case.id).order_by(TimerRow.due_at)
-                )
-            )
-        tasks = [_task_info(t, child.name) for t in task_rows]
-        timers = [_timer_info(t) for t in timer_rows]
-        row = ref
+        if projection is None:
+            projection = read_projection(s, [case.id])[case.id]
+        tasks = [
+            _task_info(t, case.child_name)
+            for t in sorted(projection.tasks.values(), key=_task_order)
+        ]
+        timers = [
+            _timer_info(t) for t in sorted(projection.timers.values(), key=lambda t: t.due_at)
+        ]
         return CaseInfo(
             id=case.id,
-            child=ChildInfo(child.id, child.name, child.date_of_birth, child.council_key),
+            child=ChildInfo(
+                case.child_id, case.child_name, case.child_date_of_birth, case.council_key
+            ),
             council=case.council_key,
-            process_id=row.process_id,
-            version=row.version,
+            process_id=ref.process_id,
+            version=ref.version,
             status=case.status,
             revision=case.revision,
             opened_at=case.opened_at,
@@ -1477,7 +1434,7 @@ class Engine:
         return ""
 
 
-def _task_order(row: TaskRow) -> tuple[bool, Any, Any, str]:
+def _task_order(row: TaskRow | TaskRecord) -> tuple[bool, Any, Any, str]:
     return (row.due_at is None, row.due_at or row.created_at, row.created_at, row.id)
 
 
@@ -1506,7 +1463,9 @@ def _process_info(row: ProcessVersion) -> ProcessInfo:
     )
 
 
-def _task_info(row: TaskRow, child_name: str = "", documentation: str = "") -> TaskInfo:
+def _task_info(
+    row: TaskRow | TaskRecord, child_name: str = "", documentation: str = ""
+) -> TaskInfo:
     return TaskInfo(
         row.id,
         row.case_id,
@@ -1525,7 +1484,7 @@ def _task_info(row: TaskRow, child_name: str = "", documentation: str = "") -> T
     )
 
 
-def _timer_info(row: TimerRow) -> TimerInfo:
+def _timer_info(row: Any) -> TimerInfo:
     return TimerInfo(
         row.id,
         row.case_id,
@@ -1536,6 +1495,40 @@ def _timer_info(row: TimerRow) -> TimerInfo:
         row.due_at,
         row.rule_id,
     )
+
+
+def _timer_notification(
+    case: CaseRecord, timer: TimerView, projection: Projection, now: datetime
+) -> dict[str, Any] | None:
+    """Reminders go to whoever holds the task; a passed deadline goes to the team manager."""
+    if timer.kind not in ("reminder", "deadline"):
+        return None
+    task = next((t for t in projection.tasks.values() if t.element_id == timer.attached_to), None)
+    step = task.name if task else (timer.attached_to or timer.name)
+    due = task.due_at if task and task.due_at else timer.due_at
+    rule = f" ({timer.rule_id})" if timer.rule_id else ""
+    when = due.astimezone(LONDON).strftime("%-d %B %Y")
+    if timer.kind == "reminder":
+        message = f"Reminder: “{step}” for {case.child_name} is due by {when}{rule}."
+        username = task.claimed_by if task else None
+        lane = None if task and task.claimed_by else (task.lane if task else None)
+    else:
+        message = (
+            f"Deadline passed: “{step}” for {case.child_name} was due by {when}{rule}. "
+            "It needs a team manager's attention."
+        )
+        username, lane = None, "Team manager"
+    return {
+        "team_key": case.team_key,
+        "case_id": case.id,
+        "kind": timer.kind,
+        "message": message,
+        "created_at": now,
+        "username": username,
+        "lane": lane,
+        "read_at": None,
+        "emailed_at": None,
+    }
 
 
 def _replace_data(info: CaseInfo, data: Mapping[str, Any]) -> CaseInfo:

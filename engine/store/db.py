@@ -43,7 +43,7 @@ def make_engine(url: str | None = None, **kwargs: object) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return create_engine(url, pool_pre_ping=False, **kwargs)
 
 
 def is_postgres(engine: Engine) -> bool:

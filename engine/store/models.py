@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    DDL,
     JSON,
     Boolean,
     Date,
@@ -17,6 +18,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -154,6 +157,30 @@ class Case(Base):
     process_version: Mapped[ProcessVersion] = relationship(lazy="raise")
 
 
+def _has_lz4(_ddl: Any, _target: Any, bind: Any, **_kw: Any) -> bool:
+    if bind.dialect.name != "postgresql":
+        return False
+    return bool(
+        bind.execute(
+            text(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                "WHERE name = 'default_toast_compression'"
+            )
+        ).scalar()
+    )
+
+
+# The case state (about 100 KiB after two years) is rewritten on every save; PostgreSQL's lz4
+# compresses it about twice as fast as the default pglz. Migration 0003 does the same.
+event.listen(
+    Case.__table__,
+    "after_create",
+    DDL('ALTER TABLE "case" ALTER COLUMN state_json SET COMPRESSION lz4').execute_if(
+        callable_=_has_lz4
+    ),
+)
+
+
 class TaskRow(Base):
     """Projection of a READY user task, kept in step with the case state in one transaction."""
 
@@ -207,7 +234,10 @@ class Draft(Base):
     __table_args__ = (UniqueConstraint("task_id", "username"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    task_id: Mapped[str] = mapped_column(String(36), index=True)
+    # A draft goes when its task's row goes (completed, cancelled or the case closed).
+    task_id: Mapped[str] = mapped_column(
+        ForeignKey("task.id", ondelete="CASCADE", name="fk_draft_task_id_task"), index=True
+    )
     username: Mapped[str] = mapped_column(String(100))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from engine import services
 from engine.clock import FixedClock
 from engine.errors import (
     CaseClosed,
@@ -238,6 +240,35 @@ def test_a_timer_that_raises_flags_the_case_and_the_sweep_carries_on(
     assert deployed.fire_due_timers() == 0  # skipped until a manager clears it
     assert len(deployed.audit_trail(broken.id, action="case_needs_attention")) == 1
     assert deployed.clear_attention(broken.id, "tm1").attention is None
+
+
+def test_a_batch_whose_writes_fail_is_redone_case_by_case_and_only_the_culprit_flagged(
+    deployed: Engine, fixed_clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cases = [start(deployed, name) for name in ("Ann Example", "Ben Example", "Cal Example")]
+    for case_id in cases:
+        deployed.complete_task(deployed.tasks(case_id=case_id)[0].id, example("consent"), "sw1")
+    culprit = cases[1]
+    taken = deployed.tasks(case_id=cases[0])[0].id  # an id the culprit's writes will reuse
+    real_project = services.project
+
+    def clashing(case, before, snapshot, now, writes):  # noqa: ANN001, ANN202
+        after = real_project(case, before, snapshot, now, writes)
+        if case.id == culprit:  # a row the database refuses: its primary key is taken
+            writes.new_tasks.append({**asdict(next(iter(after.tasks.values()))), "id": taken})
+        return after
+
+    monkeypatch.setattr(services, "project", clashing)
+    fixed_clock.advance(timedelta(days=40))
+    before = {c: state(deployed, c) for c in cases}
+    assert deployed.fire_due_timers() == 4  # reminder and deadline of the two healthy cases
+    flagged = deployed.get_case(culprit)
+    assert flagged.attention and "could not fire" in flagged.attention
+    assert state(deployed, culprit) == before[culprit]  # nothing half-changed
+    for healthy in (cases[0], cases[2]):
+        assert state(deployed, healthy)[0] == before[healthy][0] + 1
+        assert len(deployed.audit_trail(healthy, action="timer_fired:deadline")) == 1
+    assert len(deployed.audit_trail(culprit, action="case_needs_attention")) == 1
 
 
 def test_diagram_marks_done_current_and_overdue_steps(

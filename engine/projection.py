@@ -1,0 +1,443 @@
+"""What saving a case writes, gathered as plain rows and sent in a few set-based statements.
+
+Completing a step or firing a case's timers changes the case row (state, revision), the task
+and timer projection, the audit log and sometimes the inbox. Through the ORM that is a statement
+per row plus re-reads of what was just written, which cost more than the SpiffWorkflow step
+itself. Here the case and its projection rows are read once, when the case is locked; the new
+projection is diffed against them in Python (`project`); and a `Writes` gathers the rows of one
+transaction (one case, or a whole batch of a timer sweep) and sends at most one statement per
+table and kind (`Writes.flush`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Integer,
+    Select,
+    String,
+    any_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from engine.errors import Conflict
+from engine.runtime import Snapshot
+from engine.store.models import AuditEvent, Case, Child, Notification, TaskRow, TimerRow
+
+
+@dataclass
+class CaseRecord:
+    """The columns of a case that running and saving it need (the state, not the spec)."""
+
+    id: int
+    child_id: int
+    child_name: str
+    child_date_of_birth: date | None
+    process_version_id: int
+    council_key: str
+    team_key: str | None
+    training: bool
+    status: str
+    revision: int
+    serializer_version: str
+    state_json: str
+    opened_at: datetime
+    closed_at: datetime | None
+    close_reason: str | None
+    attention: str | None
+
+
+@dataclass
+class TaskRecord:
+    """One open user task, as stored in the `task` projection table."""
+
+    id: str
+    case_id: int
+    council_key: str
+    element_id: str
+    name: str
+    lane: str | None
+    form: str | None
+    due_at: datetime | None
+    rule_id: str | None
+    created_at: datetime
+    claimed_by: str | None
+    training: bool
+    team_key: str | None
+
+
+@dataclass
+class TimerRecord:
+    """One waiting timer, as stored in the `timer` projection table."""
+
+    id: str
+    case_id: int
+    element_id: str
+    name: str
+    attached_to: str | None
+    kind: str
+    due_at: datetime
+    rule_id: str | None
+    training: bool
+    expression: str
+    started_at: datetime | None
+    council_key: str
+
+
+_CASE_FIELDS = [f.name for f in fields(CaseRecord)]
+_TASK_FIELDS = [f.name for f in fields(TaskRecord)]
+_TIMER_FIELDS = [f.name for f in fields(TimerRecord)]
+
+
+def _case_select() -> Select[Any]:
+    case, child = Case.__table__, Child.__table__
+    named = {
+        "child_name": child.c.name.label("child_name"),
+        "child_date_of_birth": child.c.date_of_birth.label("child_date_of_birth"),
+    }
+    columns = [named.get(name, case.c.get(name)) for name in _CASE_FIELDS]
+    return select(*columns).join(child, child.c.id == case.c.child_id)
+
+
+_CASE_SELECT = _case_select()
+_OF_TASK = select(TaskRow.__table__.c.case_id).where(TaskRow.__table__.c.id == bindparam("task_id"))
+# Built once: SQLAlchemy then finds the compiled form without re-deriving a cache key shape.
+CASE_BY_ID = _CASE_SELECT.where(Case.__table__.c.id == bindparam("case_id"))
+LOCK_CASE_BY_ID = CASE_BY_ID.with_for_update(of=Case.__table__)
+LOCK_CASE_OF_TASK = _CASE_SELECT.where(
+    Case.__table__.c.id == _OF_TASK.scalar_subquery()
+).with_for_update(of=Case.__table__)
+
+
+def case_query() -> Select[Any]:
+    """SELECT the columns of `CaseRecord` (the child's name and birth date joined in)."""
+    return _CASE_SELECT
+
+
+def case_record(row: Any) -> CaseRecord:
+    return CaseRecord(**row._mapping)
+
+
+@dataclass
+class Projection:
+    """A case's open tasks and waiting timers, by id."""
+
+    tasks: dict[str, TaskRecord] = field(default_factory=dict)
+    timers: dict[str, TimerRecord] = field(default_factory=dict)
+
+
+def read_projection(s: Session, case_ids: Iterable[int]) -> dict[int, Projection]:
+    """The projection rows of some cases, in two queries whatever their number."""
+    ids = list(case_ids)
+    out = {case_id: Projection() for case_id in ids}
+    if not ids:
+        return out
+    conn = s.connection()
+    if len(ids) == 1:
+        params: Any = {"case_id": ids[0]}
+        task_rows, timer_rows = conn.execute(_TASKS_OF, params), conn.execute(_TIMERS_OF, params)
+        _collect(out, task_rows, timer_rows)
+        return out
+    task_table, timer_table = TaskRow.__table__, TimerRow.__table__
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        task_rows = conn.execute(select(task_table).where(task_table.c.case_id.in_(chunk)))
+        timer_rows = conn.execute(select(timer_table).where(timer_table.c.case_id.in_(chunk)))
+        _collect(out, task_rows, timer_rows)
+    return out
+
+
+def _collect(out: dict[int, Projection], task_rows: Any, timer_rows: Any) -> None:
+    for row in task_rows:
+        record = TaskRecord(**row._mapping)
+        out[record.case_id].tasks[record.id] = record
+    for row in timer_rows:
+        timer = TimerRecord(**row._mapping)
+        out[timer.case_id].timers[timer.id] = timer
+
+
+_TASKS_OF = select(TaskRow.__table__).where(TaskRow.__table__.c.case_id == bindparam("case_id"))
+_TIMERS_OF = select(TimerRow.__table__).where(TimerRow.__table__.c.case_id == bindparam("case_id"))
+_CHUNK = 500  # case ids per IN list (SQLite caps bound parameters)
+
+
+@dataclass
+class Writes:
+    """The rows one transaction changes, sent set-based by `flush` (then emptied)."""
+
+    cases: list[dict[str, Any]] = field(default_factory=list)
+    new_tasks: list[dict[str, Any]] = field(default_factory=list)
+    gone_tasks: list[str] = field(default_factory=list)
+    moved_tasks: list[dict[str, Any]] = field(default_factory=list)
+    new_timers: list[dict[str, Any]] = field(default_factory=list)
+    gone_timers: list[str] = field(default_factory=list)
+    moved_timers: list[dict[str, Any]] = field(default_factory=list)
+    audits: list[dict[str, Any]] = field(default_factory=list)
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+
+    def save_case(self, case: CaseRecord, old_revision: int) -> None:
+        """The case's new state; `old_revision` is checked (optimistic locking) by `flush`."""
+        self.cases.append(
+            {
+                "b_id": case.id,
+                "b_old": old_revision,
+                "revision": case.revision,
+                "state_json": case.state_json,
+                "serializer_version": case.serializer_version,
+                "status": case.status,
+                "closed_at": case.closed_at,
+                "close_reason": case.close_reason,
+            }
+        )
+
+    def audit(self, at: datetime, actor: str, action: str, *args: Any, **kwargs: Any) -> None:
+        """One audit event; the arguments are `audit_row`'s."""
+        self.audits.append(audit_row(at, actor, action, *args, **kwargs))
+
+    def extend(self, other: Writes) -> None:
+        for name in (f.name for f in fields(self)):
+            getattr(self, name).extend(getattr(other, name))
+
+    def flush(self, s: Session) -> None:
+        """Send everything gathered; a case changed meanwhile by someone else is a Conflict.
+
+        PostgreSQL, one case (a task completion): one statement, the row changes riding as
+        data-modifying CTEs on the case UPDATE, so one round trip instead of six. Otherwise
+        (SQLite, where statements cost no round trip; a sweep batch): one statement per kind.
+        """
+        conn = s.connection()
+        if len(self.cases) == 1 and conn.dialect.name == "postgresql":
+            self._flush_one_statement(conn)
+        else:
+            self._flush_per_kind(conn)
+        for name in (f.name for f in fields(self)):
+            getattr(self, name).clear()
+
+    def _flush_per_kind(self, s: Connection) -> None:
+        if self.cases:
+            changed = s.execute(_UPDATE_CASE, self.cases).rowcount
+            if changed != len(self.cases):
+                self._conflict()
+        for statement in self._row_changes():
+            s.execute(statement)
+        self._moves(s)
+
+    def _flush_one_statement(self, s: Connection) -> None:
+        (case,) = self.cases
+        params = dict(case)
+        for n, (_table, ids) in enumerate(self._gone()):
+            if ids:
+                params[f"gone_{n}"] = ids
+        for n, (_table, rows) in enumerate(self._new()):
+            if rows:
+                params[f"new_{n}"] = json.dumps(rows, default=_json_value)
+        shape = tuple(bool(ids) for _t, ids in self._gone()) + tuple(
+            bool(rows) for _t, rows in self._new()
+        )
+        if s.execute(_one_statement(shape), params).first() is None:
+            self._conflict()
+        self._moves(s)
+
+    def _gone(self) -> list[tuple[Any, list[str]]]:
+        return [(TaskRow.__table__, self.gone_tasks), (TimerRow.__table__, self.gone_timers)]
+
+    def _new(self) -> list[tuple[Any, list[dict[str, Any]]]]:
+        return [
+            (TaskRow.__table__, self.new_tasks),
+            (TimerRow.__table__, self.new_timers),
+            (AuditEvent.__table__, self.audits),
+            (Notification.__table__, self.notifications),
+        ]
+
+    def _row_changes(self) -> list[Any]:
+        """The DELETE and INSERT statements for the projection, audit and inbox rows."""
+        out: list[Any] = []
+        for table, ids in self._gone():
+            if ids:
+                out.append(delete(table).where(_one_or_many(table.c.id, ids)))
+        for table, rows in self._new():
+            if rows:
+                out.append(insert(table).values(rows))
+        return out
+
+    def _moves(self, s: Connection) -> None:
+        """Deadlines that moved (a recomputation): rare, so plain executemany."""
+        if self.moved_tasks:
+            s.execute(_MOVE_TASK, self.moved_tasks)
+        if self.moved_timers:
+            s.execute(_MOVE_TIMER, self.moved_timers)
+
+    def _conflict(self) -> None:
+        ids = ", ".join(str(c["b_id"]) for c in self.cases)
+        raise Conflict(f"case {ids} was changed by someone else; reload it and try again")
+
+
+@lru_cache(maxsize=64)
+def _one_statement(shape: tuple[bool, ...]) -> Any:
+    """PostgreSQL: the case UPDATE with the row changes of `shape` as data-modifying CTEs.
+
+    Every value is a bound parameter (ids as an array, new rows as one JSON list), and the
+    statement is built once per shape, so SQLAlchemy and PostgreSQL both cache it.
+    """
+    gone = [TaskRow.__table__, TimerRow.__table__]
+    new = [TaskRow.__table__, TimerRow.__table__, AuditEvent.__table__, Notification.__table__]
+    ctes = []
+    for n, table in enumerate(gone):
+        if shape[n]:
+            any_id = any_(bindparam(f"gone_{n}", type_=ARRAY(String)))
+            ctes.append(delete(table).where(table.c.id == any_id).cte(f"gone_{n}"))
+    for n, table in enumerate(new):
+        if shape[len(gone) + n]:
+            names = [c.name for c in table.c if not (c.primary_key and isinstance(c.type, Integer))]
+            records = func.json_populate_recordset(
+                literal_column(f"NULL::{table.name}"), cast(bindparam(f"new_{n}"), JSON)
+            ).table_valued(*(c.name for c in table.c))
+            from_json = select(*(records.c[name] for name in names))
+            ctes.append(insert(table).from_select(names, from_json).cte(f"new_{n}"))
+    statement = _UPDATE_CASE.returning(_case_table.c.id)
+    return statement.add_cte(*ctes) if ctes else statement
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} in a projection row")
+
+
+def _one_or_many(column: Any, values: list[Any]) -> Any:
+    """`column = v` for one value: an expanding IN costs more to compile than the query runs."""
+    return column == values[0] if len(values) == 1 else column.in_(values)
+
+
+_case_table = Case.__table__
+_UPDATE_CASE = (
+    update(_case_table)
+    .where(_case_table.c.id == bindparam("b_id"), _case_table.c.revision == bindparam("b_old"))
+    .values(
+        {
+            name: bindparam(name)
+            for name in (
+                "revision",
+                "state_json",
+                "serializer_version",
+                "status",
+                "closed_at",
+                "close_reason",
+            )
+        }
+    )
+)
+_MOVE_TASK = (
+    update(TaskRow.__table__)
+    .where(TaskRow.__table__.c.id == bindparam("b_id"))
+    .values(due_at=bindparam("due_at"), rule_id=bindparam("rule_id"))
+)
+_MOVE_TIMER = (
+    update(TimerRow.__table__)
+    .where(TimerRow.__table__.c.id == bindparam("b_id"))
+    .values(due_at=bindparam("due_at"))
+)
+
+
+def project(
+    case: CaseRecord, before: Projection, snapshot: Snapshot, now: datetime, writes: Writes
+) -> Projection:
+    """The case's projection after a change, and the row changes that get it there.
+
+    A step whose deadline timer has fired stays overdue: it keeps the deadline it had.
+    """
+    after = Projection()
+    for view in snapshot.user_tasks:
+        row = before.tasks.get(view.task_id)
+        if row is None:
+            row = TaskRecord(
+                id=view.task_id,
+                case_id=case.id,
+                council_key=case.council_key,
+                element_id=view.element_id,
+                name=view.name,
+                lane=view.lane,
+                form=view.form,
+                due_at=view.due_at,
+                rule_id=view.rule_id,
+                created_at=now,
+                claimed_by=None,
+                training=case.training,
+                team_key=case.team_key,
+            )
+            writes.new_tasks.append(_row(row, _TASK_FIELDS))
+        elif view.due_at is None and row.due_at is not None:
+            pass  # the deadline timer fired: the step is overdue, its deadline stands
+        elif row.due_at != view.due_at or row.rule_id != view.rule_id:
+            row.due_at, row.rule_id = view.due_at, view.rule_id
+            writes.moved_tasks.append(
+                {"b_id": row.id, "due_at": row.due_at, "rule_id": row.rule_id}
+            )
+        after.tasks[row.id] = row
+    writes.gone_tasks.extend(tid for tid in before.tasks if tid not in after.tasks)
+    for view in snapshot.timers:
+        timer = before.timers.get(view.task_id)
+        if timer is None:
+            timer = TimerRecord(
+                id=view.task_id,
+                case_id=case.id,
+                element_id=view.element_id,
+                name=view.name,
+                attached_to=view.attached_to,
+                kind=view.kind,
+                due_at=view.due_at,
+                rule_id=view.rule_id,
+                training=case.training,
+                expression=view.expression,
+                started_at=now,
+                council_key=case.council_key,
+            )
+            writes.new_timers.append(_row(timer, _TIMER_FIELDS))
+        elif timer.due_at != view.due_at:
+            timer.due_at = view.due_at
+            writes.moved_timers.append({"b_id": timer.id, "due_at": timer.due_at})
+        after.timers[timer.id] = timer
+    writes.gone_timers.extend(tid for tid in before.timers if tid not in after.timers)
+    return after
+
+
+def audit_row(
+    at: datetime,
+    actor: str,
+    action: str,
+    case_id: int | None = None,
+    task_id: str | None = None,
+    element_id: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An `audit_event` row: who did what to which case and task, when, with what data."""
+    return {
+        "at": at,
+        "actor": actor,
+        "case_id": case_id,
+        "task_id": task_id,
+        "element_id": element_id,
+        "action": action,
+        "detail": dict(detail or {}),
+    }
+
+
+def _row(record: Any, names: list[str]) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in names}
