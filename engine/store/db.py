@@ -43,7 +43,10 @@ def make_engine(url: str | None = None, **kwargs: object) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=False, **kwargs)
+    # No pool_pre_ping: it costs a round trip per transaction. After a server restart the
+    # first statement on a dead connection fails once; SQLAlchemy then drops the whole pool,
+    # the web request answers 500 once and the worker's next sweep starts afresh.
+    return create_engine(url, **kwargs)
 
 
 def is_postgres(engine: Engine) -> bool:
