@@ -12,7 +12,7 @@ table and kind (`Writes.flush`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from functools import lru_cache
@@ -30,7 +30,9 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
+    null,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -144,37 +146,55 @@ class Projection:
 
 
 def read_projection(s: Session, case_ids: Iterable[int]) -> dict[int, Projection]:
-    """The projection rows of some cases, in two queries whatever their number."""
+    """The projection rows of some cases: one query (task and timer rows together) per 500."""
     ids = list(case_ids)
     out = {case_id: Projection() for case_id in ids}
-    if not ids:
-        return out
     conn = s.connection()
-    if len(ids) == 1:
-        params: Any = {"case_id": ids[0]}
-        task_rows, timer_rows = conn.execute(_TASKS_OF, params), conn.execute(_TIMERS_OF, params)
-        _collect(out, task_rows, timer_rows)
-        return out
-    task_table, timer_table = TaskRow.__table__, TimerRow.__table__
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        task_rows = conn.execute(select(task_table).where(task_table.c.case_id.in_(chunk)))
-        timer_rows = conn.execute(select(timer_table).where(timer_table.c.case_id.in_(chunk)))
-        _collect(out, task_rows, timer_rows)
+        if len(chunk) == 1:
+            rows = conn.execute(_PROJECTION_OF_ONE, {"case_id": chunk[0]})
+        else:
+            rows = conn.execute(_PROJECTION_OF_MANY, {"case_ids": chunk})
+        for row in rows:
+            shared = {name: row[n] for n, name in enumerate(_SHARED, start=1)}
+            own = row[len(_SHARED) + 1 :]
+            if row.row_kind == "task":
+                task = TaskRecord(**shared, **dict(zip(_TASK_OWN, own, strict=True)))
+                out[task.case_id].tasks[task.id] = task
+            else:
+                mine = {name: v for name, v in zip(_TIMER_OWN, own, strict=True) if name}
+                timer = TimerRecord(**shared, **mine)
+                out[timer.case_id].timers[timer.id] = timer
     return out
 
 
-def _collect(out: dict[int, Projection], task_rows: Any, timer_rows: Any) -> None:
-    for row in task_rows:
-        record = TaskRecord(**row._mapping)
-        out[record.case_id].tasks[record.id] = record
-    for row in timer_rows:
-        timer = TimerRecord(**row._mapping)
-        out[timer.case_id].timers[timer.id] = timer
+# Task and timer rows come back in one UNION ALL: a kind, the columns both tables have, then
+# five of each table's own (a timer has one fewer: NULL pads it).
+_SHARED = ("id", "case_id", "council_key", "element_id", "name", "due_at", "rule_id", "training")
+_TASK_OWN = ("lane", "form", "claimed_by", "team_key", "created_at")
+_TIMER_OWN = ("attached_to", "kind", "expression", None, "started_at")
 
 
-_TASKS_OF = select(TaskRow.__table__).where(TaskRow.__table__.c.case_id == bindparam("case_id"))
-_TIMERS_OF = select(TimerRow.__table__).where(TimerRow.__table__.c.case_id == bindparam("case_id"))
+def _projection_select(case_filter: Callable[[Any], Any]) -> Any:
+    task, timer = TaskRow.__table__, TimerRow.__table__
+    tasks = select(
+        literal_column("'task'").label("row_kind"),
+        *(task.c[name] for name in _SHARED),
+        *(task.c[name].label(f"own_{n}") for n, name in enumerate(_TASK_OWN)),
+    ).where(case_filter(task.c.case_id))
+    timers = select(
+        literal_column("'timer'"),
+        *(timer.c[name] for name in _SHARED),
+        *(timer.c[name] if name else null() for name in _TIMER_OWN),
+    ).where(case_filter(timer.c.case_id))
+    return union_all(tasks, timers)
+
+
+_PROJECTION_OF_ONE = _projection_select(lambda column: column == bindparam("case_id"))
+_PROJECTION_OF_MANY = _projection_select(
+    lambda column: column.in_(bindparam("case_ids", expanding=True))
+)
 _CHUNK = 500  # case ids per IN list (SQLite caps bound parameters)
 
 
@@ -235,8 +255,12 @@ class Writes:
             changed = s.execute(_UPDATE_CASE, self.cases).rowcount
             if changed != len(self.cases):
                 self._conflict()
-        for statement in self._row_changes():
-            s.execute(statement)
+        for table, ids in self._gone():
+            if ids:
+                s.execute(_DELETE_BY_IDS[table.name], {"ids": ids})
+        for table, rows in self._new():
+            if rows:
+                s.execute(insert(table), rows)  # executemany: compiled once, cached
         self._moves(s)
 
     def _flush_one_statement(self, s: Connection) -> None:
@@ -265,17 +289,6 @@ class Writes:
             (AuditEvent.__table__, self.audits),
             (Notification.__table__, self.notifications),
         ]
-
-    def _row_changes(self) -> list[Any]:
-        """The DELETE and INSERT statements for the projection, audit and inbox rows."""
-        out: list[Any] = []
-        for table, ids in self._gone():
-            if ids:
-                out.append(delete(table).where(_one_or_many(table.c.id, ids)))
-        for table, rows in self._new():
-            if rows:
-                out.append(insert(table).values(rows))
-        return out
 
     def _moves(self, s: Connection) -> None:
         """Deadlines that moved (a recomputation): rare, so plain executemany."""
@@ -321,11 +334,6 @@ def _json_value(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} in a projection row")
 
 
-def _one_or_many(column: Any, values: list[Any]) -> Any:
-    """`column = v` for one value: an expanding IN costs more to compile than the query runs."""
-    return column == values[0] if len(values) == 1 else column.in_(values)
-
-
 _case_table = Case.__table__
 _UPDATE_CASE = (
     update(_case_table)
@@ -344,6 +352,10 @@ _UPDATE_CASE = (
         }
     )
 )
+_DELETE_BY_IDS = {
+    table.name: delete(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
+    for table in (TaskRow.__table__, TimerRow.__table__)
+}
 _MOVE_TASK = (
     update(TaskRow.__table__)
     .where(TaskRow.__table__.c.id == bindparam("b_id"))
