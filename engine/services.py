@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -88,6 +89,7 @@ from engine.views import (
 )
 
 ANY_COUNCIL = "any"
+CALENDAR_RECHECK_S = 30.0  # how stale a council's closure days may be in a long-lived process
 # Which lane of a diagram a role works in: team-wide notifications are addressed by lane.
 ROLE_LANES = {"team_manager": "Team manager", "social_worker": "Social worker"}
 
@@ -167,7 +169,9 @@ class Engine:
         self.forms_dir = forms_dir
         self.processes_dir = processes_dir
         self.runtime = runtime or default_runtime()
-        self._calendars: dict[str, WorkingCalendar] = {}
+        # council -> (closure days, calendar, when read): see `calendar()`
+        self._calendars: dict[str, tuple[tuple[date, ...], WorkingCalendar, float]] = {}
+        self._function_sets: dict[str, dict[str, Any]] = {}
         self._versions: dict[int, VersionRef] = {}
         self.people = People(self.sessions)
 
@@ -183,14 +187,27 @@ class Engine:
         return profile_for(council, self.processes_dir)
 
     def calendar(self, council: str, session: Session | None = None) -> WorkingCalendar:
+        """A council's working-day calendar. Closure days are read again every
+        `CALENDAR_RECHECK_S` seconds, so a day added through another process (web app,
+        worker) is used here within that time."""
         cached = self._calendars.get(council)
-        if cached is None:
-            with self.sessions() as own:
-                rows = (session or own).scalars(
-                    select(ClosureDay.day).where(ClosureDay.council_key == council)
+        if cached is not None and monotonic() - cached[2] < CALENDAR_RECHECK_S:
+            return cached[1]
+        with self.sessions() as own:
+            days = tuple(
+                sorted(
+                    (session or own).scalars(
+                        select(ClosureDay.day).where(ClosureDay.council_key == council)
+                    )
                 )
-                cached = self._calendars[council] = WorkingCalendar(list(rows))
-        return cached
+            )
+        if cached is not None and cached[0] == days:
+            self._calendars[council] = (days, cached[1], monotonic())
+            return cached[1]
+        self._function_sets.pop(council, None)
+        calendar = WorkingCalendar(list(days))
+        self._calendars[council] = (days, calendar, monotonic())
+        return calendar
 
     def add_closure_day(self, council: str, day: date, reason: str, by: str) -> int:
         """Add a council closure day and move the pending working-day deadlines it affects."""
@@ -203,11 +220,23 @@ class Engine:
                 "closure_day_added",
                 detail={"council": council, "day": day.isoformat(), "reason": reason},
             )
-        self._calendars.pop(council, None)
+        self._calendar_changed(council)
         return self.recompute_deadlines(council, by, f"closure day {day.isoformat()} added")
 
+    def _calendar_changed(self, council: str) -> None:
+        """Forget what was built on a council's calendar; it is read again when next needed."""
+        self._calendars.pop(council, None)
+        self._function_sets.pop(council, None)
+
     def _functions(self, council: str) -> dict[str, Any]:
-        return diagram_functions(self.calendar(council), self.profile(council).timescales)
+        """The diagram functions of a council's cases (built once per calendar: pure closures)."""
+        calendar = self.calendar(council)  # first: a changed calendar drops the old set
+        functions = self._function_sets.get(council)
+        if functions is None:
+            functions = self._function_sets[council] = diagram_functions(
+                calendar, self.profile(council).timescales
+            )
+        return functions
 
     def _ensure_council(self, s: Session, council: str) -> None:
         if s.get(Council, council) is None:
@@ -1050,7 +1079,7 @@ class Engine:
 
     def recompute_deadlines(self, council: str, by: str, reason: str) -> int:
         """Re-work pending deadlines of a council after its calendar changed; audited per timer."""
-        self._calendars.pop(council, None)
+        self._calendar_changed(council)
         today = datetime.combine(clock.now().date(), time.min, UTC)
         with self.sessions() as s:
             case_ids = sorted(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from engine import services
 from engine.clock import FixedClock
 from engine.notify import FileSender
 from engine.services import Engine, NewChild
@@ -99,3 +100,27 @@ def test_a_closure_day_moves_exactly_the_affected_deadlines(
     assert task.due_at == datetime(2027, 1, 8, 23, 59, 59, tzinfo=UTC)
     audit = team.audit_trail(late, action="deadline_recomputed")
     assert len(audit) == 2 and audit[0].detail["reason"] == "closure day 2026-12-24 added"
+
+
+def test_a_closure_day_added_by_another_process_is_used_within_the_recheck_time(
+    team: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The web app adds the day; a worker (another Engine) builds new deadlines with it."""
+    elsewhere = Engine(db_url)
+    try:
+        first = assessment_case(team)  # reads the calendar: no closure days yet
+        elsewhere.add_closure_day("any", date(2026, 12, 24), "Christmas Eve closure", "admin")
+        # the adding process moved the pending deadline (7 -> 8 January) ...
+        due = {t.element_id: t.due_at for t in team.timers(case_id=first)}
+        assert due["assessment_deadline"] == datetime(2027, 1, 8, 23, 59, 59, tzinfo=UTC)
+        # ... and once the recheck time has passed, this one counts the day for new deadlines
+        read_at = services.monotonic()
+        monkeypatch.setattr(
+            services, "monotonic", lambda: read_at + services.CALENDAR_RECHECK_S + 1
+        )
+        later = assessment_case(team)
+        due = {t.element_id: t.due_at for t in team.timers(case_id=later)}
+        assert due["assessment_deadline"] == datetime(2027, 1, 8, 23, 59, 59, tzinfo=UTC)
+        assert not team.calendar("any").is_working_day(date(2026, 12, 24))
+    finally:
+        elsewhere.dispose()
