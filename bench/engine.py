@@ -267,10 +267,9 @@ _FLOOR_SAVE = (
 
 
 def floor_step(engine: Engine, raw: Raw, cp: CasePoint, rp: RawPoint) -> None:
-    """The raw step plus only what no persisted completion can skip: check the answers against
-    the form (the issue requires it), and one transaction that locks the case row, writes the
-    new state and one audit row, and commits. Prebuilt Core statements, no projection, no ORM."""
-    forms.validate("visit_record.json", QUIET_VISIT)
+    """The raw step plus the least any persisted completion must add: one transaction that
+    locks the case row, writes the new state and one audit row, and commits. Prebuilt Core
+    statements; no form check, no projection, no ORM (so it is a floor, not a design)."""
     with engine.db.begin() as conn:
         conn.execute(_FLOOR_LOCK, {"case_id": cp.case_id}).one()
         state = raw.step(rp.state, rp.task_id, QUIET_VISIT)
@@ -365,8 +364,7 @@ def phase_breakdown(
         return lambda: setattr(owner, name, original) if own else delattr(owner, name)
 
     phases = [
-        (engine, "_lock_case_of_task", "read + lock case row (SQL)"),
-        (services, "read_projection", "read task + timer rows (SQL)"),
+        (engine, "_lock_case_of_task", "lock case row, read its task + timer rows (SQL)"),
         (forms, "validate", "validate form (jsonschema)"),
         (engine, "_load", "find the cached spec"),
         (engine.runtime, "load_state", "load state: json + from_dict [raw too]"),
@@ -564,9 +562,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     print_table(rows, {1, 2, 3, 6, 7})
     print(
-        "  floor: the raw step + the form check + one transaction (lock the case row, write the "
-        "state and one\n  audit row, commit) in prebuilt Core statements: the least any "
-        "persisted completion must do."
+        "  floor: the raw step + one transaction (lock the case row, write the state and one "
+        "audit row, commit)\n  in prebuilt Core statements, without the form check or the "
+        "projection: less than any persisted completion can do."
     )
     for r in results:
         if r.floor_ratio > r.target:

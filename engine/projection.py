@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -134,7 +134,74 @@ def case_query() -> Select[Any]:
 
 
 def case_record(row: Any) -> CaseRecord:
-    return CaseRecord(**row._mapping)
+    mapping = row._mapping
+    return CaseRecord(**{name: mapping[name] for name in _CASE_FIELDS})
+
+
+def _with_projection(query: Select[Any]) -> Select[Any]:
+    """PostgreSQL: the case's task and timer rows ride along as JSON, with the case revision
+    as of the statement's snapshot (`revision_then`).
+
+    If the statement waited for the case lock, PostgreSQL returns the case row as committed by
+    the holder but the rows of subqueries as they were before the wait: then `revision_then`
+    differs from `revision` and the rows must be read again (`lock_case_of_task`).
+    """
+    case, task, timer = Case.__table__, TaskRow.__table__, TimerRow.__table__
+    then = case.alias("case_then")
+    return query.add_columns(
+        select(then.c.revision)
+        .where(then.c.id == case.c.id)
+        .scalar_subquery()
+        .label("revision_then"),
+        select(func.json_agg(literal_column("task")))
+        .where(task.c.case_id == case.c.id)
+        .scalar_subquery()
+        .label("tasks_json"),
+        select(func.json_agg(literal_column("timer")))
+        .where(timer.c.case_id == case.c.id)
+        .scalar_subquery()
+        .label("timers_json"),
+    )
+
+
+_LOCK_CASE_OF_TASK_WITH_ROWS = _with_projection(LOCK_CASE_OF_TASK)
+
+
+def lock_case_of_task(s: Session, task_id: str) -> tuple[CaseRecord, Projection] | None:
+    """The case an open task belongs to, locked for this transaction, and its projection rows.
+
+    PostgreSQL: one round trip when nobody held the case (the rows come along as JSON), two if
+    the statement had to wait. SQLite: two statements (no round trips there).
+    """
+    conn = s.connection()
+    if conn.dialect.name != "postgresql":
+        row = conn.execute(LOCK_CASE_OF_TASK, {"task_id": task_id}).first()
+        if row is None:
+            return None
+        case = case_record(row)
+        return case, read_projection(s, [case.id])[case.id]
+    row = conn.execute(_LOCK_CASE_OF_TASK_WITH_ROWS, {"task_id": task_id}).first()
+    if row is None:
+        return None
+    case = case_record(row)
+    if row.revision_then != row.revision:
+        return case, read_projection(s, [case.id])[case.id]
+    projection = Projection()
+    for item in row.tasks_json or ():
+        task = TaskRecord(**_from_json(item, _TASK_FIELDS, ("due_at", "created_at")))
+        projection.tasks[task.id] = task
+    for item in row.timers_json or ():
+        timer = TimerRecord(**_from_json(item, _TIMER_FIELDS, ("due_at", "started_at")))
+        projection.timers[timer.id] = timer
+    return case, projection
+
+
+def _from_json(item: Mapping[str, Any], names: list[str], instants: tuple[str, ...]) -> dict:
+    out = {name: item[name] for name in names}
+    for name in instants:
+        if out[name] is not None:
+            out[name] = datetime.fromisoformat(out[name]).astimezone(UTC)
+    return out
 
 
 @dataclass

@@ -41,7 +41,6 @@ from engine.people import People
 from engine.projection import (
     CASE_BY_ID,
     LOCK_CASE_BY_ID,
-    LOCK_CASE_OF_TASK,
     CaseRecord,
     Projection,
     TaskRecord,
@@ -49,6 +48,7 @@ from engine.projection import (
     audit_row,
     case_query,
     case_record,
+    lock_case_of_task,
     project,
     read_projection,
 )
@@ -814,8 +814,7 @@ class Engine:
         Two reads (the locked case, its projection) and one statement per kind of row changed.
         """
         with unit_of_work(self.sessions) as s:
-            case = self._lock_case_of_task(s, task_id)
-            before = read_projection(s, [case.id])[case.id]
+            case, before = self._lock_case_of_task(s, task_id)
             row = before.tasks.get(task_id)
             if row is None:
                 self._task_row(s, task_id)  # raises why: completed meanwhile, or never open
@@ -1293,13 +1292,14 @@ class Engine:
             raise CaseClosed(f"case {case_id} is {case.status}")
         return case
 
-    def _lock_case_of_task(self, s: Session, task_id: str) -> CaseRecord:
-        """The case an open task belongs to, locked; a task not open says why (`_task_row`)."""
-        row = s.connection().execute(LOCK_CASE_OF_TASK, {"task_id": task_id}).first()
-        if row is None:
+    def _lock_case_of_task(self, s: Session, task_id: str) -> tuple[CaseRecord, Projection]:
+        """The case an open task belongs to, locked, with its projection; a task not open says
+        why (`_task_row`)."""
+        found = lock_case_of_task(s, task_id)
+        if found is None:
             self._task_row(s, task_id)
             raise UnknownTask(f"no open task {task_id}")
-        return case_record(row)
+        return found
 
     def _task_row(self, s: Session, task_id: str, teams: Iterable[str] | None = None) -> TaskRow:
         """An open task; a completed one says who completed it, but only to the case's team."""
