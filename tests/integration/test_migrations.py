@@ -17,8 +17,14 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, delete, event, func, inspect, select, text
 from sqlalchemy.orm import Session
 
-from engine.store.db import MIGRATIONS_DIR, make_engine, migration_connection, upgrade_schema  # noqa: E402
-from engine.store.models import Base, Case, Child, Council, ProcessVersion, TaskRow
+from engine.store.db import (
+    MIGRATIONS_DIR,
+    create_schema,
+    make_engine,
+    migration_connection,
+    upgrade_schema,
+)
+from engine.store.models import Base, Case, Child, Council, Draft, ProcessVersion, TaskRow
 
 # -- tests --------------------------------------------------------------------------------------
 
@@ -117,6 +123,35 @@ def test_reserved_table_name_and_cascade_work_after_migrating(db: Engine) -> Non
         session.execute(delete(Case).where(Case.id == case_id))
     with Session(db) as session:
         assert session.scalar(select(func.count()).select_from(TaskRow)) == 0
+
+
+def test_a_draft_goes_with_its_task_and_the_state_is_lz4_on_postgres(db: Engine) -> None:
+    """Migration 0003, and the same from `create_all` (an empty database is made that way)."""
+    for make in ("migrations", "create_all"):
+        if make == "migrations":
+            upgrade_schema(db)
+        else:
+            with migration_connection(db) as (_conn, config):
+                command.downgrade(config, "base")
+            create_schema(db)
+        case_id = add_case_with_task(db)
+        with Session(db) as session, session.begin():
+            task_id = session.scalars(select(TaskRow.id).where(TaskRow.case_id == case_id)).one()
+            saved = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+            session.add(Draft(task_id=task_id, username="sw1", data={}, saved_at=saved))
+        with Session(db) as session, session.begin():
+            session.execute(delete(TaskRow).where(TaskRow.id == task_id))
+        with Session(db) as session:
+            assert session.scalar(select(func.count()).select_from(Draft)) == 0, make
+        if db.dialect.name == "postgresql":
+            with db.connect() as conn:
+                compression = conn.scalar(
+                    text(
+                        "SELECT attcompression FROM pg_attribute "
+                        "WHERE attrelid = 'case'::regclass AND attname = 'state_json'"
+                    )
+                )
+            assert compression == "l", make
 
 
 def test_downgrade_to_base_then_upgrade_to_head(db: Engine) -> None:
