@@ -347,15 +347,11 @@ class Writes:
         self._moves(s)
 
     def _gone(self) -> list[tuple[Any, list[str]]]:
-        return [(TaskRow.__table__, self.gone_tasks), (TimerRow.__table__, self.gone_timers)]
+        return list(zip(_GONE_TABLES, (self.gone_tasks, self.gone_timers), strict=True))
 
     def _new(self) -> list[tuple[Any, list[dict[str, Any]]]]:
-        return [
-            (TaskRow.__table__, self.new_tasks),
-            (TimerRow.__table__, self.new_timers),
-            (AuditEvent.__table__, self.audits),
-            (Notification.__table__, self.notifications),
-        ]
+        rows = (self.new_tasks, self.new_timers, self.audits, self.notifications)
+        return list(zip(_NEW_TABLES, rows, strict=True))
 
     def _moves(self, s: Connection) -> None:
         """Deadlines that moved (a recomputation): rare, so plain executemany."""
@@ -376,15 +372,13 @@ def _one_statement(shape: tuple[bool, ...]) -> Any:
     Every value is a bound parameter (ids as an array, new rows as one JSON list), and the
     statement is built once per shape, so SQLAlchemy and PostgreSQL both cache it.
     """
-    gone = [TaskRow.__table__, TimerRow.__table__]
-    new = [TaskRow.__table__, TimerRow.__table__, AuditEvent.__table__, Notification.__table__]
     ctes = []
-    for n, table in enumerate(gone):
+    for n, table in enumerate(_GONE_TABLES):
         if shape[n]:
             any_id = any_(bindparam(f"gone_{n}", type_=ARRAY(String)))
             ctes.append(delete(table).where(table.c.id == any_id).cte(f"gone_{n}"))
-    for n, table in enumerate(new):
-        if shape[len(gone) + n]:
+    for n, table in enumerate(_NEW_TABLES):
+        if shape[len(_GONE_TABLES) + n]:
             names = [c.name for c in table.c if not (c.primary_key and isinstance(c.type, Integer))]
             records = func.json_populate_recordset(
                 literal_column(f"NULL::{table.name}"), cast(bindparam(f"new_{n}"), JSON)
@@ -402,6 +396,9 @@ def _json_value(value: Any) -> Any:
 
 
 _case_table = Case.__table__
+# Tables whose rows a save deletes by id, and tables it inserts into, in `Writes` order.
+_GONE_TABLES = (TaskRow.__table__, TimerRow.__table__)
+_NEW_TABLES = (TaskRow.__table__, TimerRow.__table__, AuditEvent.__table__, Notification.__table__)
 _UPDATE_CASE = (
     update(_case_table)
     .where(_case_table.c.id == bindparam("b_id"), _case_table.c.revision == bindparam("b_old"))
