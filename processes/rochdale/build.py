@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from processes.authoring.bpmn_builder import Process, write  # noqa: E402
+from processes.authoring.bpmn_builder import Process, SubProcessBuilder, write  # noqa: E402
 from processes.authoring.vocabulary import CEASING_EVENTS  # noqa: E402
 
 HERE = ROOT / "processes" / "rochdale"
@@ -69,21 +69,57 @@ ORDER_EXPIRED = "order_expired"
 PF_ASSESSED = "private_fostering_assessed"
 PF_ENDED = "private_fostering_ended"
 
+# gateway conditions that several routes share
+CONSENTED = "consent.consent_given == True"
+RETURNED = 'manager_decision.decision == "return"'
+CONTINUE_UNDER_CIN = (
+    'strategy_discussion.outcome_s47 == False or s47_enquiry.outcome == "child_in_need"'
+)
+TO_CONFERENCE = (
+    "strategy_discussion.outcome_s47 == True and "
+    's47_enquiry.outcome == "child_protection_conference"'
+)
+
+Builder = Process | SubProcessBuilder  # a process, or a subprocess drawn inside one
+
+
+def rochdale_process(pid: str, name: str, pool: str, lanes: list[str] | None = None) -> Process:
+    """A process of this pack, in the social worker's and Team manager's lanes unless told
+    otherwise; its pool reads "Rochdale: <pool>" so that each diagram says whose it is."""
+    return Process(pid, name, lanes=lanes or [SW, TM], pool_name=f"Rochdale: {pool}")
+
 
 def sec(rules: str, section: str) -> str:
     return f"{rules} · Rochdale {section}"
 
 
-def throw(c, id: str, name: str, lane: str, message: str, payload: str) -> str:
+def throw(c: Builder, id: str, name: str, lane: str, message: str, payload: str) -> str:
     return c.message_throw(id, name, lane, message, payload)
 
 
-def pair(c, task: str, key: str, from_: str | None, *, escalation: str, name: str, doc: str,
-         rule: str, form: str = "manager_decision.json", deadline_name: str | None = None,
-         expr: tuple[str, str] | None = None) -> None:
+def pair(
+    c: Builder,
+    task: str,
+    key: str,
+    from_: str | None,
+    *,
+    escalation: str,
+    name: str,
+    doc: str,
+    rule: str,
+    form: str = "manager_decision.json",
+    deadline_name: str | None = None,
+    expr: tuple[str, str] | None = None,
+) -> None:
     """The reminder + deadline boundary pair of a timed task, escalating to the Team manager."""
-    options = dict(escalation=escalation, escalation_name=name, doc=doc, rule=rule, form=form,
-                   deadline_name=deadline_name or "Deadline passed")
+    options = dict(
+        escalation=escalation,
+        escalation_name=name,
+        doc=doc,
+        rule=rule,
+        form=form,
+        deadline_name=deadline_name or "Deadline passed",
+    )
     if expr:
         c.deadline_pair(task, reminder=expr[0], deadline=expr[1], **options)
     else:
@@ -98,20 +134,181 @@ def escalation_doc(what: str, rules: str, section: str) -> str:
     )
 
 
+def timed_task(
+    c: Builder,
+    tid: str,
+    name: str,
+    lane: str,
+    *,
+    form: str,
+    rule: str,
+    doc: str,
+    key: str,
+    from_: str | None,
+    overdue: str,
+    late: str,
+    deadline_name: str | None = None,
+    escalation: str | None = None,
+    escalation_form: str = "manager_decision.json",
+    expr: tuple[str, str] | None = None,
+) -> None:
+    """A task with a time limit, which is how nearly every rule in the pack reads: the user
+    task, then its reminder and deadline (`key` counted from `from_`, or the timers `expr`).
+    Once the deadline passes, the Team manager gets `escalation` ("<task>_overdue" unless
+    named), titled `overdue`, with the doc `late`."""
+    c.user_task(tid, name, lane, form=form, rule=rule, doc=doc)
+    pair(
+        c,
+        tid,
+        key,
+        from_,
+        escalation=escalation or f"{tid}_overdue",
+        name=overdue,
+        doc=late,
+        rule=rule,
+        form=escalation_form,
+        deadline_name=deadline_name,
+        expr=expr,
+    )
+
+
+def visit_task(
+    c: Builder,
+    tid: str,
+    name: str,
+    *,
+    form: str,
+    rule: str,
+    doc: str,
+    key: str,
+    from_: str,
+    late: str,
+    deadline_name: str,
+) -> None:
+    """A timed visit to the child (R10 in the plan, R15 in private fostering): a missed visit
+    goes to supervision, where the manager agrees when the child will be seen."""
+    timed_task(
+        c,
+        tid,
+        name,
+        SW,
+        form=form,
+        rule=rule,
+        doc=doc,
+        key=key,
+        from_=from_,
+        overdue="Agree when the child will be seen",
+        late=late,
+        deadline_name=deadline_name,
+        escalation_form="supervision_note.json",
+    )
+
+
+def minutes_task(
+    c: Builder, tid: str, name: str, lane: str, doc: str, late: str, escalation: str | None = None
+) -> None:
+    """R11: whoever chairs a Child in Need meeting sends its minutes within 5 working days of
+    the meeting; `doc` and `late` are the task's and the escalation's opening sentences."""
+    timed_task(
+        c,
+        tid,
+        name,
+        lane,
+        form="distribution.json",
+        rule="R11",
+        doc=doc + sec("R11", "9"),
+        key="review_record",
+        from_="meeting_record.meeting_date",
+        overdue="Minutes overdue",
+        late=escalation_doc(late, "R11", "9"),
+        deadline_name="5 working days after the meeting",
+        escalation=escalation,
+    )
+
+
+def call_strategy(c: Builder, cid: str, doc: str | None = None) -> str:
+    """Step up (R2): every route that may find significant harm calls the one strategy process."""
+    return c.call(
+        cid,
+        "Strategy meeting and section 47 enquiry",
+        "rochdale_strategy",
+        SW,
+        doc=doc or sec("R2", "5"),
+    )
+
+
+def call_step_down(c: Builder, cid: str, doc: str) -> str:
+    """Step down (R17): the closure/step-down meeting, new lead professional, first TAF."""
+    return c.call(cid, "Step down to early help", "rochdale_step_down_early_help", SW, doc=doc)
+
+
+def plan_after_assessment(c: Builder, ended: str = "Plan ended") -> str:
+    """The Child in Need plan of a route that assessed the child itself (a new referral, a
+    transfer in, private fostering): Initial CIN meeting within 5 working days of the
+    assessment, then the plan until an R16 event. Returns the call's id, "plan"."""
+    c.call(
+        "plan",
+        "Child in Need plan",
+        "rochdale_plan_after_assessment",
+        SW,
+        doc="Initial CIN meeting within 5 working days of the assessment, then the plan; "
+        "it ceases on the R16 events. " + sec("R9, R16", "9, 14"),
+    )
+    c.end("plan_finished", ended, SW)
+    return "plan"
+
+
+def allocate(c: Builder, tid: str, name: str, rule: str, doc: str, *, otherwise: str) -> None:
+    """R1, R2: how a case arrives on every entry route that opens it (a new referral, a transfer
+    in, private fostering): the Team manager allocates it and says whether a strategy meeting
+    is needed; `otherwise` is where the route goes on without one."""
+    c.user_task(tid, name, TM, form="allocation.json", rule=rule, doc=doc)
+    c.xor("strategy_gw", "Strategy meeting needed?", TM, default=otherwise)
+    call_strategy(c, "strategy")
+
+
+def after_allocation(c: Builder, start: str, allocation: str, otherwise: str) -> None:
+    """The flows of `allocate`: the strategy meeting first if the allocation says it is
+    needed, else straight on to `otherwise`."""
+    c.chain(start, allocation, "strategy_gw")
+    c.flow("strategy_gw", "strategy", "Yes", "allocation.strategy_meeting_needed == True")
+    c.flow("strategy_gw", otherwise, "No")
+
+
+def route_assessment_decision(
+    c: Builder,
+    gw: str,
+    *,
+    plan: str,
+    early_help: str | None,
+    strategy: str,
+    otherwise: str,
+    otherwise_name: str = "No further action",
+) -> None:
+    """Where the assessment's decision leads: a CIN plan, early help (where the route offers
+    it), a strategy meeting, or `otherwise` (the gateway's default)."""
+    c.flow(gw, plan, "CIN plan", 'assessment_outcome.decision == "cin_plan"')
+    if early_help:
+        c.flow(gw, early_help, "Early help", 'assessment_outcome.decision == "early_help"')
+    c.flow(gw, strategy, "Strategy meeting", 'assessment_outcome.decision == "strategy_discussion"')
+    c.flow(gw, otherwise, otherwise_name)
+
+
 # ---------------------------------------------------------------------------------------------
 # rochdale_strategy: step up (R2)
 # ---------------------------------------------------------------------------------------------
 
 
 def strategy() -> Process:
-    p = Process(
+    p = rochdale_process(
         "rochdale_strategy",
         "Strategy meeting and section 47 enquiry",
+        "strategy meeting and section 47 enquiry (step up)",
         lanes=[SW, BS, TM],
-        pool_name="Rochdale: strategy meeting and section 47 enquiry (step up)",
     )
     p.start("strategy_needed", "Manager decides: strategy meeting", SW)
-    p.user_task(
+    timed_task(
+        p,
         "hold_strategy_meeting",
         "Hold the strategy meeting",
         SW,
@@ -124,17 +321,23 @@ def strategy() -> Process:
             "concern. If a section 47 enquiry follows, record whether it is single-agency or a "
             "joint investigation with the police, and complete the safety plan in the meeting "
             "(on LCS, then build on it with the family and share it with partners). Share the "
-            "agreed actions with every professional straight after the meeting. "
-            + sec("R2", "5")
+            "agreed actions with every professional straight after the meeting. " + sec("R2", "5")
         ),
+        key="strategy_meeting",
+        from_=None,
+        escalation="chase_strategy_meeting",
+        overdue="Strategy meeting overdue",
+        late=escalation_doc(
+            "The strategy meeting has not been recorded within 24 hours of "
+            "your decision to convene it.",
+            "R2",
+            "5",
+        ),
+        deadline_name="24 hours after the decision",
     )
-    pair(p, "hold_strategy_meeting", "strategy_meeting", None,
-         escalation="chase_strategy_meeting", name="Strategy meeting overdue",
-         doc=escalation_doc("The strategy meeting has not been recorded within 24 hours of "
-                            "your decision to convene it.", "R2", "5"),
-         rule="R2", deadline_name="24 hours after the decision")
     p.parallel("after_meeting", "Minutes and enquiry", SW)
-    p.user_task(
+    timed_task(
+        p,
         "share_strategy_minutes",
         "Share the strategy meeting minutes",
         BS,
@@ -145,17 +348,21 @@ def strategy() -> Process:
             "invited, within 24 hours of the meeting. Record the date sent and to whom. "
             + sec("R2", "5")
         ),
+        key="strategy_minutes",
+        from_=None,
+        escalation="chase_strategy_minutes",
+        overdue="Strategy minutes overdue",
+        late=escalation_doc(
+            "The strategy meeting minutes were not shared within 24 hours.", "R2", "5"
+        ),
+        deadline_name="24 hours after the meeting",
     )
-    pair(p, "share_strategy_minutes", "strategy_minutes", None,
-         escalation="chase_strategy_minutes", name="Strategy minutes overdue",
-         doc=escalation_doc("The strategy meeting minutes were not shared within 24 hours.",
-                            "R2", "5"),
-         rule="R2", deadline_name="24 hours after the meeting")
     p.xor("s47_gw", "Section 47 enquiry?", SW, default="enquiry_merge")
     p.xor("enquiry_merge", "Enquiry done or not needed", SW)
     p.parallel("all_done", "Minutes shared and enquiry done", SW)
     p.end("strategy_done", "Strategy meeting concluded", SW, terminate=True)
-    p.user_task(
+    timed_task(
+        p,
         "see_child_alone",
         "See the child alone",
         SW,
@@ -166,13 +373,20 @@ def strategy() -> Process:
             "decision to start a section 47 enquiry. Record what the child said in their own "
             "words and what you saw. " + sec("R2", "5")
         ),
+        key="s47_child_seen_alone",
+        from_=None,
+        escalation="chase_child_seen_alone",
+        overdue="Child not yet seen alone",
+        late=escalation_doc(
+            "The child has not been seen alone within 24 hours of the decision "
+            "to start a section 47 enquiry.",
+            "R2",
+            "5",
+        ),
+        deadline_name="24 hours after the decision",
     )
-    pair(p, "see_child_alone", "s47_child_seen_alone", None,
-         escalation="chase_child_seen_alone", name="Child not yet seen alone",
-         doc=escalation_doc("The child has not been seen alone within 24 hours of the decision "
-                            "to start a section 47 enquiry.", "R2", "5"),
-         rule="R2", deadline_name="24 hours after the decision")
-    p.user_task(
+    timed_task(
+        p,
         "complete_s47_enquiry",
         "Complete the section 47 enquiry",
         SW,
@@ -184,14 +398,26 @@ def strategy() -> Process:
             "outcome and include them. Outcome: an initial child protection conference, "
             "continue under Child in Need, or no further action. " + sec("R2", "5")
         ),
+        key="s47_enquiry",
+        from_="strategy_discussion.discussion_date",
+        escalation="chase_s47_enquiry",
+        overdue="Section 47 enquiry overdue",
+        late=escalation_doc(
+            "The section 47 enquiry has not been completed within 5 working "
+            "days of the strategy meeting.",
+            "R2",
+            "5",
+        ),
+        deadline_name="5 working days after the meeting",
     )
-    pair(p, "complete_s47_enquiry", "s47_enquiry", "strategy_discussion.discussion_date",
-         escalation="chase_s47_enquiry", name="Section 47 enquiry overdue",
-         doc=escalation_doc("The section 47 enquiry has not been completed within 5 working "
-                            "days of the strategy meeting.", "R2", "5"),
-         rule="R2", deadline_name="5 working days after the meeting")
-    p.chain("strategy_needed", "hold_strategy_meeting", "after_meeting", "share_strategy_minutes",
-            "all_done", "strategy_done")
+    p.chain(
+        "strategy_needed",
+        "hold_strategy_meeting",
+        "after_meeting",
+        "share_strategy_minutes",
+        "all_done",
+        "strategy_done",
+    )
     p.chain("after_meeting", "s47_gw")
     p.flow("s47_gw", "see_child_alone", "Yes", "strategy_discussion.outcome_s47 == True")
     p.flow("s47_gw", "enquiry_merge", "No")
@@ -213,26 +439,41 @@ VISIT_DOC = (
 
 def visits() -> Process:
     """R10: visit (20 working days apart) then write-up (2 working days); seen alone at 3+."""
-    p = Process("rochdale_visits", "Visits under the plan", lanes=[SW, TM],
-                pool_name="Rochdale: Child in Need visits (every 20 working days)")
+    p = rochdale_process(
+        "rochdale_visits",
+        "Visits under the plan",
+        "Child in Need visits (every 20 working days)",
+    )
     p.start("visits_start", "Plan sent", SW)
-    p.user_task(
+
+    def visit(tid: str, name: str, due: str, from_: str, since: str) -> None:
+        """A visit due 20 working days after `from_` (the initial meeting or the last visit);
+        `due` tells the social worker so, `since` tells the manager when it is missed."""
+        visit_task(
+            p,
+            tid,
+            name,
+            form="visit_done.json",
+            rule="R10",
+            doc=VISIT_DOC + due + sec("R10", "6"),
+            key="visit_interval",
+            from_=from_,
+            late=f"The child has not been visited within 20 working days{since}. "
+            "Discuss it in supervision today: agree when the child will be seen and "
+            "whether the visiting frequency is right. " + sec("R10", "6"),
+            deadline_name="20 working days",
+        )
+
+    visit(
         "first_visit",
         "Visit the child",
-        SW,
-        form="visit_done.json",
-        rule="R10",
-        doc=VISIT_DOC + "This first visit is due 20 working days after the initial Child in "
-        "Need meeting at the latest. " + sec("R10", "6"),
+        "This first visit is due 20 working days after the initial Child in Need meeting at "
+        "the latest. ",
+        "meeting_record.meeting_date",
+        "",
     )
-    pair(p, "first_visit", "visit_interval", "meeting_record.meeting_date",
-         escalation="first_visit_overdue", name="Agree when the child will be seen",
-         form="supervision_note.json",
-         doc=("The child has not been visited within 20 working days. Discuss it in "
-              "supervision today: agree when the child will be seen and whether the visiting "
-              "frequency is right. " + sec("R10", "6")),
-         rule="R10", deadline_name="20 working days")
-    p.user_task(
+    timed_task(
+        p,
         "write_up_visit",
         "Write up the visit",
         SW,
@@ -246,12 +487,13 @@ def visits() -> Process:
             "significant change: it brings the next Child in Need review forward. "
             + sec("R10", "6")
         ),
+        key="visit_recording",
+        from_="visit_done.visit_date",
+        escalation="write_up_overdue",
+        overdue="Visit not written up",
+        late=escalation_doc("The visit has not been written up within 2 working days.", "R10", "6"),
+        deadline_name="2 working days after the visit",
     )
-    pair(p, "write_up_visit", "visit_recording", "visit_done.visit_date",
-         escalation="write_up_overdue", name="Visit not written up",
-         doc=escalation_doc("The visit has not been written up within 2 working days.",
-                            "R10", "6"),
-         rule="R10", deadline_name="2 working days after the visit")
     p.xor("seen_alone_gw", "Aged 3+ and not seen alone?", SW, default="change_gw")
     p.user_task(
         "not_seen_alone_decision",
@@ -267,27 +509,22 @@ def visits() -> Process:
     )
     p.xor("change_gw", "Significant change?", SW, default="next_visit")
     throw(p, "report_change", "Bring the review forward", SW, CHANGE, "visit_record")
-    p.user_task(
+    visit(
         "next_visit",
         "Visit the child again",
-        SW,
-        form="visit_done.json",
-        rule="R10",
-        doc=VISIT_DOC + "This visit is due 20 working days after the last one at the latest. "
-        + sec("R10", "6"),
+        "This visit is due 20 working days after the last one at the latest. ",
+        "visit_done.visit_date",
+        " of the last visit",
     )
-    pair(p, "next_visit", "visit_interval", "visit_done.visit_date",
-         escalation="next_visit_overdue", name="Agree when the child will be seen",
-         form="supervision_note.json",
-         doc=("The child has not been visited within 20 working days of the last visit. "
-              "Discuss it in supervision today: agree when the child will be seen and whether "
-              "the visiting frequency is right. " + sec("R10", "6")),
-         rule="R10", deadline_name="20 working days")
     p.chain("first_visit", "write_up_visit", "seen_alone_gw")
     p.parallel("alone_split", "Decision and next visit", SW)
     p.end("decision_recorded", "Decision recorded", TM)
-    p.flow("seen_alone_gw", "alone_split", "Yes",
-            'age(child.date_of_birth) >= 3 and visit_record.get("child_seen_alone") != True')
+    p.flow(
+        "seen_alone_gw",
+        "alone_split",
+        "Yes",
+        'age(child.date_of_birth) >= 3 and visit_record.get("child_seen_alone") != True',
+    )
     p.flow("seen_alone_gw", "change_gw", "No")
     p.chain("alone_split", "not_seen_alone_decision", "decision_recorded")
     p.chain("alone_split", "change_gw")
@@ -312,18 +549,31 @@ REVIEW_DOC = (
 
 def reviews() -> Process:
     """R9, R11, R12: 4-weekly reviews, early review on significant change, 4th chaired."""
-    p = Process("rochdale_reviews", "Child in Need meetings", lanes=[SW, CHAIR, TM],
-                pool_name="Rochdale: Child in Need meetings every 4 weeks")
+    p = rochdale_process(
+        "rochdale_reviews",
+        "Child in Need meetings",
+        "Child in Need meetings every 4 weeks",
+        lanes=[SW, CHAIR, TM],
+    )
     p.start("reviews_start", "Plan sent", SW)
     p.xor("which_meeting", "Which CIN meeting is next?", SW, default="review_meeting")
     for tid, lane, rule, name, extra in (
         ("review_meeting", SW, "R9", "Hold the CIN review meeting", ""),
-        ("fourth_meeting", CHAIR, "R12", "Chair the 4th CIN meeting",
-         "This is the 4th Child in Need meeting: a manager or advanced practitioner chairs it "
-         "to make sure the plan stays purposeful and there is no drift or delay. "),
+        (
+            "fourth_meeting",
+            CHAIR,
+            "R12",
+            "Chair the 4th CIN meeting",
+            "This is the 4th Child in Need meeting: a manager or advanced practitioner chairs it "
+            "to make sure the plan stays purposeful and there is no drift or delay. ",
+        ),
     ):
         p.user_task(
-            tid, name, lane, form="meeting_record.json", rule=rule,
+            tid,
+            name,
+            lane,
+            form="meeting_record.json",
+            rule=rule,
             doc=extra + REVIEW_DOC + sec("R9, R12", "5, 9"),
         )
         last = "meeting_record.meeting_date"
@@ -335,15 +585,29 @@ def reviews() -> Process:
             f'else {fn}("review_interval", from_={last})'
             for fn in ("reminder", "deadline")
         )
-        pair(p, tid, "review_interval", None, expr=timers,
-             escalation=f"{tid}_overdue", name="Review meeting overdue",
-             doc=escalation_doc("The Child in Need review has not been held within 4 weeks of "
-                                "the last Child in Need meeting.", "R9", "5, 9"),
-             rule="R9", deadline_name="4 weeks after the last meeting")
-        p.boundary_message(f"{tid}_cancelled", "Meeting cancelled", tid, CANCELLED,
-                            variable="cancellation")
-        p.boundary_message(f"{tid}_change", "Significant change", tid, CHANGE,
-                            variable="significant_change_report")
+        pair(
+            p,
+            tid,
+            "review_interval",
+            None,
+            expr=timers,
+            escalation=f"{tid}_overdue",
+            name="Review meeting overdue",
+            doc=escalation_doc(
+                "The Child in Need review has not been held within 4 weeks of "
+                "the last Child in Need meeting.",
+                "R9",
+                "5, 9",
+            ),
+            rule="R9",
+            deadline_name="4 weeks after the last meeting",
+        )
+        p.boundary_message(
+            f"{tid}_cancelled", "Meeting cancelled", tid, CANCELLED, variable="cancellation"
+        )
+        p.boundary_message(
+            f"{tid}_change", "Significant change", tid, CHANGE, variable="significant_change_report"
+        )
     p.user_task(
         "rearrange_meeting",
         "Rearrange the cancelled meeting",
@@ -386,31 +650,34 @@ def reviews() -> Process:
         "date and time of the next meeting), update the assessment, step up to a strategy "
         "meeting, or cease the plan (close, or step down to Early Help). "
     )
-    p.user_task("record_outcome", "Record the review outcome", SW, form="review_outcome.json",
-                 rule="R16", doc=outcome_doc + sec("R9, R16", "9, 14"))
-    p.user_task("record_fourth_outcome", "Record the review outcome", CHAIR,
-                 form="review_outcome.json", rule="R16",
-                 doc=outcome_doc + sec("R12, R16", "9, 14"))
+    p.user_task(
+        "record_outcome",
+        "Record the review outcome",
+        SW,
+        form="review_outcome.json",
+        rule="R16",
+        doc=outcome_doc + sec("R9, R16", "9, 14"),
+    )
+    p.user_task(
+        "record_fourth_outcome",
+        "Record the review outcome",
+        CHAIR,
+        form="review_outcome.json",
+        rule="R16",
+        doc=outcome_doc + sec("R12, R16", "9, 14"),
+    )
     for lane, suffix in ((SW, ""), (CHAIR, "_fourth")):
         p.parallel(f"minutes_split{suffix}", "Minutes and outcome", lane)
-        p.user_task(
+        minutes_task(
+            p,
             f"send_minutes{suffix}",
             "Send the minutes and the updated plan",
             lane,
-            form="distribution.json",
-            rule="R11",
-            doc=(
-                "As chair of the meeting, send the minutes and the updated Child in Need plan to "
-                "the parents, the child (where age appropriate) and every agency providing "
-                "services under the plan within 5 working days of the meeting. "
-                + sec("R11", "9")
-            ),
+            "As chair of the meeting, send the minutes and the updated Child in Need plan to the "
+            "parents, the child (where age appropriate) and every agency providing services "
+            "under the plan within 5 working days of the meeting. ",
+            "The minutes and updated plan were not sent within 5 working days of the meeting.",
         )
-        pair(p, f"send_minutes{suffix}", "review_record", "meeting_record.meeting_date",
-             escalation=f"send_minutes{suffix}_overdue", name="Minutes overdue",
-             doc=escalation_doc("The minutes and updated plan were not sent within 5 working "
-                                "days of the meeting.", "R11", "9"),
-             rule="R11", deadline_name="5 working days after the meeting")
         p.end(f"minutes_sent{suffix}", "Minutes sent", lane)
     p.xor("outcome_gw", "Outcome?", SW, default="plan_ends")
     p.user_task(
@@ -422,17 +689,23 @@ def reviews() -> Process:
         doc=(
             "The review asked for an updated Child and Family Assessment (a significant change "
             "of circumstances or of the plan). Update it, share it with the family and bring "
-            "it to the next Child in Need meeting. The plan continues meanwhile. "
-            + sec("R14", "9")
+            "it to the next Child in Need meeting. The plan continues meanwhile. " + sec("R14", "9")
         ),
     )
-    p.call("step_up", "Strategy meeting and section 47 enquiry", "rochdale_strategy", SW,
-            doc="Step up to a strategy meeting (R2). The plan continues until a child protection "
-                "conference makes a child protection plan (send cp_plan_made). " + sec("R2", "5"))
+    call_strategy(
+        p,
+        "step_up",
+        "Step up to a strategy meeting (R2). The plan continues until a child protection "
+        "conference makes a child protection plan (send cp_plan_made). " + sec("R2", "5"),
+    )
     p.end("plan_ends", "Plan ceases on review decision", SW, terminate=True)
 
-    p.flow("which_meeting", "fourth_meeting", "4th meeting",
-            'meeting_record.get("meeting_number", 0) == 3')
+    p.flow(
+        "which_meeting",
+        "fourth_meeting",
+        "4th meeting",
+        'meeting_record.get("meeting_number", 0) == 3',
+    )
     p.flow("which_meeting", "review_meeting", "Otherwise")
     p.chain("review_meeting", "record_outcome")
     p.chain("early_review", "record_outcome")
@@ -443,16 +716,32 @@ def reviews() -> Process:
     p.chain("fourth_meeting_change", "early_fourth_meeting", "record_fourth_outcome")
     p.chain("rearrange_meeting", "which_meeting")
     p.chain("record_outcome", "minutes_split", "send_minutes", "minutes_sent")
-    p.chain("record_fourth_outcome", "minutes_split_fourth", "send_minutes_fourth",
-             "minutes_sent_fourth")
+    p.chain(
+        "record_fourth_outcome",
+        "minutes_split_fourth",
+        "send_minutes_fourth",
+        "minutes_sent_fourth",
+    )
     p.chain("minutes_split", "outcome_gw")
     p.chain("minutes_split_fourth", "outcome_gw")
-    p.flow("outcome_gw", "which_meeting", "Continue",
-            'review_outcome.outcome in ("continue", "continue_amended_plan")')
-    p.flow("outcome_gw", "update_assessment_after_review", "Update the assessment",
-            'review_outcome.outcome == "updated_assessment"')
-    p.flow("outcome_gw", "step_up", "Strategy meeting",
-            'review_outcome.outcome == "strategy_discussion"')
+    p.flow(
+        "outcome_gw",
+        "which_meeting",
+        "Continue",
+        'review_outcome.outcome in ("continue", "continue_amended_plan")',
+    )
+    p.flow(
+        "outcome_gw",
+        "update_assessment_after_review",
+        "Update the assessment",
+        'review_outcome.outcome == "updated_assessment"',
+    )
+    p.flow(
+        "outcome_gw",
+        "step_up",
+        "Strategy meeting",
+        'review_outcome.outcome == "strategy_discussion"',
+    )
     p.flow("outcome_gw", "plan_ends", "Cease the plan")
     p.chain("update_assessment_after_review", "which_meeting")
     p.chain("step_up", "which_meeting")
@@ -462,39 +751,65 @@ def reviews() -> Process:
 
 def clinics() -> Process:
     """R12: plans of 6 months and more are discussed at quarterly clinics."""
-    p = Process("rochdale_clinics", "Quarterly clinics", lanes=[TM],
-                pool_name="Rochdale: plans of 6 months and more at quarterly clinics")
+    p = rochdale_process(
+        "rochdale_clinics",
+        "Quarterly clinics",
+        "plans of 6 months and more at quarterly clinics",
+        lanes=[TM],
+    )
     p.start("clinics_start", "Plan sent", TM)
     clinic_doc = (
         "Present the child's plan at the quarterly clinic chaired by the Head of Service or "
         "Service Manager, to make sure there is no drift and the plan is still right for the "
         "child. Record the discussion and the actions agreed. "
     )
-    p.timer_catch("clinic_due", "Plan near 6 months", TM,
-                   'reminder("drift_clinic", from_=meeting_record.meeting_date)')
-    p.user_task("first_clinic", "Discuss the plan at the quarterly clinic", TM,
-                 form="meeting_record.json", rule="R12",
-                 doc=clinic_doc + "The plan has run for 6 months. " + sec("R12", "9"))
-    pair(p, "first_clinic", "drift_clinic", "meeting_record.meeting_date",
-         escalation="first_clinic_overdue", name="Clinic discussion overdue",
-         doc=escalation_doc("The plan has run for 6 months and has not been discussed at a "
-                            "quarterly clinic.", "R12", "9"),
-         rule="R12", deadline_name="6 months after the plan started")
-    p.timer_catch("next_clinic_due", "Next quarter near", TM,
-                   'reminder("drift_clinic_interval", from_=meeting_record.meeting_date)')
-    p.user_task("next_clinic", "Discuss the plan at the quarterly clinic", TM,
-                 form="meeting_record.json", rule="R12",
-                 doc=clinic_doc + "The plan is still open 3 months after its last clinic "
-                 "discussion. " + sec("R12", "9"))
-    pair(p, "next_clinic", "drift_clinic_interval", "meeting_record.meeting_date",
-         escalation="next_clinic_overdue", name="Clinic discussion overdue",
-         doc=escalation_doc("The plan has not been discussed at the quarterly clinic within 3 "
-                            "months of its last discussion.", "R12", "9"),
-         rule="R12", deadline_name="3 months after the last clinic")
+
+    def clinic(
+        due: str, due_name: str, tid: str, key: str, when: str, late: str, deadline_name: str
+    ) -> None:
+        """Wait until the plan is near the age (timescale `key`) for its next clinic, then
+        discuss it there; `when` adds to the task's doc, `late` opens the escalation's."""
+        last = "meeting_record.meeting_date"
+        p.timer_catch(due, due_name, TM, f'reminder("{key}", from_={last})')
+        timed_task(
+            p,
+            tid,
+            "Discuss the plan at the quarterly clinic",
+            TM,
+            form="meeting_record.json",
+            rule="R12",
+            doc=clinic_doc + when + sec("R12", "9"),
+            key=key,
+            from_=last,
+            overdue="Clinic discussion overdue",
+            late=escalation_doc(late, "R12", "9"),
+            deadline_name=deadline_name,
+        )
+
+    clinic(
+        "clinic_due",
+        "Plan near 6 months",
+        "first_clinic",
+        "drift_clinic",
+        "The plan has run for 6 months. ",
+        "The plan has run for 6 months and has not been discussed at a quarterly clinic.",
+        "6 months after the plan started",
+    )
+    clinic(
+        "next_clinic_due",
+        "Next quarter near",
+        "next_clinic",
+        "drift_clinic_interval",
+        "The plan is still open 3 months after its last clinic discussion. ",
+        "The plan has not been discussed at the quarterly clinic within 3 months of its last "
+        "discussion.",
+        "3 months after the last clinic",
+    )
     p.xor("clinic_gw", "Discussed at a clinic before?", TM, default="clinic_due")
     p.chain("clinics_start", "clinic_gw")
-    p.flow("clinic_gw", "next_clinic_due", "Yes",
-           'meeting_record.meeting_type == "quarterly_clinic"')
+    p.flow(
+        "clinic_gw", "next_clinic_due", "Yes", 'meeting_record.meeting_type == "quarterly_clinic"'
+    )
     p.flow("clinic_gw", "clinic_due", "No")
     p.chain("clinic_due", "first_clinic", "clinic_gw")
     p.chain("next_clinic_due", "next_clinic", "clinic_gw")
@@ -503,8 +818,11 @@ def clinics() -> Process:
 
 def annual_assessment() -> Process:
     """R14: the assessment is updated at least every 12 months."""
-    p = Process("rochdale_assessment_update", "Annual assessment update", lanes=[SW, TM],
-                pool_name="Rochdale: assessment updated at least every 12 months")
+    p = rochdale_process(
+        "rochdale_assessment_update",
+        "Annual assessment update",
+        "assessment updated at least every 12 months",
+    )
     p.start("updates_start", "Plan sent", SW)
     doc = (
         "Update the Child and Family Assessment: an up-to-date assessment is needed at least "
@@ -512,33 +830,56 @@ def annual_assessment() -> Process:
         "Share it with the family, add the case note 'C&F Assessment shared with your family', "
         "and bring it to the next Child in Need meeting. "
     )
-    p.timer_catch("update_due", "Plan near 12 months", SW,
-                   'reminder("assessment_update", from_=meeting_record.meeting_date)')
-    p.user_task("first_update", "Update the assessment", SW, form="assessment_outcome.json",
-                 rule="R14", doc=doc + "Due 12 months after the plan started. " + sec("R14", "9"))
-    pair(p, "first_update", "assessment_update", "meeting_record.meeting_date",
-         escalation="first_update_overdue", name="Assessment update overdue",
-         doc=escalation_doc("The assessment has not been updated within 12 months.", "R14",
-                            "9"),
-         rule="R14", deadline_name="12 months")
-    last = "assessment_outcome.assessment_completed_date"
-    p.timer_catch("next_update_due", "Assessment near 12 months old", SW,
-                   f'reminder("assessment_update", from_={last})')
-    p.user_task("next_update", "Update the assessment", SW, form="assessment_outcome.json",
-                 rule="R14",
-                 doc=doc + "Due 12 months after the last update. " + sec("R14", "9"))
-    pair(p, "next_update", "assessment_update", "assessment_outcome.assessment_completed_date",
-         escalation="next_update_overdue", name="Assessment update overdue",
-         doc=escalation_doc("The assessment has not been updated within 12 months.", "R14",
-                            "9"),
-         rule="R14", deadline_name="12 months")
+
+    def update(due: str, due_name: str, tid: str, from_: str, when: str) -> None:
+        """Wait until the assessment is near 12 months old (counted from `from_`), then
+        update it; `when` says in the task's doc what the 12 months run from."""
+        p.timer_catch(due, due_name, SW, f'reminder("assessment_update", from_={from_})')
+        timed_task(
+            p,
+            tid,
+            "Update the assessment",
+            SW,
+            form="assessment_outcome.json",
+            rule="R14",
+            doc=doc + when + sec("R14", "9"),
+            key="assessment_update",
+            from_=from_,
+            overdue="Assessment update overdue",
+            late=escalation_doc(
+                "The assessment has not been updated within 12 months.", "R14", "9"
+            ),
+            deadline_name="12 months",
+        )
+
+    update(
+        "update_due",
+        "Plan near 12 months",
+        "first_update",
+        "meeting_record.meeting_date",
+        "Due 12 months after the plan started. ",
+    )
+    update(
+        "next_update_due",
+        "Assessment near 12 months old",
+        "next_update",
+        "assessment_outcome.assessment_completed_date",
+        "Due 12 months after the last update. ",
+    )
     p.xor("update_gw", "Updated assessment says?", SW, default="next_update_due")
-    p.call("step_up", "Strategy meeting and section 47 enquiry", "rochdale_strategy", SW,
-           doc="The updated assessment found the child may be suffering significant harm. "
-               + sec("R2", "5"))
+    call_strategy(
+        p,
+        "step_up",
+        "The updated assessment found the child may be suffering significant harm. "
+        + sec("R2", "5"),
+    )
     p.chain("updates_start", "update_due", "first_update", "update_gw")
-    p.flow("update_gw", "step_up", "Significant harm",
-           'assessment_outcome.decision == "strategy_discussion"')
+    p.flow(
+        "update_gw",
+        "step_up",
+        "Significant harm",
+        'assessment_outcome.decision == "strategy_discussion"',
+    )
     p.flow("update_gw", "next_update_due", "Take it to the next CIN meeting")
     p.chain("step_up", "next_update_due")
     p.chain("next_update_due", "next_update", "update_gw")
@@ -546,17 +887,17 @@ def annual_assessment() -> Process:
 
 
 def cin_plan() -> Process:
-    p = Process(
+    p = rochdale_process(
         "rochdale_cin_plan",
         "Child in Need plan",
-        lanes=[SW, TM],
-        pool_name="Rochdale: Child in Need plan (visits, reviews, clinics)",
+        "Child in Need plan (visits, reviews, clinics)",
     )
     p.start("first_meeting_held", "Initial CIN meeting held", SW)
     sp = p.subprocess("plan_in_action", "Plan in action: visits, meetings, clinics, assessment")
     sp.start("plan_running", "Plan running", SW)
     sp.parallel("run_all", "Run together", SW)
-    sp.user_task(
+    timed_task(
+        sp,
         "send_plan",
         "Send the minutes and the CIN plan",
         SW,
@@ -570,12 +911,17 @@ def cin_plan() -> Process:
             "what by when, the desired outcome, the contingency plan and the exit plan, with "
             "actions for the child's education where relevant. " + sec("R11", "9")
         ),
+        key="plan_distribution",
+        from_="meeting_record.meeting_date",
+        overdue="Plan not sent",
+        late=escalation_doc(
+            "The minutes and plan were not sent within 5 working days of the "
+            "initial Child in Need meeting.",
+            "R11",
+            "9",
+        ),
+        deadline_name="5 working days after the meeting",
     )
-    pair(sp, "send_plan", "plan_distribution", "meeting_record.meeting_date",
-         escalation="send_plan_overdue", name="Plan not sent",
-         doc=escalation_doc("The minutes and plan were not sent within 5 working days of the "
-                            "initial Child in Need meeting.", "R11", "9"),
-         rule="R11", deadline_name="5 working days after the meeting")
     sp.end("plan_sent", "Plan sent", SW)
     sp.flow("run_all", "send_plan")
     sp.chain("send_plan", "plan_sent")
@@ -583,8 +929,12 @@ def cin_plan() -> Process:
         ("visits", "Visit every 20 working days", "rochdale_visits", "R10 · Rochdale 6"),
         ("meetings", "CIN meetings every 4 weeks", "rochdale_reviews", "R9, R11, R12 · Rochdale 9"),
         ("clinics", "Quarterly clinics from 6 months", "rochdale_clinics", "R12 · Rochdale 9"),
-        ("assessment_updates", "Update the assessment yearly", "rochdale_assessment_update",
-         "R14 · Rochdale 9"),
+        (
+            "assessment_updates",
+            "Update the assessment yearly",
+            "rochdale_assessment_update",
+            "R14 · Rochdale 9",
+        ),
     )
     for cid, name, target, doc in called:
         sp.call(cid, name, target, SW if cid != "clinics" else TM, doc=doc)
@@ -593,29 +943,23 @@ def cin_plan() -> Process:
     sp.chain("plan_running", "run_all")
     sp.chain("meetings", "plan_ceases")
     p.parallel("after_plan", "Plan ceased", SW)
-    p.user_task(
+    minutes_task(
+        p,
         "send_final_minutes",
         "Send the minutes of the final meeting",
         SW,
-        form="distribution.json",
-        rule="R11",
-        doc=(
-            "Send the minutes of the Child in Need meeting that decided to cease the plan to "
-            "the parents, the child (where age appropriate) and the agencies within 5 working "
-            "days of the meeting (the chair's duty; send them on the chair's behalf if needed). "
-            + sec("R11", "9")
-        ),
+        "Send the minutes of the Child in Need meeting that decided to cease the plan to the "
+        "parents, the child (where age appropriate) and the agencies within 5 working days of "
+        "the meeting (the chair's duty; send them on the chair's behalf if needed). ",
+        "The minutes of the final meeting were not sent within 5 working days.",
     )
-    pair(p, "send_final_minutes", "review_record", "meeting_record.meeting_date",
-         escalation="send_final_minutes_overdue", name="Minutes overdue",
-         doc=escalation_doc("The minutes of the final meeting were not sent within 5 working "
-                            "days.", "R11", "9"),
-         rule="R11", deadline_name="5 working days after the meeting")
     p.end("final_minutes_sent", "Minutes sent", SW)
     p.xor("exit_gw", "How does the plan end?", SW, default="close_case")
-    p.call("step_down", "Step down to early help", "rochdale_step_down_early_help", SW,
-           doc="Closure/step-down meeting, new lead professional, first TAF meeting. "
-               + sec("R17", "15"))
+    call_step_down(
+        p,
+        "step_down",
+        "Closure/step-down meeting, new lead professional, first TAF meeting. " + sec("R17", "15"),
+    )
     p.end("stepped_down", "Stepped down to early help", SW)
     p.user_task(
         "close_case",
@@ -626,16 +970,19 @@ def cin_plan() -> Process:
         doc=(
             "The Child in Need review decided the child is no longer in need of services. Get "
             "the family's and partner agencies' views on closure, write the closing summary "
-            "and close the case (reason RC7 unless another census code fits). "
-            + sec("R16", "14")
+            "and close the case (reason RC7 unless another census code fits). " + sec("R16", "14")
         ),
     )
     p.end("closed", "Case closed", SW)
-    p.chain("first_meeting_held", "plan_in_action", "after_plan",
-            "send_final_minutes", "final_minutes_sent")
+    p.chain(
+        "first_meeting_held",
+        "plan_in_action",
+        "after_plan",
+        "send_final_minutes",
+        "final_minutes_sent",
+    )
     p.chain("after_plan", "exit_gw")
-    p.flow("exit_gw", "step_down", "Step down",
-           'review_outcome.outcome == "close_step_down"')
+    p.flow("exit_gw", "step_down", "Step down", 'review_outcome.outcome == "close_step_down"')
     p.flow("exit_gw", "close_case", "Close")
     p.chain("step_down", "stepped_down")
     p.chain("close_case", "closed")
@@ -654,7 +1001,7 @@ def step_down(after_fnm: bool) -> Process:
         if after_fnm
         else "Step down to early help"
     )
-    p = Process(pid, name, lanes=[SW, TM], pool_name=f"Rochdale: {name.lower()}")
+    p = rochdale_process(pid, name, name.lower())
     p.start("step_down_agreed", "Manager agrees step down", SW)
     p.user_task(
         "seek_step_down_consent",
@@ -726,22 +1073,16 @@ def step_down(after_fnm: bool) -> Process:
             ),
         )
         p.parallel("meeting_split", "Minutes and referral", SW)
-        p.user_task(
+        minutes_task(
+            p,
             "send_closure_minutes",
             "Send the minutes of the closure meeting",
             SW,
-            form="distribution.json",
-            rule="R11",
-            doc=(
-                "Send the minutes of the closure/step-down meeting to the family and every "
-                "professional within 5 working days of the meeting. " + sec("R11", "9")
-            ),
+            "Send the minutes of the closure/step-down meeting to the family and every "
+            "professional within 5 working days of the meeting. ",
+            "The minutes of the closure/step-down meeting were not sent within 5 working days.",
+            escalation="closure_minutes_overdue",
         )
-        pair(p, "send_closure_minutes", "review_record", "meeting_record.meeting_date",
-             escalation="closure_minutes_overdue", name="Minutes overdue",
-             doc=escalation_doc("The minutes of the closure/step-down meeting were not sent "
-                                "within 5 working days.", "R11", "9"),
-             rule="R11", deadline_name="5 working days after the meeting")
         p.end("closure_minutes_sent", "Minutes sent", SW)
     p.user_task(
         "refer_and_close",
@@ -753,10 +1094,14 @@ def step_down(after_fnm: bool) -> Process:
             "Complete the 'Referral to E-CAF/Early Help' form on LCS, record the date and time "
             "of the first Team Around the Family meeting on the case summary and in this "
             "closure record, and close the case to Children's Social Care (step down to early "
-            "help: yes). " + sec("R17", "5, 15")
-            + ("" if not after_fnm else
-               " After a 10-day assessment the family network meeting was the closure/step-down "
-               "meeting. " + sec("R6", "5, 7"))
+            "help: yes). "
+            + sec("R17", "5, 15")
+            + (
+                " After a 10-day assessment the family network meeting was the "
+                "closure/step-down meeting. " + sec("R6", "5, 7")
+                if after_fnm
+                else ""
+            )
         ),
     )
     p.parallel("after_closure", "Hand over", SW)
@@ -773,23 +1118,31 @@ def step_down(after_fnm: bool) -> Process:
         ),
     )
     p.end("handed_over", "Handed over", SW)
-    p.timer_catch("advice_period", "12 weeks after closure", SW,
-                  'deadline("post_closure_advice", from_=closure.closure_date)')
+    p.timer_catch(
+        "advice_period",
+        "12 weeks after closure",
+        SW,
+        'deadline("post_closure_advice", from_=closure.closure_date)',
+    )
     p.end("advice_ended", "Advice period over", SW)
 
     p.chain("step_down_agreed", "seek_step_down_consent", "consent_gw")
-    p.flow("consent_gw", "appoint_lead_professional", "Yes", "consent.consent_given == True")
+    p.flow("consent_gw", "appoint_lead_professional", "Yes", CONSENTED)
     p.flow("consent_gw", "consent_refused", "No")
     p.chain("consent_refused", "refusal_gw")
-    p.flow("refusal_gw", "seek_step_down_consent", "Talk again",
-           'manager_decision.decision == "return"')
+    p.flow("refusal_gw", "seek_step_down_consent", "Talk again", RETURNED)
     p.flow("refusal_gw", "close_universal", "Close")
     p.chain("close_universal", "closed_universal")
     if after_fnm:
         p.chain("appoint_lead_professional", "refer_and_close")
     else:
-        p.chain("appoint_lead_professional", "closure_meeting", "meeting_split",
-                "send_closure_minutes", "closure_minutes_sent")
+        p.chain(
+            "appoint_lead_professional",
+            "closure_meeting",
+            "meeting_split",
+            "send_closure_minutes",
+            "closure_minutes_sent",
+        )
         p.chain("meeting_split", "refer_and_close")
     p.chain("refer_and_close", "after_closure", "chair_first_taf", "handed_over")
     p.chain("after_closure", "advice_period", "advice_ended")
@@ -808,24 +1161,38 @@ def plan_route(after: str) -> Process:
     pid = f"rochdale_plan_after_{after}"
     first = initial_cin_meeting if after == "assessment" else step_down_meeting
     title = "an assessment" if after == "assessment" else "a step down"
-    p = Process(pid, f"Child in Need plan after {title}", lanes=[SW, TM],
-                pool_name=f"Rochdale: Child in Need plan after {title}, and how it ceases")
+    p = rochdale_process(
+        pid,
+        f"Child in Need plan after {title}",
+        f"Child in Need plan after {title}, and how it ceases",
+    )
     p.start("route_agreed", "Child in Need plan agreed", SW)
     plan = f"plan_after_{after}"  # embedded subprocess ids are bundle-wide
     sp = p.subprocess(plan, "Child in Need plan")
     sp.start("plan_start", "Plan route agreed", SW)
     entry, exit_ = first(sp)
-    sp.call("run_plan", "Run the Child in Need plan", "rochdale_cin_plan", SW,
-            doc="Plan phase: visits, 4-weekly reviews, clinics, annual assessment. "
-                + sec("R9-R12, R14", "5, 6, 9"))
+    sp.call(
+        "run_plan",
+        "Run the Child in Need plan",
+        "rochdale_cin_plan",
+        SW,
+        doc="Plan phase: visits, 4-weekly reviews, clinics, annual assessment. "
+        + sec("R9-R12, R14", "5, 6, 9"),
+    )
     sp.end("plan_done", "Plan ended", SW, terminate=True)
     sp.chain("plan_start", entry)
     sp.chain(exit_, "run_plan", "plan_done")
 
     for msg, label, _ in CEASING:
         p.boundary_message(f"ceased_{msg}", label, plan, msg, variable="ceasing_event")
-    p.boundary_message("moving_out", "Family moving away", plan, MOVING_OUT,
-                       interrupting=False, variable="move_notice")
+    p.boundary_message(
+        "moving_out",
+        "Family moving away",
+        plan,
+        MOVING_OUT,
+        interrupting=False,
+        variable="move_notice",
+    )
     p.user_task(
         "record_ceased",
         "Record that the CIN plan has ceased",
@@ -914,8 +1281,14 @@ def plan_route(after: str) -> Process:
 
 def order_expiry(p: Process, host: str) -> None:
     """R16: the order the plan rests on expires; the plan may continue if needs are unmet."""
-    p.boundary_message("order_ends", "Order expired or revoked", host, ORDER_EXPIRED,
-                       interrupting=False, variable="order_notice")
+    p.boundary_message(
+        "order_ends",
+        "Order expired or revoked",
+        host,
+        ORDER_EXPIRED,
+        interrupting=False,
+        variable="order_notice",
+    )
     p.user_task(
         "order_decision",
         "Decide whether the plan continues after the order",
@@ -944,20 +1317,45 @@ def order_expiry(p: Process, host: str) -> None:
     )
     p.end("order_closed", "Plan ceased: order ended", SW, terminate=True)
     p.chain("order_ends", "order_decision", "order_gw")
-    p.flow("order_gw", "plan_continues", "Unmet needs",
-           'review_outcome.outcome in ("continue", "continue_amended_plan")')
+    p.flow(
+        "order_gw",
+        "plan_continues",
+        "Unmet needs",
+        'review_outcome.outcome in ("continue", "continue_amended_plan")',
+    )
     p.flow("order_gw", "close_after_order", "Cease")
     p.chain("close_after_order", "order_closed")
 
 
-def cancellable_meeting(sp, tid: str, name: str, rule: str, doc: str, key: str, from_: str,
-                        what: str, rules: str, section: str) -> tuple[str, str]:
+def cancellable_meeting(
+    sp: SubProcessBuilder,
+    tid: str,
+    name: str,
+    rule: str,
+    doc: str,
+    key: str,
+    from_: str,
+    what: str,
+    rules: str,
+    section: str,
+) -> tuple[str, str]:
     """The route's first CIN meeting: timed, and rearranged when cancelled."""
-    sp.user_task(tid, name, SW, form="meeting_record.json", rule=rule, doc=doc)
-    pair(sp, tid, key, from_, escalation=f"{tid}_overdue", name="CIN meeting overdue",
-         doc=escalation_doc(what, rules, section), rule=rule)
-    sp.boundary_message(f"{tid}_cancelled", "Meeting cancelled", tid, CANCELLED,
-                        variable="cancellation")
+    timed_task(
+        sp,
+        tid,
+        name,
+        SW,
+        form="meeting_record.json",
+        rule=rule,
+        doc=doc,
+        key=key,
+        from_=from_,
+        overdue="CIN meeting overdue",
+        late=escalation_doc(what, rules, section),
+    )
+    sp.boundary_message(
+        f"{tid}_cancelled", "Meeting cancelled", tid, CANCELLED, variable="cancellation"
+    )
     sp.user_task(
         f"rearrange_{tid}",
         "Rearrange the cancelled meeting",
@@ -983,30 +1381,42 @@ FIRST_MEETING_DOC = (
 )
 
 
-def initial_cin_meeting(sp) -> tuple[str, str]:
+def initial_cin_meeting(sp: SubProcessBuilder) -> tuple[str, str]:
     """R9: Initial CIN meeting within 5 working days of the assessment."""
     return cancellable_meeting(
-        sp, "initial_cin_meeting", "Hold the Initial CIN meeting", "R9",
+        sp,
+        "initial_cin_meeting",
+        "Hold the Initial CIN meeting",
+        "R9",
         "Hold the Initial Child in Need meeting within 5 working days of the completion of the "
         "assessment (the follow-up multi-agency meeting agreed at the family network meeting). "
-        + FIRST_MEETING_DOC + "At or after the meeting the case steps across to the Family "
+        + FIRST_MEETING_DOC
+        + "At or after the meeting the case steps across to the Family "
         "Support and Protection Service; the allocating manager starts the Family Safeguarding "
         "Workbook or records why not. " + sec("R9", "5, 9"),
-        "first_planning_meeting", "assessment_outcome.assessment_completed_date",
+        "first_planning_meeting",
+        "assessment_outcome.assessment_completed_date",
         "The Initial Child in Need meeting has not been held within 5 working days of the "
-        "assessment.", "R9", "5, 9",
+        "assessment.",
+        "R9",
+        "5, 9",
     )
 
 
-def step_down_meeting(sp) -> tuple[str, str]:
+def step_down_meeting(sp: SubProcessBuilder) -> tuple[str, str]:
     """R13: CIN meeting within 4 weeks of a step down into CIN."""
     return cancellable_meeting(
-        sp, "step_down_cin_meeting", "Hold the CIN meeting", "R13",
+        sp,
+        "step_down_cin_meeting",
+        "Hold the CIN meeting",
+        "R13",
         "Hold the first Child in Need meeting within 4 weeks of the step down to a Child in "
         "Need plan (the date in the outline plan). " + FIRST_MEETING_DOC + sec("R13", "9"),
-        "first_planning_meeting_step_down", "chair_agreement.event_date",
+        "first_planning_meeting_step_down",
+        "chair_agreement.event_date",
         "The Child in Need meeting has not been held within 4 weeks of the step down.",
-        "R13", "9",
+        "R13",
+        "9",
     )
 
 
@@ -1017,14 +1427,14 @@ def step_down_meeting(sp) -> tuple[str, str]:
 
 def initial_stage() -> Process:
     """R3, R4: initial visit within 48 hours, signed consent, recording by day 3."""
-    p = Process(
+    p = rochdale_process(
         "rochdale_initial_visit",
         "Initial visit, consent and recording",
-        lanes=[SW, TM],
-        pool_name="Rochdale: initial visit (48 hours), consent and recording (day 3)",
+        "initial visit (48 hours), consent and recording (day 3)",
     )
     p.start("allocated", "Case allocated", SW)
-    p.user_task(
+    timed_task(
+        p,
         "initial_visit",
         "Initial visit",
         SW,
@@ -1037,23 +1447,30 @@ def initial_stage() -> Process:
             "the child, complete the genogram with the family and a safety and contingency "
             "plan with the parents and the child where age appropriate, explain and offer the "
             "Family Group Conference service, and agree the date and time of the Family "
-            "Network Meeting (by working day 10). Ask for signed consent next. "
-            + sec("R3", "5, 6")
+            "Network Meeting (by working day 10). Ask for signed consent next. " + sec("R3", "5, 6")
         ),
+        key="initial_visit",
+        from_=None,
+        overdue="Initial visit overdue",
+        late=escalation_doc(
+            "The child has not been visited within 48 hours of allocation.", "R3", "5, 6"
+        ),
+        deadline_name="48 hours after allocation",
     )
-    pair(p, "initial_visit", "initial_visit", None,
-         escalation="initial_visit_overdue", name="Initial visit overdue",
-         doc=escalation_doc("The child has not been visited within 48 hours of allocation.",
-                            "R3", "5, 6"),
-         rule="R3", deadline_name="48 hours after allocation")
-    p.call("seek_consent", "Seek signed consent", "common_consent", SW,
-           doc="Signed consent of those with parental responsibility (and a young person of "
-               "age and understanding, particularly at 16 or 17). A refusal leads to a "
-               "reflective case discussion with the manager. " + sec("R3", "4, 5, 6"))
+    p.call(
+        "seek_consent",
+        "Seek signed consent",
+        "common_consent",
+        SW,
+        doc="Signed consent of those with parental responsibility (and a young person of "
+        "age and understanding, particularly at 16 or 17). A refusal leads to a "
+        "reflective case discussion with the manager. " + sec("R3", "4, 5, 6"),
+    )
     p.xor("consent_gw", "Consent given?", SW, default="consent_not_given")
     p.end("consent_not_given", "Consent not given", SW, terminate=True)
     p.parallel("record_split", "Record and plan", SW)
-    p.user_task(
+    timed_task(
+        p,
         "upload_genogram",
         "Upload the genogram and safety plan",
         SW,
@@ -1063,13 +1480,20 @@ def initial_stage() -> Process:
             "Upload the genogram to the child's file and record the safety plan on LCS no later "
             "than 1 working day after the initial visit. " + sec("R4", "5, 6")
         ),
+        key="genogram_upload",
+        from_="initial_visit.visit_date",
+        escalation="genogram_overdue",
+        overdue="Genogram and safety plan overdue",
+        late=escalation_doc(
+            "The genogram and safety plan were not on the file 1 working day "
+            "after the initial visit.",
+            "R4",
+            "5, 6",
+        ),
+        deadline_name="1 working day after the visit",
     )
-    pair(p, "upload_genogram", "genogram_upload", "initial_visit.visit_date",
-         escalation="genogram_overdue", name="Genogram and safety plan overdue",
-         doc=escalation_doc("The genogram and safety plan were not on the file 1 working day "
-                            "after the initial visit.", "R4", "5, 6"),
-         rule="R4", deadline_name="1 working day after the visit")
-    p.user_task(
+    timed_task(
+        p,
         "record_initial_visit",
         "Record the visit, consent and checks",
         SW,
@@ -1081,16 +1505,22 @@ def initial_stage() -> Process:
             "request the multi-agency information (GP, health, education and police checks, "
             "and any others) that will inform the assessment. " + sec("R4", "5, 6")
         ),
+        key="initial_recording",
+        from_=ALLOCATED,
+        escalation="recording_overdue",
+        overdue="Initial recording overdue",
+        late=escalation_doc(
+            "The initial visit, consent note and multi-agency checks were not "
+            "recorded by working day 3.",
+            "R4",
+            "5, 6",
+        ),
+        deadline_name="Working day 3",
     )
-    pair(p, "record_initial_visit", "initial_recording", ALLOCATED,
-         escalation="recording_overdue", name="Initial recording overdue",
-         doc=escalation_doc("The initial visit, consent note and multi-agency checks were not "
-                            "recorded by working day 3.", "R4", "5, 6"),
-         rule="R4", deadline_name="Working day 3")
     p.parallel("records_done", "Recorded", SW)
     p.end("recorded", "Visit recorded", SW, terminate=True)
     p.chain("allocated", "initial_visit", "seek_consent", "consent_gw")
-    p.flow("consent_gw", "record_split", "Yes", "consent.consent_given == True")
+    p.flow("consent_gw", "record_split", "Yes", CONSENTED)
     p.flow("consent_gw", "consent_not_given", "No")
     p.chain("record_split", "upload_genogram", "records_done")
     p.chain("record_split", "record_initial_visit", "records_done", "recorded")
@@ -1099,11 +1529,10 @@ def initial_stage() -> Process:
 
 def assessment() -> Process:
     """R5, R8: the 10-day assessment or the full assessment by the manager's day (45 at most)."""
-    p = Process(
+    p = rochdale_process(
         "rochdale_assessment",
         "Child and Family Assessment",
-        lanes=[SW, TM],
-        pool_name="Rochdale: Child and Family Assessment (10-day, or by day 45 at the latest)",
+        "Child and Family Assessment (10-day, or by day 45 at the latest)",
     )
     p.start("checkpoint_agreed", "Checkpoint 1 agreed", SW)
     p.xor("track_gw", "Which assessment?", SW, default="full_assessment")
@@ -1115,7 +1544,8 @@ def assessment() -> Process:
         "assessment. Decide: Child in Need plan, step down to Early Help, no further action, or "
         "a strategy meeting. "
     )
-    p.user_task(
+    timed_task(
+        p,
         "ten_day_assessment",
         "Complete the 10-day assessment",
         SW,
@@ -1123,13 +1553,17 @@ def assessment() -> Process:
         rule="R5",
         doc="Complete the Child and Family Assessment by working day 10, as agreed at "
         "checkpoint 1. " + assess_doc + sec("R5, R8", "5, 6"),
+        key="assessment_completion_ten_day",
+        from_=ALLOCATED,
+        escalation="ten_day_overdue",
+        overdue="10-day assessment overdue",
+        late=escalation_doc(
+            "The 10-day assessment was not completed by working day 10.", "R5", "5"
+        ),
+        deadline_name="Working day 10",
     )
-    pair(p, "ten_day_assessment", "assessment_completion_ten_day", ALLOCATED,
-         escalation="ten_day_overdue", name="10-day assessment overdue",
-         doc=escalation_doc("The 10-day assessment was not completed by working day 10.",
-                            "R5", "5"),
-         rule="R5", deadline_name="Working day 10")
-    p.user_task(
+    timed_task(
+        p,
         "authorise_ten_day",
         "Authorise the 10-day assessment",
         TM,
@@ -1139,16 +1573,17 @@ def assessment() -> Process:
             "Read the 10-day assessment and authorise it by working day 10, or return it to the "
             "social worker with what must change. " + sec("R5, R8", "5, 6")
         ),
+        key="assessment_completion_ten_day",
+        from_=ALLOCATED,
+        overdue="Authorisation overdue",
+        late="The 10-day assessment was not authorised by working day 10. Authorise it or "
+        "return it today. " + sec("R5", "5"),
+        deadline_name="Working day 10",
     )
-    pair(p, "authorise_ten_day", "assessment_completion_ten_day", ALLOCATED,
-         escalation="authorise_ten_day_overdue", name="Authorisation overdue",
-         doc=("The 10-day assessment was not authorised by working day 10. Authorise it or "
-              "return it today. " + sec("R5", "5")),
-         rule="R5", deadline_name="Working day 10")
     p.xor("ten_day_gw", "Authorised?", TM, default="ten_day_done")
     p.end("ten_day_done", "10-day assessment authorised", TM, terminate=True)
     # the manager's timeframe from checkpoint 1 moves the day-45 deadline earlier (R5, R8)
-    shifted = (f"add_working_days({ALLOCATED}, checkpoint.assessment_due_day - 45)")
+    shifted = f"add_working_days({ALLOCATED}, checkpoint.assessment_due_day - 45)"
 
     def by_due_day(fn: str) -> str:
         return (
@@ -1158,22 +1593,30 @@ def assessment() -> Process:
         )
 
     timers = (by_due_day("reminder"), by_due_day("deadline"))
-    p.user_task(
+    timed_task(
+        p,
         "full_assessment",
         "Complete the Child and Family Assessment",
         SW,
         form="assessment_outcome.json",
         rule="R8",
         doc="Complete the Child and Family Assessment by the working day the manager set at "
-        "checkpoint 1, and by working day 45 at the latest. " + assess_doc
-        + sec("R8", "5"),
+        "checkpoint 1, and by working day 45 at the latest. " + assess_doc + sec("R8", "5"),
+        key="assessment_completion",
+        from_=None,
+        expr=timers,
+        escalation="assessment_overdue",
+        overdue="Assessment overdue",
+        late=escalation_doc(
+            "The assessment has not been completed by the working day set at "
+            "checkpoint 1 (day 45 at the latest).",
+            "R8",
+            "5",
+        ),
+        deadline_name="Manager's day (45 at the latest)",
     )
-    pair(p, "full_assessment", "assessment_completion", None, expr=timers,
-         escalation="assessment_overdue", name="Assessment overdue",
-         doc=escalation_doc("The assessment has not been completed by the working day set at "
-                            "checkpoint 1 (day 45 at the latest).", "R8", "5"),
-         rule="R8", deadline_name="Manager's day (45 at the latest)")
-    p.user_task(
+    timed_task(
+        p,
         "approve_assessment",
         "Approve the assessment",
         TM,
@@ -1185,43 +1628,42 @@ def assessment() -> Process:
             "must change. If the case stays open only for private law proceedings, record the "
             "rationale here. " + sec("R8", "5")
         ),
+        key="assessment_completion",
+        from_=None,
+        expr=timers,
+        escalation="approval_overdue",
+        overdue="Approval overdue",
+        late="The assessment has not been approved by the working day set at checkpoint 1 "
+        "(day 45 at the latest). Approve it or return it today. " + sec("R8", "5"),
+        deadline_name="Manager's day (45 at the latest)",
     )
-    pair(p, "approve_assessment", "assessment_completion", None, expr=timers,
-         escalation="approval_overdue", name="Approval overdue",
-         doc=("The assessment has not been approved by the working day set at checkpoint 1 "
-              "(day 45 at the latest). Approve it or return it today. " + sec("R8", "5")),
-         rule="R8", deadline_name="Manager's day (45 at the latest)")
     p.xor("approve_gw", "Approved?", TM, default="full_done")
     p.end("full_done", "Assessment approved", TM, terminate=True)
     p.chain("checkpoint_agreed", "track_gw")
-    p.flow("track_gw", "ten_day_assessment", "10-day",
-           'checkpoint.assessment_track == "ten_day"')
+    p.flow("track_gw", "ten_day_assessment", "10-day", 'checkpoint.assessment_track == "ten_day"')
     p.flow("track_gw", "full_assessment", "Full")
     p.chain("ten_day_assessment", "authorise_ten_day", "ten_day_gw")
-    p.flow("ten_day_gw", "ten_day_assessment", "Returned",
-           'manager_decision.decision == "return"')
+    p.flow("ten_day_gw", "ten_day_assessment", "Returned", RETURNED)
     p.flow("ten_day_gw", "ten_day_done", "Authorised")
     p.chain("full_assessment", "approve_assessment", "approve_gw")
-    p.flow("approve_gw", "full_assessment", "Returned", 'manager_decision.decision == "return"')
+    p.flow("approve_gw", "full_assessment", "Returned", RETURNED)
     p.flow("approve_gw", "full_done", "Approved")
     return p
 
 
 def referral() -> Process:
-    p = Process(
+    p = rochdale_process(
         "rochdale_referral",
         "New referral: assessment and Child in Need planning",
-        lanes=[SW, TM],
-        pool_name="Rochdale: new referral, timeline working days 0-45",
+        "new referral, timeline working days 0-45",
     )
     p.start("referral_screened", "EHASH: threshold met for assessment", TM)
-    p.user_task(
+    allocate(
+        p,
         "allocate_case",
         "Allocate the case (day 0)",
-        TM,
-        form="allocation.json",
-        rule="R1",
-        doc=(
+        "R1",
+        (
             "Day 0. Allocate the case to a social worker and add the allocation case note "
             "setting out clearly the reasons for the referral and the initial plan. Set how "
             "soon the child must be seen (never more than 48 hours). If the child is suffering "
@@ -1229,19 +1671,23 @@ def referral() -> Process:
             "meeting is met and why: the meeting must take place within 24 hours. "
             + sec("R1, R2", "5")
         ),
+        otherwise="initial_stage",
     )
-    p.xor("strategy_gw", "Strategy meeting needed?", TM, default="initial_stage")
-    p.call("strategy", "Strategy meeting and section 47 enquiry", "rochdale_strategy", SW,
-           doc=sec("R2", "5"))
     p.xor("after_strategy_gw", "Outcome?", SW, default="close_case")
     p.end("to_conference", "Initial child protection conference", SW)
-    p.call("initial_stage", "Initial visit, consent and recording", "rochdale_initial_visit",
-           SW, doc="Initial visit within 48 hours with signed consent, genogram, safety plan, "
-           "Family Group Conference offer and the Family Network Meeting date; recording by "
-           "working day 3. " + sec("R3, R4", "5, 6"))
+    p.call(
+        "initial_stage",
+        "Initial visit, consent and recording",
+        "rochdale_initial_visit",
+        SW,
+        doc="Initial visit within 48 hours with signed consent, genogram, safety plan, "
+        "Family Group Conference offer and the Family Network Meeting date; recording by "
+        "working day 3. " + sec("R3, R4", "5, 6"),
+    )
     p.xor("consent_gw", "Consent?", SW, default="close_case")
     p.parallel("assessment_split", "Assess", SW)
-    p.user_task(
+    timed_task(
+        p,
         "checkpoint_1",
         "CIN Checkpoint 1 (day 5)",
         TM,
@@ -1256,13 +1702,15 @@ def referral() -> Process:
             "full assessment, with the working day (up to 45) it must be completed by. "
             + sec("R5", "5")
         ),
+        key="checkpoint_1",
+        from_=ALLOCATED,
+        overdue="Checkpoint 1 overdue",
+        late="Checkpoint 1 was not agreed by working day 5. Agree it today with the social "
+        "worker and record why it was late. " + sec("R5", "5"),
+        deadline_name="Working day 5",
     )
-    pair(p, "checkpoint_1", "checkpoint_1", ALLOCATED,
-         escalation="checkpoint_1_overdue", name="Checkpoint 1 overdue",
-         doc=("Checkpoint 1 was not agreed by working day 5. Agree it today with the social "
-              "worker and record why it was late. " + sec("R5", "5")),
-         rule="R5", deadline_name="Working day 5")
-    p.user_task(
+    timed_task(
+        p,
         "family_network_meeting",
         "Hold the Family Network Meeting",
         SW,
@@ -1278,14 +1726,18 @@ def referral() -> Process:
             "multi-agency meeting (working days 35-45): the Initial CIN meeting or a closure/step-"
             "down meeting. " + sec("R6", "5, 7")
         ),
+        key="family_network_meeting",
+        from_=ALLOCATED,
+        escalation="fnm_overdue",
+        overdue="Family network meeting overdue",
+        late=escalation_doc(
+            "The Family Network Meeting has not been held by working day 10.", "R6", "5, 7"
+        ),
+        deadline_name="Working day 10",
     )
-    pair(p, "family_network_meeting", "family_network_meeting", ALLOCATED,
-         escalation="fnm_overdue", name="Family network meeting overdue",
-         doc=escalation_doc("The Family Network Meeting has not been held by working day 10.",
-                            "R6", "5, 7"),
-         rule="R6", deadline_name="Working day 10")
     p.parallel("fnm_split", "Minutes and assessment", SW)
-    p.user_task(
+    timed_task(
+        p,
         "send_fnm_minutes",
         "Send the Family Network Meeting minutes",
         SW,
@@ -1295,19 +1747,27 @@ def referral() -> Process:
             "Record the Family Network Meeting on LCS and send the minutes to everyone who "
             "took part no later than 5 working days after the meeting. " + sec("R6", "5, 7")
         ),
+        key="family_network_meeting_minutes",
+        from_="family_network_meeting.meeting_date",
+        escalation="fnm_minutes_overdue",
+        overdue="FNM minutes overdue",
+        late=escalation_doc(
+            "The Family Network Meeting minutes were not sent within 5 working days.", "R6", "5, 7"
+        ),
+        deadline_name="5 working days after the meeting",
     )
-    pair(p, "send_fnm_minutes", "family_network_meeting_minutes",
-         "family_network_meeting.meeting_date",
-         escalation="fnm_minutes_overdue", name="FNM minutes overdue",
-         doc=escalation_doc("The Family Network Meeting minutes were not sent within 5 working "
-                            "days.", "R6", "5, 7"),
-         rule="R6", deadline_name="5 working days after the meeting")
     p.end("fnm_minutes_sent", "Minutes sent", SW)
     p.xor("track_gw", "Which assessment?", TM, default="full_split")
-    p.call("ten_day", "10-day assessment (by day 10)", "rochdale_assessment", SW,
-           doc="Completed and authorised by working day 10. " + sec("R5", "5"))
+    p.call(
+        "ten_day",
+        "10-day assessment (by day 10)",
+        "rochdale_assessment",
+        SW,
+        doc="Completed and authorised by working day 10. " + sec("R5", "5"),
+    )
     p.parallel("full_split", "Full assessment", TM)
-    p.user_task(
+    timed_task(
+        p,
         "checkpoint_2",
         "CIN Checkpoint 2 (day 30)",
         TM,
@@ -1318,36 +1778,43 @@ def referral() -> Process:
             "assessment outcomes and the further intervention and plans. Add your management "
             "oversight and agreement as a Management Oversight case note. " + sec("R7", "5")
         ),
+        key="checkpoint_2",
+        from_=ALLOCATED,
+        overdue="Checkpoint 2 overdue",
+        late="Checkpoint 2 was not agreed by working day 30. Agree it today and record why it "
+        "was late. " + sec("R7", "5"),
+        deadline_name="Working day 30",
     )
-    pair(p, "checkpoint_2", "checkpoint_2", ALLOCATED,
-         escalation="checkpoint_2_overdue", name="Checkpoint 2 overdue",
-         doc=("Checkpoint 2 was not agreed by working day 30. Agree it today and record why it "
-              "was late. " + sec("R7", "5")),
-         rule="R7", deadline_name="Working day 30")
-    p.call("full", "Full assessment (by day 45 at the latest)", "rochdale_assessment", SW,
-           doc="Completed and approved by the working day set at checkpoint 1. "
-               + sec("R8", "5"))
+    p.call(
+        "full",
+        "Full assessment (by day 45 at the latest)",
+        "rochdale_assessment",
+        SW,
+        doc="Completed and approved by the working day set at checkpoint 1. " + sec("R8", "5"),
+    )
     p.parallel("full_done", "Checkpoint 2 and assessment done", TM)
     p.xor("track_done", "Assessment approved", TM)
     p.parallel("ready_to_decide", "Assessment and FNM done", SW)
     p.xor("decision_gw", "Assessment decision?", SW, default="close_case")
-    p.xor("fnm_was_closure_gw", "FNM was the step-down meeting?", SW,
-          default="step_down_full")
-    p.call("step_down_full", "Step down to early help", "rochdale_step_down_early_help", SW,
-           doc="Closure/step-down meeting following the assessment. " + sec("R17", "5, 15"))
-    p.call("step_down_ten_day", "Step down to early help", "rochdale_step_down_after_fnm", SW,
-           doc="The family network meeting was the closure/step-down meeting. "
-               + sec("R6, R17", "5, 7, 15"))
+    p.xor("fnm_was_closure_gw", "FNM was the step-down meeting?", SW, default="step_down_full")
+    call_step_down(
+        p,
+        "step_down_full",
+        "Closure/step-down meeting following the assessment. " + sec("R17", "5, 15"),
+    )
+    p.call(
+        "step_down_ten_day",
+        "Step down to early help",
+        "rochdale_step_down_after_fnm",
+        SW,
+        doc="The family network meeting was the closure/step-down meeting. "
+        + sec("R6, R17", "5, 7, 15"),
+    )
     p.end("stepped_down", "Stepped down to early help", SW)
-    p.call("step_up", "Strategy meeting and section 47 enquiry", "rochdale_strategy", SW,
-           doc=sec("R2", "5"))
+    call_strategy(p, "step_up")
     p.xor("after_step_up_gw", "Outcome?", SW, default="close_case")
     p.end("to_conference_after_assessment", "Initial child protection conference", SW)
-    plan = "plan"
-    p.call(plan, "Child in Need plan", "rochdale_plan_after_assessment", SW,
-           doc="Initial CIN meeting within 5 working days of the assessment, then the plan; "
-               "it ceases on the R16 events. " + sec("R9, R16", "9, 14"))
-    p.end("plan_finished", "Plan ended", SW)
+    plan = plan_after_assessment(p)
     p.user_task(
         "close_case",
         "Close the case",
@@ -1363,48 +1830,54 @@ def referral() -> Process:
     )
     p.end("closed", "Case closed", SW)
 
-    continue_s17 = (
-        'strategy_discussion.outcome_s47 == False or s47_enquiry.outcome == "child_in_need"'
-    )
-    to_icpc = (
-        'strategy_discussion.outcome_s47 == True and '
-        's47_enquiry.outcome == "child_protection_conference"'
-    )
-    p.chain("referral_screened", "allocate_case", "strategy_gw")
-    p.flow("strategy_gw", "strategy", "Yes", "allocation.strategy_meeting_needed == True")
-    p.flow("strategy_gw", "initial_stage", "No")
+    after_allocation(p, "referral_screened", "allocate_case", "initial_stage")
     p.chain("strategy", "after_strategy_gw")
-    p.flow("after_strategy_gw", "initial_stage", "Continue the assessment", continue_s17)
-    p.flow("after_strategy_gw", "to_conference", "Conference", to_icpc)
+    p.flow("after_strategy_gw", "initial_stage", "Continue the assessment", CONTINUE_UNDER_CIN)
+    p.flow("after_strategy_gw", "to_conference", "Conference", TO_CONFERENCE)
     p.flow("after_strategy_gw", "close_case", "No further action")
     p.chain("initial_stage", "consent_gw")
-    p.flow("consent_gw", "assessment_split", "Given", "consent.consent_given == True")
-    p.flow("consent_gw", "strategy", "Refused, significant harm",
-           'consent.get("significant_harm_suspected") == True')
+    p.flow("consent_gw", "assessment_split", "Given", CONSENTED)
+    p.flow(
+        "consent_gw",
+        "strategy",
+        "Refused, significant harm",
+        'consent.get("significant_harm_suspected") == True',
+    )
     p.flow("consent_gw", "close_case", "Refusal accepted")
     p.chain("assessment_split", "checkpoint_1", "track_gw")
-    p.chain("assessment_split", "family_network_meeting", "fnm_split", "send_fnm_minutes",
-            "fnm_minutes_sent")
+    p.chain(
+        "assessment_split",
+        "family_network_meeting",
+        "fnm_split",
+        "send_fnm_minutes",
+        "fnm_minutes_sent",
+    )
     p.chain("fnm_split", "ready_to_decide")
     p.flow("track_gw", "ten_day", "10-day", 'checkpoint.assessment_track == "ten_day"')
     p.flow("track_gw", "full_split", "Full")
     p.chain("ten_day", "track_done")
     p.chain("full_split", "checkpoint_2", "full_done")
     p.chain("full_split", "full", "full_done", "track_done", "ready_to_decide", "decision_gw")
-    p.flow("decision_gw", plan, "CIN plan", 'assessment_outcome.decision == "cin_plan"')
-    p.flow("decision_gw", "fnm_was_closure_gw", "Early help",
-           'assessment_outcome.decision == "early_help"')
-    p.flow("decision_gw", "step_up", "Strategy meeting",
-           'assessment_outcome.decision == "strategy_discussion"')
-    p.flow("decision_gw", "close_case", "No further action")
-    p.flow("fnm_was_closure_gw", "step_down_ten_day", "Yes",
-           "family_network_meeting.serves_as_closure_step_down == True")
+    route_assessment_decision(
+        p,
+        "decision_gw",
+        plan=plan,
+        early_help="fnm_was_closure_gw",
+        strategy="step_up",
+        otherwise="close_case",
+    )
+    p.flow(
+        "fnm_was_closure_gw",
+        "step_down_ten_day",
+        "Yes",
+        "family_network_meeting.serves_as_closure_step_down == True",
+    )
     p.flow("fnm_was_closure_gw", "step_down_full", "No")
     p.chain("step_down_full", "stepped_down")
     p.chain("step_down_ten_day", "stepped_down")
     p.chain("step_up", "after_step_up_gw")
-    p.flow("after_step_up_gw", plan, "Child in need", continue_s17)
-    p.flow("after_step_up_gw", "to_conference_after_assessment", "Conference", to_icpc)
+    p.flow("after_step_up_gw", plan, "Child in need", CONTINUE_UNDER_CIN)
+    p.flow("after_step_up_gw", "to_conference_after_assessment", "Conference", TO_CONFERENCE)
     p.flow("after_step_up_gw", "close_case", "No further action")
     p.chain(plan, "plan_finished")
     p.chain("close_case", "closed")
@@ -1416,17 +1889,29 @@ def referral() -> Process:
 # ---------------------------------------------------------------------------------------------
 
 
-def stepped_down_into_cin(pid: str, name: str, start: str, lane: str, agree: str,
-                          agree_doc: str, order: bool = False) -> Process:
+def stepped_down_into_cin(
+    pid: str, name: str, start: str, lane: str, agree: str, agree_doc: str, order: bool = False
+) -> Process:
     lanes = [lane, SW, TM] if lane != TM else [SW, TM]
-    p = Process(pid, name, lanes=lanes, pool_name=f"Rochdale: {name[0].lower()}{name[1:]}")
+    p = rochdale_process(pid, name, f"{name[0].lower()}{name[1:]}", lanes=lanes)
     p.start("stepped_down", start, lane)
-    p.user_task("agree_outline_plan", agree, lane, form="chair_agreement.json", rule="R13",
-                doc=agree_doc + " " + sec("R13", "9"))
+    p.user_task(
+        "agree_outline_plan",
+        agree,
+        lane,
+        form="chair_agreement.json",
+        rule="R13",
+        doc=agree_doc + " " + sec("R13", "9"),
+    )
     plan = "plan"
-    p.call(plan, "Child in Need plan", "rochdale_plan_after_step_down", SW,
-           doc="CIN meeting within 4 weeks of the step down, then the plan; it ceases on the "
-               "R16 events. " + sec("R13, R16", "9, 14"))
+    p.call(
+        plan,
+        "Child in Need plan",
+        "rochdale_plan_after_step_down",
+        SW,
+        doc="CIN meeting within 4 weeks of the step down, then the plan; it ceases on the "
+        "R16 events. " + sec("R13, R16", "9, 14"),
+    )
     if order:
         order_expiry(p, plan)
     p.end("plan_finished", "Plan ended", SW)
@@ -1435,30 +1920,26 @@ def stepped_down_into_cin(pid: str, name: str, start: str, lane: str, agree: str
 
 
 def transfer_in() -> Process:
-    p = Process(
+    p = rochdale_process(
         "rochdale_transfer_in",
         "Child in Need plan transferred in",
-        lanes=[SW, TM],
-        pool_name="Rochdale: child with a Child in Need plan moves into Rochdale",
+        "child with a Child in Need plan moves into Rochdale",
     )
     p.start("moved_in", "Child with a CIN plan moves in", TM)
-    p.user_task(
+    allocate(
+        p,
         "allocate_transfer",
         "Allocate the transferred case",
-        TM,
-        form="allocation.json",
-        rule="R1",
-        doc=(
+        "R1",
+        (
             "A child who was subject to a formal Child in Need plan in another local authority "
             "now lives in Rochdale: the responsibility is now Rochdale's. Allocate the case and "
             "add the allocation case note (the reasons and the initial plan), following the "
             "North West Children in Need Moving Across Local Authority Boundaries Procedure. "
             "If the threshold for a strategy meeting is met, say so. " + sec("R1, R2", "5, 8, 12")
         ),
+        otherwise="review_transfer",
     )
-    p.xor("strategy_gw", "Strategy meeting needed?", TM, default="review_transfer")
-    p.call("strategy", "Strategy meeting and section 47 enquiry", "rochdale_strategy", SW,
-           doc=sec("R2", "5"))
     p.xor("after_strategy_gw", "Outcome?", SW, default="review_transfer")
     p.end("to_conference", "Initial child protection conference", SW)
     p.user_task(
@@ -1476,13 +1957,8 @@ def transfer_in() -> Process:
         ),
     )
     p.xor("decision_gw", "Needs ongoing?", SW, default="close_case")
-    plan = "plan"
-    p.call(plan, "Child in Need plan", "rochdale_plan_after_assessment", SW,
-           doc="Initial CIN meeting within 5 working days of the assessment, then the plan; "
-               "it ceases on the R16 events. " + sec("R9, R16", "9, 14"))
-    p.end("plan_finished", "Plan ended", SW)
-    p.call("step_down", "Step down to early help", "rochdale_step_down_early_help", SW,
-           doc=sec("R17", "15"))
+    plan = plan_after_assessment(p)
+    call_step_down(p, "step_down", sec("R17", "15"))
     p.end("stepped_down", "Stepped down to early help", SW)
     p.user_task(
         "close_case",
@@ -1497,21 +1973,19 @@ def transfer_in() -> Process:
         ),
     )
     p.end("closed", "Case closed", SW)
-    p.chain("moved_in", "allocate_transfer", "strategy_gw")
-    p.flow("strategy_gw", "strategy", "Yes", "allocation.strategy_meeting_needed == True")
-    p.flow("strategy_gw", "review_transfer", "No")
+    after_allocation(p, "moved_in", "allocate_transfer", "review_transfer")
     p.chain("strategy", "after_strategy_gw")
-    p.flow("after_strategy_gw", "to_conference", "Conference",
-           'strategy_discussion.outcome_s47 == True and '
-           's47_enquiry.outcome == "child_protection_conference"')
+    p.flow("after_strategy_gw", "to_conference", "Conference", TO_CONFERENCE)
     p.flow("after_strategy_gw", "review_transfer", "Otherwise")
     p.chain("review_transfer", "decision_gw")
-    p.flow("decision_gw", plan, "CIN plan", 'assessment_outcome.decision == "cin_plan"')
-    p.flow("decision_gw", "step_down", "Early help",
-           'assessment_outcome.decision == "early_help"')
-    p.flow("decision_gw", "strategy", "Strategy meeting",
-           'assessment_outcome.decision == "strategy_discussion"')
-    p.flow("decision_gw", "close_case", "No further action")
+    route_assessment_decision(
+        p,
+        "decision_gw",
+        plan=plan,
+        early_help="step_down",
+        strategy="strategy",
+        otherwise="close_case",
+    )
     p.chain(plan, "plan_finished")
     p.chain("step_down", "stepped_down")
     p.chain("close_case", "closed")
@@ -1523,48 +1997,74 @@ def transfer_in() -> Process:
 # ---------------------------------------------------------------------------------------------
 
 
+def see_child_today(late: str) -> str:
+    """R15: a late private fostering visit is put right the same day."""
+    return f"{late} Agree today when the child will be seen. " + sec("R15", "11")
+
+
 def pf_visits() -> Process:
     """R15: weekly visits during the assessment, then 6-weekly (first year), 12-weekly."""
-    p = Process("rochdale_pf_visits", "Private fostering visits", lanes=[SW, TM],
-                pool_name="Rochdale: private fostering visits")
+    p = rochdale_process(
+        "rochdale_pf_visits",
+        "Private fostering visits",
+        "private fostering visits",
+    )
     p.start("pf_visits_start", "First visit made", SW)
     visit_doc = (
         "Visit the privately fostered child and the carers, see the child (alone where "
         "possible) and record the visit (type 'private fostering'). "
     )
-    p.user_task("weekly_visit", "Weekly visit during the assessment", SW,
-                 form="visit_record.json", rule="R15",
-                 doc=visit_doc + "While the assessment is under way, visit every week. "
-                 + sec("R15", "11"))
-    pair(p, "weekly_visit", "private_fostering_visit_assessment", "visit_record.visit_date",
-         escalation="weekly_visit_overdue", name="Agree when the child will be seen",
-         form="supervision_note.json",
-         doc=("The weekly private fostering visit is overdue. Agree today when the child will "
-              "be seen. " + sec("R15", "11")),
-         rule="R15", deadline_name="1 week after the last visit")
-    p.boundary_message("assessment_done", "Assessment finished", "weekly_visit", PF_ASSESSED,
-                        variable="pf_assessment")
+
+    def pf_visit(
+        tid: str, name: str, how_often: str, key: str, late: str, deadline_name: str
+    ) -> None:
+        """A visit at the R15 frequency of its stage (`how_often`, timescale `key`), counted
+        from the last visit; `late` opens the escalation when it is missed."""
+        visit_task(
+            p,
+            tid,
+            name,
+            form="visit_record.json",
+            rule="R15",
+            doc=visit_doc + how_often + sec("R15", "11"),
+            key=key,
+            from_="visit_record.visit_date",
+            late=see_child_today(late),
+            deadline_name=deadline_name,
+        )
+
+    pf_visit(
+        "weekly_visit",
+        "Weekly visit during the assessment",
+        "While the assessment is under way, visit every week. ",
+        "private_fostering_visit_assessment",
+        "The weekly private fostering visit is overdue.",
+        "1 week after the last visit",
+    )
+    p.boundary_message(
+        "assessment_done",
+        "Assessment finished",
+        "weekly_visit",
+        PF_ASSESSED,
+        variable="pf_assessment",
+    )
     p.xor("year_gw", "First year?", SW, default="later_visit")
-    p.user_task("first_year_visit", "Visit (first year: 6-weekly)", SW,
-                 form="visit_record.json", rule="R15",
-                 doc=visit_doc + "In the first 12 months after the notification, visits are no "
-                 "more than 6 weeks apart. " + sec("R15", "11"))
-    pair(p, "first_year_visit", "private_fostering_visit_year1", "visit_record.visit_date",
-         escalation="first_year_visit_overdue", name="Agree when the child will be seen",
-         form="supervision_note.json",
-         doc=("The private fostering visit is overdue (6 weeks in the first year). Agree today "
-              "when the child will be seen. " + sec("R15", "11")),
-         rule="R15", deadline_name="6 weeks after the last visit")
-    p.user_task("later_visit", "Visit (later years: 12-weekly)", SW,
-                 form="visit_record.json", rule="R15",
-                 doc=visit_doc + "From the second year, visits are no more than 12 weeks apart. "
-                 + sec("R15", "11"))
-    pair(p, "later_visit", "private_fostering_visit_after_year1", "visit_record.visit_date",
-         escalation="later_visit_overdue", name="Agree when the child will be seen",
-         form="supervision_note.json",
-         doc=("The private fostering visit is overdue (12 weeks after the first year). Agree "
-              "today when the child will be seen. " + sec("R15", "11")),
-         rule="R15", deadline_name="12 weeks after the last visit")
+    pf_visit(
+        "first_year_visit",
+        "Visit (first year: 6-weekly)",
+        "In the first 12 months after the notification, visits are no more than 6 weeks apart. ",
+        "private_fostering_visit_year1",
+        "The private fostering visit is overdue (6 weeks in the first year).",
+        "6 weeks after the last visit",
+    )
+    pf_visit(
+        "later_visit",
+        "Visit (later years: 12-weekly)",
+        "From the second year, visits are no more than 12 weeks apart. ",
+        "private_fostering_visit_after_year1",
+        "The private fostering visit is overdue (12 weeks after the first year).",
+        "12 weeks after the last visit",
+    )
     p.xor("weekly_gw", "Concerns raised?", SW, default="weekly_visit")
     p.user_task(
         "pf_concerns",
@@ -1576,8 +2076,7 @@ def pf_visits() -> Process:
             "A private fostering visit raised concerns. Discuss them with the social worker "
             "today: if the child may be a Child in Need, agree services under a Child in Need "
             "plan through the assessment; if the child may be suffering significant harm, "
-            "convene a strategy meeting. Record your decision in the comments. "
-            + sec("R15", "11")
+            "convene a strategy meeting. Record your decision in the comments. " + sec("R15", "11")
         ),
     )
     p.parallel("concerns_split", "Discuss and keep visiting", SW)
@@ -1588,9 +2087,12 @@ def pf_visits() -> Process:
     p.chain("concerns_split", "pf_concerns", "concerns_discussed")
     p.chain("concerns_split", "weekly_visit")
     p.chain("assessment_done", "year_gw")
-    p.flow("year_gw", "first_year_visit", "Within 12 months",
-            'visit_record.visit_date < deadline("private_fostering_first_year", '
-            "from_=case.opened)")
+    p.flow(
+        "year_gw",
+        "first_year_visit",
+        "Within 12 months",
+        'visit_record.visit_date < deadline("private_fostering_first_year", from_=case.opened)',
+    )
     p.flow("year_gw", "later_visit", "Later")
     p.chain("first_year_visit", "year_gw")
     p.chain("later_visit", "year_gw")
@@ -1598,34 +2100,30 @@ def pf_visits() -> Process:
 
 
 def private_fostering() -> Process:
-    p = Process(
+    p = rochdale_process(
         "rochdale_private_fostering",
         "Private fostering",
-        lanes=[SW, TM],
-        pool_name="Rochdale: private fostering notified",
+        "private fostering notified",
     )
     p.start("notified", "Private fostering arrangement notified", TM)
-    p.user_task(
+    allocate(
+        p,
         "allocate_pf",
         "Allocate the private fostering case",
-        TM,
-        form="allocation.json",
-        rule="R15",
-        doc=(
+        "R15",
+        (
             "A child under 16 (18 if disabled) is to be cared for 28 days or more by someone "
             "who is not a parent or close relative. Allocate a social worker today and add the "
             "allocation case note: the visit to the child and the carers is due within 2 "
             "working days of the notification. If the threshold for a strategy meeting is met, "
             "say so. " + sec("R15", "11")
         ),
+        otherwise="first_pf_visit",
     )
-    p.xor("strategy_gw", "Strategy meeting needed?", TM, default="first_pf_visit")
-    p.call("strategy", "Strategy meeting and section 47 enquiry", "rochdale_strategy", SW,
-           doc=sec("R2", "5"))
-    p.user_task(
+    visit_task(
+        p,
         "first_pf_visit",
         "Visit the child and the private foster carers",
-        SW,
         form="visit_record.json",
         rule="R15",
         doc=(
@@ -1633,13 +2131,14 @@ def private_fostering() -> Process:
             "notification. See the child (alone where possible) and record their views and the "
             "visit type 'private fostering'. " + sec("R15", "11")
         ),
+        key="private_fostering_first_visit",
+        from_="case.opened",
+        late=see_child_today(
+            "The privately fostered child has not been visited within 2 "
+            "working days of the notification."
+        ),
+        deadline_name="2 working days after notification",
     )
-    pair(p, "first_pf_visit", "private_fostering_first_visit", "case.opened",
-         escalation="first_pf_visit_overdue", name="Agree when the child will be seen",
-         form="supervision_note.json",
-         doc=("The privately fostered child has not been visited within 2 working days of the "
-              "notification. Agree today when the child will be seen. " + sec("R15", "11")),
-         rule="R15", deadline_name="2 working days after notification")
     p.parallel("pf_split", "Assess and visit", SW)
     p.user_task(
         "assess_pf",
@@ -1657,21 +2156,22 @@ def private_fostering() -> Process:
     )
     throw(p, "pf_assessed", "Assessment finished", SW, PF_ASSESSED, "assessment_outcome")
     p.xor("pf_decision_gw", "Child in need?", SW, default="pf_no_plan")
-    plan = "plan"
-    p.call(plan, "Child in Need plan", "rochdale_plan_after_assessment", SW,
-           doc="Initial CIN meeting within 5 working days of the assessment, then the plan; "
-               "it ceases on the R16 events. " + sec("R9, R16", "9, 14"))
-    p.end("plan_finished", "CIN plan ended", SW)
-    p.call("step_up", "Strategy meeting and section 47 enquiry", "rochdale_strategy", SW,
-           doc=sec("R2", "5"))
+    plan = plan_after_assessment(p, ended="CIN plan ended")
+    call_strategy(p, "step_up")
     p.end("stepped_up", "Strategy meeting held", SW)
     p.end("pf_no_plan", "No CIN plan", SW)
 
-    p.call("pf_visits", "Private fostering visits", "rochdale_pf_visits", SW,
-           doc="Weekly during the assessment, then at most 6 weeks apart in the first year and "
-               "12 weeks apart after it. " + sec("R15", "11"))
-    p.boundary_message("pf_ended", "Arrangement ended", "pf_visits", PF_ENDED,
-                       variable="private_fostering_end")
+    p.call(
+        "pf_visits",
+        "Private fostering visits",
+        "rochdale_pf_visits",
+        SW,
+        doc="Weekly during the assessment, then at most 6 weeks apart in the first year and "
+        "12 weeks apart after it. " + sec("R15", "11"),
+    )
+    p.boundary_message(
+        "pf_ended", "Arrangement ended", "pf_visits", PF_ENDED, variable="private_fostering_end"
+    )
     p.user_task(
         "close_pf",
         "Close the private fostering record",
@@ -1687,16 +2187,19 @@ def private_fostering() -> Process:
     )
     p.end("pf_closed", "Arrangement ended", SW)
 
-    p.chain("notified", "allocate_pf", "strategy_gw")
-    p.flow("strategy_gw", "strategy", "Yes", "allocation.strategy_meeting_needed == True")
-    p.flow("strategy_gw", "first_pf_visit", "No")
+    after_allocation(p, "notified", "allocate_pf", "first_pf_visit")
     p.chain("strategy", "first_pf_visit", "pf_split")
     p.chain("pf_split", "assess_pf", "pf_assessed", "pf_decision_gw")
     p.chain("pf_split", "pf_visits")
-    p.flow("pf_decision_gw", plan, "CIN plan", 'assessment_outcome.decision == "cin_plan"')
-    p.flow("pf_decision_gw", "step_up", "Strategy meeting",
-           'assessment_outcome.decision == "strategy_discussion"')
-    p.flow("pf_decision_gw", "pf_no_plan", "No CIN plan")
+    route_assessment_decision(
+        p,
+        "pf_decision_gw",
+        plan=plan,
+        early_help=None,
+        strategy="step_up",
+        otherwise="pf_no_plan",
+        otherwise_name="No CIN plan",
+    )
     p.chain(plan, "plan_finished")
     p.chain("step_up", "stepped_up")
     p.chain("pf_ended", "close_pf", "pf_closed")
@@ -1725,8 +2228,10 @@ def tidy_labels(path: Path) -> None:
         element = match.group(2)
         x, y, w, h = (float(v) for v in match.group(3, 4, 5, 6))
         for _ in range(4):
-            if not any(x < px + pw and px < x + w and y < py + ph and py < y + h
-                       for px, py, pw, ph in placed):
+            if not any(
+                x < px + pw and px < x + w and y < py + ph and py < y + h
+                for px, py, pw, ph in placed
+            ):
                 break
             y += h + 2
         placed.append((x, y, w, h))
