@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from time import monotonic
 from typing import Any
@@ -213,7 +213,7 @@ class Engine:
         """Add a council closure day and move the pending working-day deadlines it affects."""
         with unit_of_work(self.sessions) as s:
             self._ensure_council(s, council)
-            s.add(ClosureDay(council_key=council, day=day, reason=reason))
+            s.add(ClosureDay(council_key=council, day=day, reason=reason, created_at=clock.now()))
             self._audit(
                 s,
                 by,
@@ -909,6 +909,8 @@ class Engine:
         later sweeps; the rest of its batch goes on. Should writing a batch fail, its cases are
         fired again one per transaction, so only the case at fault is flagged.
         """
+        if case_id is None:
+            self._recompute_after_new_closure_days(actor)
         fired = 0
         while True:
             try:
@@ -924,6 +926,35 @@ class Engine:
             fired += count
             if case_id is not None or not progressed:
                 return fired
+
+    def _recompute_after_new_closure_days(self, actor: str) -> int:
+        """Recompute the deadlines made just after a closure day was added.
+
+        The process that adds a closure day recomputes every pending deadline at once, but other
+        processes keep their calendar for up to `CALENDAR_RECHECK_S` and may make deadlines
+        without the day meanwhile. Sweeps in the minute after that window recompute the timers
+        started since the day was added (idempotent: a timer already right does not move).
+        """
+        now = clock.now()
+        window = timedelta(seconds=CALENDAR_RECHECK_S)
+        with self.sessions() as s:
+            recent = s.execute(
+                select(ClosureDay.council_key, func.min(ClosureDay.created_at))
+                .where(
+                    ClosureDay.created_at <= now - window,
+                    ClosureDay.created_at > now - 3 * window,
+                )
+                .group_by(ClosureDay.council_key)
+            ).all()
+        return sum(
+            self.recompute_deadlines(
+                council,
+                actor,
+                "closure day added while this deadline was being set",
+                started_since=added,
+            )
+            for council, added in recent
+        )
 
     def _fire_batch(self, case_id: int | None, actor: str, batch: int) -> tuple[int, int]:
         """One transaction of a sweep: (timers fired, cases dealt with)."""
@@ -1076,10 +1107,17 @@ class Engine:
             return []
         return [e for e in s.scalars(query) if e]
 
-    def recompute_deadlines(self, council: str, by: str, reason: str) -> int:
-        """Re-work pending deadlines of a council after its calendar changed; audited per timer."""
+    def recompute_deadlines(
+        self, council: str, by: str, reason: str, started_since: datetime | None = None
+    ) -> int:
+        """Re-work pending deadlines of a council after its calendar changed; audited per timer.
+
+        `started_since`: only timers started from then on (those another process may have made
+        with the old calendar, see `_recompute_after_new_closure_days`).
+        """
         self._calendar_changed(council)
         today = datetime.combine(clock.now().date(), time.min, UTC)
+        since = started_since or datetime.min.replace(tzinfo=UTC)
         with self.sessions() as s:
             case_ids = sorted(
                 set(
@@ -1087,7 +1125,7 @@ class Engine:
                         select(TimerRow.case_id).where(
                             TimerRow.council_key == council,
                             TimerRow.due_at >= today,
-                            TimerRow.started_at.is_not(None),
+                            TimerRow.started_at >= since,
                         )
                     )
                 )
@@ -1102,7 +1140,7 @@ class Engine:
                 workflow = self._load(s, case)
                 moved = []
                 for timer_id, row in before.timers.items():
-                    if row.due_at < today:
+                    if row.due_at < today or (row.started_at or since) < since:
                         continue
                     task = self.runtime.find_task(workflow, timer_id)
                     if task is None or not row.expression or row.started_at is None:

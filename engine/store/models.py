@@ -100,6 +100,9 @@ class ClosureDay(Base):
     council_key: Mapped[str] = mapped_column(ForeignKey("council.key"))
     day: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(200), default="Council closure day")
+    # When it was added: other processes keep the old calendar for up to CALENDAR_RECHECK_S, so
+    # the deadlines they make meanwhile are recomputed once that time has passed.
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Child(Base):

@@ -124,3 +124,32 @@ def test_a_closure_day_added_by_another_process_is_used_within_the_recheck_time(
         assert not team.calendar("any").is_working_day(date(2026, 12, 24))
     finally:
         elsewhere.dispose()
+
+
+def test_a_deadline_set_with_the_old_calendar_is_corrected_by_a_sweep_after_the_window(
+    team: Engine, db_url: str, fixed_clock: FixedClock
+) -> None:
+    """Another process adds a closure day while this one (still on its old calendar) starts a
+    case; once every process has re-read the calendar, a sweep moves that deadline too."""
+    elsewhere = Engine(db_url)
+    try:
+        assessment_case(team)  # this process has read the calendar
+        elsewhere.add_closure_day("any", date(2026, 12, 24), "Christmas Eve closure", "admin")
+        stale = assessment_case(team)  # within the recheck time: the old calendar
+        due = {t.element_id: t.due_at for t in team.timers(case_id=stale)}
+        assert due["assessment_deadline"] == datetime(2027, 1, 7, 23, 59, 59, tzinfo=UTC)
+        team.fire_due_timers()  # too early: other processes may still be on the old calendar
+        assert team.audit_trail(stale, action="deadline_recomputed") == []
+        fixed_clock.advance(timedelta(seconds=services.CALENDAR_RECHECK_S + 1))
+        elsewhere.fire_due_timers()  # any process's sweep will do
+        due = {t.element_id: t.due_at for t in team.timers(case_id=stale)}
+        assert due["assessment_deadline"] == datetime(2027, 1, 8, 23, 59, 59, tzinfo=UTC)
+        moves = team.audit_trail(stale, action="deadline_recomputed")  # deadline and reminder
+        assert len(moves) == 2
+        assert all(m.actor == "scheduler" and "being set" in m.detail["reason"] for m in moves)
+        assert team.tasks(case_id=stale)[0].due_at == datetime(2027, 1, 8, 23, 59, 59, tzinfo=UTC)
+        fixed_clock.advance(timedelta(seconds=15))
+        elsewhere.fire_due_timers()  # later sweeps in the window find nothing more to move
+        assert len(team.audit_trail(stale, action="deadline_recomputed")) == 2
+    finally:
+        elsewhere.dispose()
