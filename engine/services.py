@@ -951,7 +951,9 @@ class Engine:
                 council,
                 actor,
                 "closure day added while this deadline was being set",
-                started_since=added,
+                # from a little before: clocks of other machines, and a timer made while the
+                # adding process was recomputing
+                started_since=added - window,
             )
             for council, added in recent
         )
