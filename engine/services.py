@@ -55,7 +55,6 @@ from engine.projection import (
 from engine.runtime import (
     SERIALIZER_VERSION,
     Runtime,
-    Snapshot,
     TimerView,
     default_runtime,
     timer_view,
@@ -103,9 +102,8 @@ class VersionRef:
 
 @dataclass(frozen=True)
 class Saved:
-    """What a save changed: the snapshot, the projection after it, the task ids open before."""
+    """What a save changed: the projection after it, and the task ids open before."""
 
-    snapshot: Snapshot
     projection: Projection
     previous_task_ids: set[str]
 
@@ -984,7 +982,6 @@ class Engine:
                 fired += len(done)
             try:
                 writes.flush(s)
-                s.flush()
             except Exception as exc:  # noqa: BLE001 - rolled back; redone case by case
                 raise _BatchFailed([c.id for c in cases], f"a timer could not fire: {exc}") from exc
         return fired, progressed
@@ -1430,7 +1427,7 @@ class Engine:
             before = read_projection(s, [case.id])[case.id]
         previous = set(before.tasks)
         after = project(case, before, snapshot, now, writes)
-        return Saved(snapshot, after, previous)
+        return Saved(after, previous)
 
     def _audit(
         self,
