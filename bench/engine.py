@@ -64,19 +64,16 @@ from sqlalchemy import (  # noqa: E402
 )
 from sqlalchemy.orm import SessionTransaction  # noqa: E402
 
-from engine import (  # noqa: E402
-    clock,
-    forms,
-    services,  # noqa: E402
-)
+from engine import clock, forms  # noqa: E402
 from engine.calendar import WorkingCalendar  # noqa: E402
 from engine.clock import FixedClock  # noqa: E402
 from engine.expressions import script_engine  # noqa: E402
 from engine.functions import diagram_functions  # noqa: E402
-from engine.projection import Writes  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from engine.services import Engine, NewChild  # noqa: E402
+from engine.store import cases as case_store  # noqa: E402
 from engine.store.models import AuditEvent, Case, TaskRow, TimerRow  # noqa: E402
+from engine.store.projection import Writes  # noqa: E402
 
 DIAGRAM = Path(__file__).resolve().parent / "visits.bpmn"
 PROCESS_ID = "bench_visits"
@@ -364,16 +361,16 @@ def phase_breakdown(
         return lambda: setattr(owner, name, original) if own else delattr(owner, name)
 
     phases = [
-        (engine, "_lock_case_of_task", "lock case row, read its task + timer rows (SQL)"),
+        (engine.store, "lock_case_of_task", "lock case row, read its task + timer rows (SQL)"),
         (forms, "validate", "validate form (jsonschema)"),
-        (engine, "_load", "find the cached spec"),
+        (engine.store, "load", "find the cached spec"),
         (engine.runtime, "load_state", "load state: json + from_dict [raw too]"),
         (engine.runtime, "complete_user_task", "step: run + engine steps [raw too]"),
         (engine.runtime, "snapshot", "snapshot: walk task tree"),
         (engine.runtime, "dump_state", "dump state: to_dict + json [raw too]"),
-        (services, "project", "projection diff (Python)"),
+        (case_store, "project", "projection diff (Python)"),
         (Writes, "flush", "write: UPDATE case, task/timer/audit rows (SQL)"),
-        (engine, "_case_info", "case info (from memory)"),
+        (engine.store, "case_info", "case info (from memory)"),
         (SessionTransaction, "commit", "commit"),
     ]
     labels = [label for _, _, label in phases]

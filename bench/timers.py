@@ -77,10 +77,10 @@ from sqlalchemy.engine import Connection  # noqa: E402
 from sqlalchemy.orm import Session, SessionTransaction  # noqa: E402
 
 from engine import clock  # noqa: E402
-from engine import services as engine_services  # noqa: E402
 from engine.clock import FixedClock  # noqa: E402
-from engine.projection import Writes  # noqa: E402
 from engine.services import Engine, NewChild  # noqa: E402
+from engine.services import deadlines as deadlines_module  # noqa: E402
+from engine.store import cases as case_store  # noqa: E402
 from engine.store.models import (  # noqa: E402
     AuditEvent,
     Base,
@@ -90,6 +90,7 @@ from engine.store.models import (  # noqa: E402
     TaskRow,
     TimerRow,
 )
+from engine.store.projection import Writes  # noqa: E402
 
 DIAGRAM = ROOT / "tests/integration/data/wait_a_day.bpmn"
 PROCESS_ID = "wait_a_day"
@@ -417,16 +418,16 @@ def verify_clones(engine: Engine, n_cases: int, probe: int, n_due: int) -> str:
         assert s.scalar(select(func.count(func.distinct(TimerRow.id)))) == n_cases + 1
         sample = [*rng.sample(range(1, n_cases + 1), min(200, n_cases)), probe]
         for cid in sample:
-            case = engine._case(s, cid)  # the CaseRecord the sweep works on (child joined)
+            case = engine.store.case(s, cid)  # the CaseRecord the sweep works on (child joined)
             (timer,) = s.scalars(select(TimerRow).where(TimerRow.case_id == cid)).all()
-            snap = engine.runtime.snapshot(engine._load(s, case), lambda _k: None)
+            snap = engine.runtime.snapshot(engine.store.load(s, case), lambda _k: None)
             (view,) = snap.timers
             assert view.task_id == timer.id and view.due_at == timer.due_at, (cid, view, timer)
             state = json.loads(case.state_json)
             assert state["tasks"][state["root"]]["data"]["case"]["id"] == cid
             assert state["tasks"][state["root"]]["data"]["child"]["name"] == case.child_name
             assert len(set(state["tasks"])) == len(state["tasks"])
-        probe_state = engine._case(s, probe).state_json
+        probe_state = engine.store.case(s, probe).state_json
         probe_timer = s.scalars(select(TimerRow).where(TimerRow.case_id == probe)).one()
         not_due = s.scalars(select(TimerRow.case_id).where(TimerRow.due_at > NOW).limit(1)).one()
     with clock.using(FixedClock(NOW)):
@@ -463,7 +464,7 @@ def raw_step_ms(engine: Engine, state: str, version_id: int, repeat: int) -> tup
     with engine.sessions() as s:
         version = s.get(ProcessVersion, version_id)
         spec, subs = rt.spec_from_json(f"bench-raw:{version.id}", version.spec_json)
-    functions = engine._functions("any")
+    functions = engine.context.functions("any")
     times = []
     cpu = 0.0
     with clock.using(FixedClock(NOW)):
@@ -884,22 +885,22 @@ def phase_wrappers(engine: Engine) -> Iterator[tuple[dict[str, float], Counter[s
 
     rt = engine.runtime
     for owner, name, label in [
-        (engine, "fire_due_timers", "fire_due_timers: sweep loop"),
-        (engine, "_fire_batch", BATCH_PHASE),
-        (engine, "_claim_due_cases", "_claim_due_cases: rows -> CaseRecord"),
-        (engine_services, "read_projection", "read_projection: rows -> task/timer records"),
-        (engine, "_load", "_load: version and spec lookup"),
-        (engine, "_functions", "_functions: diagram functions per case"),
+        (engine.deadlines, "fire_due_timers", "fire_due_timers: sweep loop"),
+        (engine.deadlines, "_fire_batch", BATCH_PHASE),
+        (engine.deadlines, "_claim_due_cases", "_claim_due_cases: rows -> CaseRecord"),
+        (deadlines_module, "read_projection", "read_projection: rows -> task/timer records"),
+        (engine.store, "load", "_load: version and spec lookup"),
+        (engine.store, "functions", "functions: diagram functions per case"),
         (rt, "load_state", "load_state: json + deserialize" + RAW_TOO),
         (BpmnWorkflow, "refresh_timers", "refresh_timers" + RAW_TOO),
         (BpmnWorkflow, "do_engine_steps", "do_engine_steps" + RAW_TOO),
-        (engine, "_save", "_save (Python)"),
+        (engine.store, "save", "_save (Python)"),
         (rt, "snapshot", "snapshot: walk the task tree"),
         (rt, "dump_state", "dump_state: serialize + json" + RAW_TOO),
-        (engine_services, "project", "project: diff the projection (Python)"),
-        (engine, "_record_fired", "_record_fired: audit and inbox rows (Python)"),
+        (case_store, "project", "project: diff the projection (Python)"),
+        (deadlines_module, "record_fired", "_record_fired: audit and inbox rows (Python)"),
         (Writes, "flush", "Writes.flush: the batch's statements (Python)"),
-        (engine, "_needs_attention", "_needs_attention (a case could not fire)"),
+        (engine.deadlines, "_needs_attention", "_needs_attention (a case could not fire)"),
         (Connection, "execute", "SQLAlchemy Connection.execute (compile, cache, result)"),
         (Session, "_execute_internal", "SQLAlchemy Session execution (ORM layer)"),
         (SessionTransaction, "commit", "SQLAlchemy commit bookkeeping"),

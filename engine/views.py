@@ -127,3 +127,36 @@ class NotificationInfo:
     message: str
     created_at: datetime
     read_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NewChild:
+    """The child a new case is for (`Engine.start_case`)."""
+
+    name: str
+    date_of_birth: date | None = None
+
+
+@dataclass(frozen=True)
+class WorklistPage:
+    """One page of `Engine.worklist()`: the tasks shown and how many match in all."""
+
+    tasks: list[TaskInfo]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True)
+class ClaimerCounts:
+    """Open tasks one person (None: nobody) holds in one team: `Engine.worklist_counts()`."""
+
+    team: str | None
+    claimed_by: str | None
+    total: int
+    due_soon: int
+    overdue: int

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import services
 from engine.clock import FixedClock
 from engine.errors import (
     CaseClosed,
@@ -24,6 +23,7 @@ from engine.errors import (
     WrongCase,
 )
 from engine.services import Engine, NewChild
+from engine.store import cases as case_store
 from engine.store.models import Case, TaskRow, TimerRow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,7 +91,7 @@ def test_projection_matches_the_restored_workflow(deployed: Engine) -> None:
     deployed.complete_task(deployed.tasks(case_id=case_id)[0].id, example("consent"), "sw1")
     with deployed.sessions() as s:
         case = s.get(Case, case_id)
-        workflow = deployed._load(s, case)
+        workflow = deployed.store.load(s, case)
     snapshot = deployed.runtime.snapshot(workflow, lambda key: None)
     assert {t.task_id for t in snapshot.user_tasks} == {
         t.id for t in deployed.tasks(case_id=case_id)
@@ -250,7 +250,7 @@ def test_a_batch_whose_writes_fail_is_redone_case_by_case_and_only_the_culprit_f
         deployed.complete_task(deployed.tasks(case_id=case_id)[0].id, example("consent"), "sw1")
     culprit = cases[1]
     taken = deployed.tasks(case_id=cases[0])[0].id  # an id the culprit's writes will reuse
-    real_project = services.project
+    real_project = case_store.project
 
     def clashing(case, before, snapshot, now, writes):  # noqa: ANN001, ANN202
         after = real_project(case, before, snapshot, now, writes)
@@ -258,7 +258,7 @@ def test_a_batch_whose_writes_fail_is_redone_case_by_case_and_only_the_culprit_f
             writes.new_tasks.append({**asdict(next(iter(after.tasks.values()))), "id": taken})
         return after
 
-    monkeypatch.setattr(services, "project", clashing)
+    monkeypatch.setattr(case_store, "project", clashing)
     fixed_clock.advance(timedelta(days=40))
     before = {c: state(deployed, c) for c in cases}
     assert deployed.fire_due_timers() == 4  # reminder and deadline of the two healthy cases

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from engine.projection import Writes
 from engine.services import Engine, NewChild
 from engine.store.models import TaskRow
+from engine.store.projection import Writes
 
 MESSAGES = Path(__file__).parent / "data" / "messages.bpmn"
 

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import services
 from engine.clock import FixedClock
 from engine.notify import FileSender
-from engine.services import Engine, NewChild
+from engine.services import Engine, NewChild, context
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSENT = json.loads((ROOT / "forms" / "examples" / "consent.valid.json").read_text())
@@ -114,10 +113,8 @@ def test_a_closure_day_added_by_another_process_is_used_within_the_recheck_time(
         due = {t.element_id: t.due_at for t in team.timers(case_id=first)}
         assert due["assessment_deadline"] == datetime(2027, 1, 8, 23, 59, 59, tzinfo=UTC)
         # ... and once the recheck time has passed, this one counts the day for new deadlines
-        read_at = services.monotonic()
-        monkeypatch.setattr(
-            services, "monotonic", lambda: read_at + services.CALENDAR_RECHECK_S + 1
-        )
+        read_at = context.monotonic()
+        monkeypatch.setattr(context, "monotonic", lambda: read_at + context.CALENDAR_RECHECK_S + 1)
         later = assessment_case(team)
         due = {t.element_id: t.due_at for t in team.timers(case_id=later)}
         assert due["assessment_deadline"] == datetime(2027, 1, 8, 23, 59, 59, tzinfo=UTC)
@@ -140,7 +137,7 @@ def test_a_deadline_set_with_the_old_calendar_is_corrected_by_a_sweep_after_the_
         assert due["assessment_deadline"] == datetime(2027, 1, 7, 23, 59, 59, tzinfo=UTC)
         team.fire_due_timers()  # too early: other processes may still be on the old calendar
         assert team.audit_trail(stale, action="deadline_recomputed") == []
-        fixed_clock.advance(timedelta(seconds=services.CALENDAR_RECHECK_S + 1))
+        fixed_clock.advance(timedelta(seconds=context.CALENDAR_RECHECK_S + 1))
         elsewhere.fire_due_timers()  # any process's sweep will do
         due = {t.element_id: t.due_at for t in team.timers(case_id=stale)}
         assert due["assessment_deadline"] == datetime(2027, 1, 8, 23, 59, 59, tzinfo=UTC)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from factories import CaseSpec, add_case
 
-from engine import services
+from engine.services import worklist
 from webui.worklist import PAGE_SIZE
 
 TABS = ["/worklist", "/worklist/unclaimed", "/worklist/due-soon", "/worklist/overdue"]
@@ -39,13 +39,13 @@ def test_a_page_reads_at_most_a_page_of_task_rows(engine, client_request, monkey
     for i in range(PAGE_SIZE * 2 + 3):
         add_case(engine, CaseSpec(f"Many Child {i:02d}", "north", "portsmouth", None))
     made: list[str] = []
-    task_info = services._task_info
+    task_info = worklist.task_info
 
     def counting(row, *args):  # noqa: ANN001, ANN002, ANN202
         made.append(row.id)
         return task_info(row, *args)
 
-    monkeypatch.setattr(services, "_task_info", counting)
+    monkeypatch.setattr(worklist, "task_info", counting)
     client_request.sign_in("sw.north")
     page = client_request.get("/worklist/unclaimed", page=2)
     assert len(page.rows()) == PAGE_SIZE

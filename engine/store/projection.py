@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import Conflict
 from engine.runtime import Snapshot
+from engine.store.audit import audit_row
 from engine.store.models import AuditEvent, Case, Child, Notification, TaskRow, TimerRow
 
 
@@ -492,27 +493,6 @@ def project(
         after.timers[timer.id] = timer
     writes.gone_timers.extend(tid for tid in before.timers if tid not in after.timers)
     return after
-
-
-def audit_row(
-    at: datetime,
-    actor: str,
-    action: str,
-    case_id: int | None = None,
-    task_id: str | None = None,
-    element_id: str | None = None,
-    detail: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """An `audit_event` row: who did what to which case and task, when, with what data."""
-    return {
-        "at": at,
-        "actor": actor,
-        "case_id": case_id,
-        "task_id": task_id,
-        "element_id": element_id,
-        "action": action,
-        "detail": dict(detail or {}),
-    }
 
 
 def _row(record: Any, names: list[str]) -> dict[str, Any]:

@@ -1,0 +1,268 @@
+"""Use cases: one function, one transaction. The web app, CLI, worker and scenarios call these.
+
+`Engine` is the one object they hold: a thin facade that keeps the public method names and
+hands each call to the module that owns the concern:
+
+- `deployments`: deploy process versions and council packs, list them;
+- `cases`: start, complete a step, message, cancel, claim/assign, move team, drafts;
+- `worklist`: the read model of open tasks (filters in one `TaskQuery`, pages, counts);
+- `deadlines`: the timer sweep, recomputing deadlines, closure days, attention;
+- `inbox`: notifications and mail, and the notices timers make;
+- `records`: one task with guidance, the case diagram, process XML, the audit trail.
+
+They share a `Context` (database, runtime, calendars, and `engine.store.cases.CaseStore`,
+which loads and saves a case with its projection). Each method opens a unit of work, changes
+state, projection and audit together and commits, or changes nothing and raises an
+`engine.errors` type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from engine import forms
+from engine.calendar import WorkingCalendar
+from engine.notify import Sender
+from engine.people import People, TeamInfo
+from engine.runtime import Runtime
+from engine.services.cases import Cases
+from engine.services.context import ANY_COUNCIL, CALENDAR_RECHECK_S, Context
+from engine.services.deadlines import Deadlines
+from engine.services.deployments import Deployments
+from engine.services.inbox import ROLE_LANES, Inbox
+from engine.services.records import Records
+from engine.services.worklist import TaskQuery, Worklist
+from engine.store.db import create_schema
+from engine.timescales import PROCESSES_DIR, CouncilProfile
+from engine.views import (
+    AuditInfo,
+    CaseInfo,
+    ClaimerCounts,
+    Completion,
+    DiagramInfo,
+    NewChild,
+    NotificationInfo,
+    ProcessInfo,
+    TaskInfo,
+    TimerInfo,
+    WorklistPage,
+)
+
+__all__ = [
+    "ANY_COUNCIL",
+    "CALENDAR_RECHECK_S",
+    "ROLE_LANES",
+    "ClaimerCounts",
+    "Engine",
+    "NewChild",
+    "TaskQuery",
+    "WorklistPage",
+]
+
+
+class Engine:
+    """The engine's public face. Build once per process; safe to share across threads."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        forms_dir: Path = forms.FORMS_DIR,
+        processes_dir: Path = PROCESSES_DIR,
+        runtime: Runtime | None = None,
+    ) -> None:
+        self.context = ctx = Context(
+            url, forms_dir=forms_dir, processes_dir=processes_dir, runtime=runtime
+        )
+        self.db, self.sessions, self.runtime = ctx.db, ctx.sessions, ctx.runtime
+        self.store = ctx.store
+        self.forms_dir, self.processes_dir = forms_dir, processes_dir
+        self.people = People(self.sessions)
+        self.deployments = Deployments(ctx)
+        self.cases = Cases(ctx)
+        self.work = Worklist(ctx)
+        self.deadlines = Deadlines(ctx)
+        self.inbox = Inbox(ctx)
+        self.records = Records(ctx)
+
+    # -- set-up -------------------------------------------------------------------------------
+
+    def init_db(self) -> None:
+        create_schema(self.db)
+
+    def dispose(self) -> None:
+        self.db.dispose()
+
+    def profile(self, council: str) -> CouncilProfile:
+        return self.context.profile(council)
+
+    def calendar(self, council: str, session: Any = None) -> WorkingCalendar:
+        return self.context.calendar(council, session)
+
+    # -- deployments --------------------------------------------------------------------------
+
+    def deploy(
+        self,
+        files: Mapping[str, str | bytes] | Iterable[Path],
+        deployed_by: str,
+        comment: str = "",
+        council: str | None = None,
+    ) -> list[ProcessInfo]:
+        return self.deployments.deploy(files, deployed_by, comment, council)
+
+    def deploy_pack(self, council: str, deployed_by: str, comment: str = "") -> list[ProcessInfo]:
+        return self.deployments.deploy_pack(council, deployed_by, comment)
+
+    def list_processes(
+        self, council: str | None = None, all_versions: bool = False
+    ) -> list[ProcessInfo]:
+        return self.deployments.list_processes(council, all_versions)
+
+    # -- cases --------------------------------------------------------------------------------
+
+    def start_case(
+        self,
+        process_id: str,
+        child: NewChild,
+        data: Mapping[str, Any] | None,
+        started_by: str,
+        council: str | None = None,
+        training: bool = False,
+        team: str | None = None,
+    ) -> CaseInfo:
+        return self.cases.start_case(
+            process_id, child, data, started_by, council, training=training, team=team
+        )
+
+    def get_case(
+        self, case_id: int, with_data: bool = False, teams: Iterable[str] | None = None
+    ) -> CaseInfo:
+        return self.cases.get_case(case_id, with_data, teams)
+
+    def list_cases(
+        self,
+        open_only: bool = True,
+        include_training: bool = False,
+        teams: Iterable[str] | None = None,
+    ) -> list[CaseInfo]:
+        return self.cases.list_cases(open_only, include_training, teams)
+
+    def claim(self, task_id: str, user: str) -> TaskInfo:
+        return self.cases.claim(task_id, user)
+
+    def unclaim(self, task_id: str, user: str, *, as_manager: bool = False) -> TaskInfo:
+        return self.cases.unclaim(task_id, user, as_manager=as_manager)
+
+    def assign(self, task_id: str, to_user: str, by: str) -> TaskInfo:
+        return self.cases.assign(task_id, to_user, by)
+
+    def complete_task(
+        self,
+        task_id: str,
+        data: Mapping[str, Any],
+        user: str,
+        *,
+        case_id: int | None = None,
+        revision: int | None = None,
+    ) -> Completion:
+        return self.cases.complete_task(task_id, data, user, case_id=case_id, revision=revision)
+
+    def send_message(
+        self, case_id: int, name: str, payload: Mapping[str, Any], user: str
+    ) -> CaseInfo:
+        return self.cases.send_message(case_id, name, payload, user)
+
+    def cancel_case(self, case_id: int, reason: str, user: str) -> CaseInfo:
+        return self.cases.cancel_case(case_id, reason, user)
+
+    def move_case_to_team(self, case_id: int, team: str, by: str) -> CaseInfo:
+        return self.cases.move_case_to_team(case_id, team, by)
+
+    def save_draft(self, task_id: str, user: str, data: Mapping[str, Any]) -> None:
+        self.cases.save_draft(task_id, user, data)
+
+    def get_draft(self, task_id: str, user: str) -> dict[str, Any] | None:
+        return self.cases.get_draft(task_id, user)
+
+    def draft_saved_at(self, task_id: str, user: str) -> datetime | None:
+        return self.cases.draft_saved_at(task_id, user)
+
+    # -- the worklist (filters: the fields of `TaskQuery`) -------------------------------------
+
+    def tasks(self, **filters: Any) -> list[TaskInfo]:
+        """Open user tasks, soonest deadline first, unpaged: one case's, or a scenario's."""
+        return self.work.tasks(TaskQuery(**filters))
+
+    def worklist(self, *, page: int = 1, per_page: int = 25, **filters: Any) -> WorklistPage:
+        """One page of open tasks matching `TaskQuery(**filters)`; see `Worklist.page`."""
+        return self.work.page(TaskQuery(**filters), page, per_page)
+
+    def worklist_teams(self, teams: Iterable[str]) -> list[TeamInfo]:
+        return self.work.teams(teams)
+
+    def worklist_display_names(self, usernames: Iterable[str]) -> dict[str, str]:
+        return self.work.display_names(usernames)
+
+    def worklist_task_names(self, **filters: Any) -> list[str]:
+        return self.work.task_names(TaskQuery(**filters))
+
+    def worklist_counts(self, *, due_soon_days: int = 2, **filters: Any) -> list[ClaimerCounts]:
+        return self.work.counts(TaskQuery(**filters), due_soon_days)
+
+    # -- deadlines ----------------------------------------------------------------------------
+
+    def timers(
+        self, case_id: int | None = None, due_before: datetime | None = None
+    ) -> list[TimerInfo]:
+        return self.deadlines.timers(case_id, due_before)
+
+    def add_closure_day(self, council: str, day: date, reason: str, by: str) -> int:
+        return self.deadlines.add_closure_day(council, day, reason, by)
+
+    def fire_due_timers(
+        self, case_id: int | None = None, actor: str = "scheduler", batch: int = 50
+    ) -> int:
+        return self.deadlines.fire_due_timers(case_id, actor, batch)
+
+    def recompute_deadlines(
+        self, council: str, by: str, reason: str, started_since: datetime | None = None
+    ) -> int:
+        return self.deadlines.recompute_deadlines(council, by, reason, started_since)
+
+    def clear_attention(self, case_id: int, user: str) -> CaseInfo:
+        return self.deadlines.clear_attention(case_id, user)
+
+    # -- inbox --------------------------------------------------------------------------------
+
+    def notifications(
+        self, username: str, teams: Iterable[str], role: str, unread_only: bool = False
+    ) -> list[NotificationInfo]:
+        return self.inbox.notifications(username, teams, role, unread_only)
+
+    def mark_notification_read(
+        self, notification_id: int, username: str, teams: Iterable[str], role: str
+    ) -> None:
+        self.inbox.mark_notification_read(notification_id, username, teams, role)
+
+    def send_pending_mail(self, sender: Sender | None = None) -> int:
+        return self.inbox.send_pending_mail(sender)
+
+    # -- records ------------------------------------------------------------------------------
+
+    def task(self, task_id: str, teams: Iterable[str] | None = None) -> TaskInfo:
+        return self.records.task(task_id, teams)
+
+    def case_process_xml(self, case_id: int, teams: Iterable[str] | None = None) -> str:
+        return self.records.case_process_xml(case_id, teams)
+
+    def case_diagram(self, case_id: int, teams: Iterable[str] | None = None) -> DiagramInfo:
+        return self.records.case_diagram(case_id, teams)
+
+    def audit_trail(self, case_id: int | None = None, action: str | None = None) -> list[AuditInfo]:
+        return self.records.audit_trail(case_id, action)
+
+    def record_view(self, case_id: int, user: str, what: str = "case") -> None:
+        self.records.record_view(case_id, user, what)

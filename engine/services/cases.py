@@ -1,0 +1,353 @@
+"""Changing cases: start, complete a step, message, cancel, claim and assign, move team, drafts.
+
+Each method is one transaction: it locks the case, runs it on, and saves state, projection and
+audit together, or changes nothing and raises an `engine.errors` type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from engine import clock, forms
+from engine.errors import (
+    ClaimConflict,
+    Conflict,
+    MessageNotExpected,
+    NotAllowed,
+    UnknownCase,
+    UnknownProcess,
+    UnknownTask,
+    WrongCase,
+)
+from engine.runtime import SERIALIZER_VERSION
+from engine.services.context import Context
+from engine.services.inbox import record_fired
+from engine.store.audit import jsonable, record_audit
+from engine.store.cases import spec_key, task_info
+from engine.store.db import unit_of_work
+from engine.store.models import Case, Child, Draft, ProcessVersion, TaskRow
+from engine.store.projection import Projection, Writes, case_query, case_record, read_projection
+from engine.views import CaseInfo, Completion, NewChild, TaskInfo
+
+
+class Cases:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.store = ctx.store
+
+    def start_case(
+        self,
+        process_id: str,
+        child: NewChild,
+        data: Mapping[str, Any] | None,
+        started_by: str,
+        council: str | None = None,
+        training: bool = False,
+        team: str | None = None,
+    ) -> CaseInfo:
+        """Start the newest version of a process for a child; the case stays on that version."""
+        ctx, store = self.ctx, self.store
+        with unit_of_work(ctx.sessions) as s:
+            query = select(ProcessVersion).where(ProcessVersion.process_id == process_id)
+            if council:
+                query = query.where(ProcessVersion.council_key == council)
+            version = s.scalars(query.order_by(ProcessVersion.version.desc()).limit(1)).first()
+            if version is None:
+                where = f" for {council}" if council else ""
+                raise UnknownProcess(f'no deployed process "{process_id}"{where}; deploy it first')
+            council = version.council_key
+            ctx.ensure_council(s, council)
+            now = clock.now()
+            child_row = Child(
+                council_key=council,
+                name=child.name,
+                date_of_birth=child.date_of_birth,
+                created_at=now,
+            )
+            s.add(child_row)
+            s.flush()
+            case = Case(
+                child_id=child_row.id,
+                process_version_id=version.id,
+                council_key=council,
+                status="open",
+                state_json="{}",
+                serializer_version=SERIALIZER_VERSION,
+                revision=0,
+                training=training,
+                started_by=started_by,
+                opened_at=now,
+                team_key=team,
+            )
+            s.add(case)
+            s.flush()
+            initial = {
+                **dict(data or {}),
+                "case": {
+                    "id": case.id,
+                    "council": council,
+                    "opened": now.isoformat(),
+                    **dict((data or {}).get("case", {})),
+                },
+                "child": {
+                    "name": child.name,
+                    "date_of_birth": child.date_of_birth.isoformat()
+                    if child.date_of_birth
+                    else None,
+                },
+            }
+            spec, subs = ctx.runtime.spec_from_json(spec_key(version), version.spec_json)
+            workflow = ctx.runtime.new_workflow(spec, subs, initial, ctx.functions(council))
+            fired = ctx.runtime.run(workflow)
+            record_audit(
+                s,
+                started_by,
+                "case_started",
+                case.id,
+                detail={
+                    "process_id": process_id,
+                    "version": version.version,
+                    "child": child.name,
+                    "data": dict(data or {}),
+                },
+            )
+            record = store.case(s, case.id)
+            writes = Writes()
+            saved = store.save(s, record, workflow, started_by, writes, Projection(), now)
+            record_fired(ctx.profile(council), record, fired, started_by, saved, writes, now)
+            writes.flush(s)
+            return store.case_info(s, record, saved.projection)
+
+    def get_case(
+        self, case_id: int, with_data: bool = False, teams: Iterable[str] | None = None
+    ) -> CaseInfo:
+        """One case; with `teams`, a case outside them is UnknownCase (never its data)."""
+        with self.ctx.sessions() as s:
+            case = self.store.case(s, case_id)
+            if teams is not None and case.team_key not in set(teams):
+                raise UnknownCase(f"no case {case_id}")
+            info = self.store.case_info(s, case)
+            if with_data:
+                workflow = self.store.load(s, case)
+                info = replace(info, data=jsonable(self.ctx.runtime.case_data(workflow)))
+            return info
+
+    def list_cases(
+        self,
+        open_only: bool = True,
+        include_training: bool = False,
+        teams: Iterable[str] | None = None,
+    ) -> list[CaseInfo]:
+        """Cases, oldest first; `teams` limits them to those teams' cases (a user's view)."""
+        with self.ctx.sessions() as s:
+            query = case_query().order_by(Case.id)
+            if teams is not None:
+                query = query.where(Case.team_key.in_(list(teams)))
+            if open_only:
+                query = query.where(Case.status == "open")
+            if not include_training:
+                query = query.where(Case.training.is_(False))
+            cases = [case_record(row) for row in s.execute(query)]
+            projections = read_projection(s, [c.id for c in cases])
+            return [self.store.case_info(s, c, projections[c.id]) for c in cases]
+
+    # -- who holds a task ---------------------------------------------------------------------
+
+    def claim(self, task_id: str, user: str) -> TaskInfo:
+        with unit_of_work(self.ctx.sessions) as s:
+            row = self.store.task_row(s, task_id)
+            if row.claimed_by == user:
+                return task_info(row)
+            won = s.execute(
+                update(TaskRow)
+                .where(TaskRow.id == task_id, TaskRow.claimed_by.is_(None))
+                .values(claimed_by=user)
+            ).rowcount
+            if not won:
+                holder = s.scalar(select(TaskRow.claimed_by).where(TaskRow.id == task_id))
+                raise ClaimConflict(f'"{row.name}" is already claimed by {holder}', holder)
+            record_audit(s, user, "task_claimed", row.case_id, task_id, row.element_id)
+            s.refresh(row)
+            return task_info(row)
+
+    def unclaim(self, task_id: str, user: str, *, as_manager: bool = False) -> TaskInfo:
+        with unit_of_work(self.ctx.sessions) as s:
+            row = self.store.task_row(s, task_id)
+            if row.claimed_by is None:
+                return task_info(row)
+            if row.claimed_by != user and not as_manager:
+                raise NotAllowed(f'"{row.name}" is claimed by {row.claimed_by}, not by you')
+            previous = row.claimed_by
+            row.claimed_by = None
+            record_audit(
+                s,
+                user,
+                "task_unclaimed",
+                row.case_id,
+                task_id,
+                row.element_id,
+                detail={"previously": previous},
+            )
+            return task_info(row)
+
+    def assign(self, task_id: str, to_user: str, by: str) -> TaskInfo:
+        """A manager gives a task to a worker, whoever holds it now."""
+        with unit_of_work(self.ctx.sessions) as s:
+            row = self.store.task_row(s, task_id)
+            previous, row.claimed_by = row.claimed_by, to_user
+            record_audit(
+                s,
+                by,
+                "task_assigned",
+                row.case_id,
+                task_id,
+                row.element_id,
+                detail={"to": to_user, "previously": previous},
+            )
+            return task_info(row)
+
+    # -- running a case on --------------------------------------------------------------------
+
+    def complete_task(
+        self,
+        task_id: str,
+        data: Mapping[str, Any],
+        user: str,
+        *,
+        case_id: int | None = None,
+        revision: int | None = None,
+    ) -> Completion:
+        """Validate the answers against the task's form, run the case on, save, project, audit.
+
+        Two reads (the locked case, its projection) and one statement per kind of row changed.
+        """
+        ctx, store = self.ctx, self.store
+        with unit_of_work(ctx.sessions) as s:
+            case, before = store.lock_case_of_task(s, task_id)
+            row = before.tasks.get(task_id)
+            if row is None:
+                store.task_row(s, task_id)  # raises why: completed meanwhile, or never open
+                raise UnknownTask(f"no open task {task_id}")
+            if case_id is not None and row.case_id != case_id:
+                raise WrongCase(f"task {task_id} does not belong to case {case_id}")
+            if revision is not None and revision != case.revision:
+                raise Conflict(
+                    f"case {case.id} was changed by someone else (revision {case.revision}, "
+                    f"you had {revision}); reload it and try again"
+                )
+            if row.claimed_by not in (None, user):
+                raise NotAllowed(
+                    f'"{row.name}" is claimed by {row.claimed_by}; ask them or a manager'
+                )
+            if row.form:
+                forms.validate(row.form, data, ctx.forms_dir)
+            workflow = store.load(s, case)
+            task = ctx.runtime.find_task(workflow, task_id)
+            if task is None or task.task_spec.bpmn_id != row.element_id:
+                raise UnknownTask(f"task {task_id} is not open in case {case.id}")
+            fired = ctx.runtime.complete_user_task(workflow, task, forms.form_key(row.form), data)
+            now = clock.now()
+            writes = Writes()
+            writes.audit(
+                now,
+                user,
+                "task_completed",
+                case.id,
+                task_id,
+                row.element_id,
+                detail={"name": row.name, "form": row.form, "data": jsonable(data)},
+            )
+            saved = store.save(s, case, workflow, user, writes, before, now)
+            record_fired(ctx.profile(case.council_key), case, fired, user, saved, writes, now)
+            writes.flush(s)  # the task's drafts go with its row (ON DELETE CASCADE)
+            info = store.case_info(s, case, saved.projection)
+            return Completion(info, [t for t in info.tasks if t.id not in saved.previous_task_ids])
+
+    def send_message(
+        self, case_id: int, name: str, payload: Mapping[str, Any], user: str
+    ) -> CaseInfo:
+        """Something happened outside the diagram (family moved, child turned 18...)."""
+        ctx, store = self.ctx, self.store
+        with unit_of_work(ctx.sessions) as s:
+            case = store.open_case(s, case_id)
+            workflow = store.load(s, case)
+            fired = ctx.runtime.send_message(workflow, name, payload)
+            if fired is None:
+                waiting = ", ".join(ctx.runtime.waiting_messages(workflow)) or "none"
+                raise MessageNotExpected(
+                    f'case {case_id} is not waiting for "{name}" (waiting for: {waiting})'
+                )
+            now = clock.now()
+            writes = Writes()
+            writes.audit(
+                now,
+                user,
+                "message_received",
+                case.id,
+                detail={"message": name, "payload": jsonable(payload)},
+            )
+            saved = store.save(s, case, workflow, user, writes, now=now)
+            record_fired(ctx.profile(case.council_key), case, fired, user, saved, writes, now)
+            writes.flush(s)
+            return store.case_info(s, case, saved.projection)
+
+    def cancel_case(self, case_id: int, reason: str, user: str) -> CaseInfo:
+        if not reason.strip():
+            raise NotAllowed("give a reason for cancelling the case")
+        store = self.store
+        with unit_of_work(self.ctx.sessions) as s:
+            case = store.open_case(s, case_id)
+            workflow = store.load(s, case)
+            self.ctx.runtime.cancel(workflow)
+            now = clock.now()
+            case.status, case.closed_at, case.close_reason = "cancelled", now, reason
+            writes = Writes()
+            writes.audit(now, user, "case_cancelled", case.id, detail={"reason": reason})
+            saved = store.save(s, case, workflow, user, writes, now=now)
+            writes.flush(s)
+            return store.case_info(s, case, saved.projection)
+
+    def move_case_to_team(self, case_id: int, team: str, by: str) -> CaseInfo:
+        """Give a case (and its open tasks) to another team; only that team sees it from now."""
+        with unit_of_work(self.ctx.sessions) as s:
+            case = self.store.case(s, case_id, lock=True)
+            previous, case.team_key = case.team_key, team
+            s.execute(update(Case).where(Case.id == case_id).values(team_key=team))
+            s.execute(update(TaskRow).where(TaskRow.case_id == case_id).values(team_key=team))
+            record_audit(s, by, "case_moved_team", case_id, detail={"from": previous, "to": team})
+            return self.store.case_info(s, case)
+
+    # -- drafts -------------------------------------------------------------------------------
+
+    def save_draft(self, task_id: str, user: str, data: Mapping[str, Any]) -> None:
+        """Keep answers typed so far (not validated: a draft may be half done)."""
+        with unit_of_work(self.ctx.sessions) as s:
+            row = self.store.task_row(s, task_id)
+            draft = s.scalars(
+                select(Draft).where(Draft.task_id == task_id, Draft.username == user)
+            ).first()
+            if draft is None:
+                s.add(
+                    Draft(task_id=task_id, username=user, data=jsonable(data), saved_at=clock.now())
+                )
+            else:
+                draft.data, draft.saved_at = jsonable(data), clock.now()
+            record_audit(s, user, "draft_saved", row.case_id, task_id, row.element_id)
+
+    def get_draft(self, task_id: str, user: str) -> dict[str, Any] | None:
+        with self.ctx.sessions() as s:
+            draft = s.scalars(
+                select(Draft).where(Draft.task_id == task_id, Draft.username == user)
+            ).first()
+            return dict(draft.data) if draft else None
+
+    def draft_saved_at(self, task_id: str, user: str) -> datetime | None:
+        with self.ctx.sessions() as s:
+            return s.scalar(
+                select(Draft.saved_at).where(Draft.task_id == task_id, Draft.username == user)
+            )

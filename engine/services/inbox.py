@@ -1,0 +1,164 @@
+"""The inbox: notifications people see in the app and get by email, and the timer notices that
+make them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import clock
+from engine.calendar import LONDON
+from engine.errors import NotFound
+from engine.notify import Mail, Sender, sender_from_config
+from engine.runtime import TimerView, timer_view
+from engine.services.context import Context
+from engine.store.cases import Saved
+from engine.store.db import unit_of_work
+from engine.store.models import Membership, Notification, User
+from engine.store.projection import CaseRecord, Projection, Writes
+from engine.timescales import CouncilProfile
+from engine.views import NotificationInfo
+
+# Which lane of a diagram a role works in: team-wide notifications are addressed by lane.
+ROLE_LANES = {"team_manager": "Team manager", "social_worker": "Social worker"}
+
+
+class Inbox:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def notifications(
+        self, username: str, teams: Iterable[str], role: str, unread_only: bool = False
+    ) -> list[NotificationInfo]:
+        """A user's inbox: addressed to them, or to their team's lane for their role."""
+        lane = ROLE_LANES.get(role)
+        with self.ctx.sessions() as s:
+            addressed = Notification.username == username
+            if lane:
+                addressed |= (
+                    Notification.username.is_(None)
+                    & Notification.team_key.in_(list(teams))
+                    & (Notification.lane == lane)
+                )
+            query = select(Notification).where(addressed).order_by(Notification.id.desc())
+            if unread_only:
+                query = query.where(Notification.read_at.is_(None))
+            return [
+                NotificationInfo(n.id, n.case_id, n.kind, n.message, n.created_at, n.read_at)
+                for n in s.scalars(query)
+            ]
+
+    def mark_notification_read(
+        self, notification_id: int, username: str, teams: Iterable[str], role: str
+    ) -> None:
+        visible = {n.id for n in self.notifications(username, teams, role)}
+        if notification_id not in visible:
+            raise NotFound(f"no notification {notification_id}")
+        with unit_of_work(self.ctx.sessions) as s:
+            row = s.get(Notification, notification_id)
+            if row is not None and row.read_at is None:
+                row.read_at = clock.now()
+
+    def send_pending_mail(self, sender: Sender | None = None) -> int:
+        """Email notifications not yet emailed, to users with an address; returns the count."""
+        sender = sender or sender_from_config()
+        sent = 0
+        with unit_of_work(self.ctx.sessions) as s:
+            pending = s.scalars(
+                select(Notification)
+                .where(Notification.emailed_at.is_(None))
+                .with_for_update(skip_locked=True)
+            ).all()
+            for note in pending:
+                for address in _addresses(s, note):
+                    sender.send(Mail(address, f"cinflow: {note.kind}", note.message))
+                    sent += 1
+                note.emailed_at = clock.now()
+        return sent
+
+
+def _addresses(s: Session, note: Notification) -> list[str]:
+    query = select(User.email).where(User.active.is_(True), User.email.is_not(None))
+    if note.username:
+        query = query.where(User.username == note.username)
+    elif note.team_key:
+        roles = [r for r, lane in ROLE_LANES.items() if lane == note.lane] or ["social_worker"]
+        query = query.join(Membership, Membership.user_id == User.id).where(
+            Membership.team_key == note.team_key, User.role.in_(roles)
+        )
+    else:
+        return []
+    return [e for e in s.scalars(query) if e]
+
+
+def record_fired(
+    profile: CouncilProfile,
+    case: CaseRecord,
+    fired: list[Any],
+    actor: str,
+    saved: Saved,
+    writes: Writes,
+    now: datetime,
+) -> None:
+    """Audit every timer that fired in this change and tell the people it concerns."""
+    for task in fired:
+        timer = timer_view(task, profile.rule_for_key)
+        if timer is None:
+            continue
+        timer = replace(timer, rule_id=profile.own_rules(timer.rule_id))
+        note = _timer_notification(case, timer, saved.projection, now)
+        if note is not None:
+            writes.notifications.append(note)
+        writes.audit(
+            now,
+            actor,
+            f"timer_fired:{timer.kind}",
+            case.id,
+            timer.task_id,
+            timer.element_id,
+            detail={
+                "name": timer.name,
+                "due_at": timer.due_at.isoformat(),
+                "rule": timer.rule_id,
+                "attached_to": timer.attached_to,
+            },
+        )
+
+
+def _timer_notification(
+    case: CaseRecord, timer: TimerView, projection: Projection, now: datetime
+) -> dict[str, Any] | None:
+    """Reminders go to whoever holds the task; a passed deadline goes to the team manager."""
+    if timer.kind not in ("reminder", "deadline"):
+        return None
+    task = next((t for t in projection.tasks.values() if t.element_id == timer.attached_to), None)
+    step = task.name if task else (timer.attached_to or timer.name)
+    due = task.due_at if task and task.due_at else timer.due_at
+    rule = f" ({timer.rule_id})" if timer.rule_id else ""
+    when = due.astimezone(LONDON).strftime("%-d %B %Y")
+    if timer.kind == "reminder":
+        message = f"Reminder: “{step}” for {case.child_name} is due by {when}{rule}."
+        username = task.claimed_by if task else None
+        lane = None if task and task.claimed_by else (task.lane if task else None)
+    else:
+        message = (
+            f"Deadline passed: “{step}” for {case.child_name} was due by {when}{rule}. "
+            "It needs a team manager's attention."
+        )
+        username, lane = None, "Team manager"
+    return {
+        "team_key": case.team_key,
+        "case_id": case.id,
+        "kind": timer.kind,
+        "message": message,
+        "created_at": now,
+        "username": username,
+        "lane": lane,
+        "read_at": None,
+        "emailed_at": None,
+    }

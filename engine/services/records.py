@@ -1,0 +1,105 @@
+"""What people read about a case: one task with its guidance, the diagram with its progress,
+the process XML, and the audit trail (including who viewed what)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import clock
+from engine.errors import UnknownCase
+from engine.services.context import Context
+from engine.store.audit import record_audit
+from engine.store.cases import spec_key, task_info
+from engine.store.db import unit_of_work
+from engine.store.models import AuditEvent, Case, Child, ProcessVersion, TaskRow
+from engine.views import AuditInfo, DiagramInfo, TaskInfo
+
+
+class Records:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.store = ctx.store
+
+    def task(self, task_id: str, teams: Iterable[str] | None = None) -> TaskInfo:
+        """One open task with its guidance; with `teams`, another team's task is UnknownTask."""
+        with self.ctx.sessions() as s:
+            row = self.store.task_row(s, task_id, teams)
+            name = s.scalar(
+                select(Child.name)
+                .join(Case, Case.child_id == Child.id)
+                .where(Case.id == row.case_id)
+            )
+            return task_info(row, name or "", self._documentation(s, row))
+
+    def case_process_xml(self, case_id: int, teams: Iterable[str] | None = None) -> str:
+        """The BPMN of the version a case runs on, without loading the workflow."""
+        with self.ctx.sessions() as s:
+            case = self.store.case(s, case_id)
+            if teams is not None and case.team_key not in set(teams):
+                raise UnknownCase(f"no case {case_id}")
+            xml = s.scalar(
+                select(ProcessVersion.xml).where(ProcessVersion.id == case.process_version_id)
+            )
+            return xml or ""
+
+    def case_diagram(self, case_id: int, teams: Iterable[str] | None = None) -> DiagramInfo:
+        """The case's top-level diagram and which elements are done, current and overdue."""
+        with self.ctx.sessions() as s:
+            case = self.store.case(s, case_id)
+            if teams is not None and case.team_key not in set(teams):
+                raise UnknownCase(f"no case {case_id}")
+            version = s.get(ProcessVersion, case.process_version_id)
+            assert version is not None
+            workflow = self.store.load(s, case)
+            marks = self.ctx.runtime.element_states(workflow)
+            now = clock.now()
+            overdue_tasks = [
+                t
+                for t in s.scalars(select(TaskRow).where(TaskRow.case_id == case_id))
+                if t.due_at is not None and t.due_at < now
+            ]
+            overdue = sorted(
+                {marks.top_level_element.get(t.id, t.element_id) for t in overdue_tasks}
+            )
+            return DiagramInfo(
+                process_id=version.process_id,
+                version=version.version,
+                xml=version.xml,
+                completed=marks.completed,
+                current=marks.current,
+                overdue=overdue,
+                names=marks.names,
+            )
+
+    def audit_trail(self, case_id: int | None = None, action: str | None = None) -> list[AuditInfo]:
+        with self.ctx.sessions() as s:
+            query = select(AuditEvent).order_by(AuditEvent.id)
+            if case_id is not None:
+                query = query.where(AuditEvent.case_id == case_id)
+            if action is not None:
+                query = query.where(AuditEvent.action == action)
+            return [
+                AuditInfo(
+                    e.id, e.at, e.actor, e.case_id, e.task_id, e.element_id, e.action, e.detail
+                )
+                for e in s.scalars(query)
+            ]
+
+    def record_view(self, case_id: int, user: str, what: str = "case") -> None:
+        with unit_of_work(self.ctx.sessions) as s:
+            record_audit(s, user, "viewed", case_id, detail={"page": what})
+
+    def _documentation(self, s: Session, row: TaskRow) -> str:
+        case = s.get(Case, row.case_id)
+        assert case is not None
+        version = s.get(ProcessVersion, case.process_version_id)
+        assert version is not None
+        spec, subs = self.ctx.runtime.spec_from_json(spec_key(version), version.spec_json)
+        for candidate in (spec, *subs.values()):
+            task_spec = candidate.task_specs.get(row.element_id)
+            if task_spec is not None:
+                return task_spec.documentation or ""
+        return ""

@@ -1,0 +1,268 @@
+"""Loading and saving a case: its row, its SpiffWorkflow state and its projection, together.
+
+Every service that reads or changes a case goes through `CaseStore`: it finds the case (locked
+when changing it), loads the workflow on the version the case runs on, and gathers the new
+state, revision and projection into a `Writes` for one set-based flush.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine import clock
+from engine.errors import CaseClosed, TaskAlreadyCompleted, UnknownCase, UnknownTask
+from engine.runtime import SERIALIZER_VERSION, Runtime
+from engine.store.models import AuditEvent, Case, ProcessVersion, TaskRow
+from engine.store.projection import (
+    CASE_BY_ID,
+    LOCK_CASE_BY_ID,
+    CaseRecord,
+    Projection,
+    TaskRecord,
+    Writes,
+    case_record,
+    lock_case_of_task,
+    project,
+    read_projection,
+)
+from engine.timescales import CouncilProfile
+from engine.views import CaseInfo, ChildInfo, ProcessInfo, TaskInfo, TimerInfo
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    process_id: str
+    version: int
+    spec_key: str
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a save changed: the projection after it, and the task ids open before."""
+
+    projection: Projection
+    previous_task_ids: set[str]
+
+
+class CaseStore:
+    """Case rows in and out; built once per engine (it caches process version identities)."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        runtime: Runtime,
+        profile: Callable[[str], CouncilProfile],
+        functions: Callable[[str], dict[str, Any]],
+    ) -> None:
+        self.sessions = sessions
+        self.runtime = runtime
+        self.profile = profile
+        self.functions = functions
+        self._versions: dict[int, VersionRef] = {}
+
+    def case(self, s: Session, case_id: int, lock: bool = False) -> CaseRecord:
+        """The case row; locked for this transaction when changing it (PostgreSQL row lock)."""
+        query = LOCK_CASE_BY_ID if lock else CASE_BY_ID
+        row = s.connection().execute(query, {"case_id": case_id}).first()
+        if row is None:
+            raise UnknownCase(f"no case {case_id}")
+        return case_record(row)
+
+    def open_case(self, s: Session, case_id: int) -> CaseRecord:
+        case = self.case(s, case_id, lock=True)
+        if case.status != "open":
+            raise CaseClosed(f"case {case_id} is {case.status}")
+        return case
+
+    def lock_case_of_task(self, s: Session, task_id: str) -> tuple[CaseRecord, Projection]:
+        """The case an open task belongs to, locked, with its projection; a task not open says
+        why (`task_row`)."""
+        found = lock_case_of_task(s, task_id)
+        if found is None:
+            self.task_row(s, task_id)
+            raise UnknownTask(f"no open task {task_id}")
+        return found
+
+    def task_row(self, s: Session, task_id: str, teams: Iterable[str] | None = None) -> TaskRow:
+        """An open task; a completed one says who completed it, but only to the case's team."""
+        row = s.get(TaskRow, task_id)
+        if row is not None:
+            if teams is not None and row.team_key not in set(teams):
+                raise UnknownTask(f"no open task {task_id}")
+            return row
+        done = s.scalars(
+            select(AuditEvent).where(
+                AuditEvent.task_id == task_id, AuditEvent.action == "task_completed"
+            )
+        ).first()
+        if done is not None and teams is not None:
+            team = s.scalar(select(Case.team_key).where(Case.id == done.case_id))
+            if team not in set(teams):
+                done = None
+        if done is not None:
+            raise TaskAlreadyCompleted(
+                f'"{done.detail.get("name", task_id)}" was already completed by {done.actor} '
+                f"on {done.at:%d %B %Y at %H:%M} UTC"
+            )
+        raise UnknownTask(f"no open task {task_id}")
+
+    def version(self, s: Session, version_id: int) -> VersionRef:
+        """A process version's identity, cached per engine (versions never change once stored)."""
+        ref = self._versions.get(version_id)
+        if ref is None:
+            row = s.execute(
+                select(
+                    ProcessVersion.process_id, ProcessVersion.version, ProcessVersion.sha256
+                ).where(ProcessVersion.id == version_id)
+            ).one()
+            ref = self._versions[version_id] = VersionRef(
+                row.process_id, row.version, f"{row.process_id}:{row.sha256}"
+            )
+        return ref
+
+    def specs(self, s: Session, version_id: int) -> tuple[Any, dict[str, Any]]:
+        """The parsed specs of a version (from the runtime's cache; JSON read only on a miss)."""
+        ref = self.version(s, version_id)
+        spec_json = (
+            ""
+            if self.runtime.has_spec(ref.spec_key)
+            else s.scalar(select(ProcessVersion.spec_json).where(ProcessVersion.id == version_id))
+        )
+        return self.runtime.spec_from_json(ref.spec_key, spec_json or "")
+
+    def load(self, s: Session, case: CaseRecord) -> Any:
+        spec, subs = self.specs(s, case.process_version_id)
+        return self.runtime.load_state(
+            case.state_json, spec, subs, self.functions(case.council_key)
+        )
+
+    def save(
+        self,
+        s: Session,
+        case: CaseRecord,
+        workflow: Any,
+        actor: str,
+        writes: Writes,
+        before: Projection | None = None,
+        now: datetime | None = None,
+    ) -> Saved:
+        """Gather the case's new state, revision and projection into `writes`.
+
+        `before` is the projection as read when the case was locked (read here if not given).
+        Nothing is sent until `writes.flush`, whose UPDATE checks the revision (optimistic
+        locking): a case changed meanwhile by someone else is a Conflict and rolls back.
+        """
+        now = now or clock.now()
+        profile = self.profile(case.council_key)
+        snapshot = self.runtime.snapshot(workflow, profile.rule_for_key)
+        snapshot = replace(
+            snapshot,
+            user_tasks=[
+                replace(t, rule_id=profile.own_rules(t.rule_id)) for t in snapshot.user_tasks
+            ],
+            timers=[replace(t, rule_id=profile.own_rules(t.rule_id)) for t in snapshot.timers],
+        )
+        old_revision = case.revision
+        case.state_json = self.runtime.dump_state(workflow)
+        case.serializer_version = SERIALIZER_VERSION
+        case.revision += 1
+        if snapshot.completed and case.status == "open":
+            case.status, case.closed_at = "completed", now
+            writes.audit(now, actor, "case_completed", case.id)
+        writes.save_case(case, old_revision)
+        if before is None:
+            before = read_projection(s, [case.id])[case.id]
+        previous = set(before.tasks)
+        after = project(case, before, snapshot, now, writes)
+        return Saved(after, previous)
+
+    def case_info(
+        self, s: Session, case: CaseRecord, projection: Projection | None = None
+    ) -> CaseInfo:
+        ref = self.version(s, case.process_version_id)
+        if projection is None:
+            projection = read_projection(s, [case.id])[case.id]
+        tasks = [
+            task_info(t, case.child_name)
+            for t in sorted(projection.tasks.values(), key=_task_order)
+        ]
+        timers = [timer_info(t) for t in sorted(projection.timers.values(), key=lambda t: t.due_at)]
+        return CaseInfo(
+            id=case.id,
+            child=ChildInfo(
+                case.child_id, case.child_name, case.child_date_of_birth, case.council_key
+            ),
+            council=case.council_key,
+            process_id=ref.process_id,
+            version=ref.version,
+            status=case.status,
+            revision=case.revision,
+            opened_at=case.opened_at,
+            closed_at=case.closed_at,
+            training=case.training,
+            attention=case.attention,
+            team=case.team_key,
+            tasks=tasks,
+            timers=timers,
+        )
+
+
+def _task_order(row: TaskRow | TaskRecord) -> tuple[bool, Any, Any, str]:
+    return (row.due_at is None, row.due_at or row.created_at, row.created_at, row.id)
+
+
+def spec_key(version: ProcessVersion) -> str:
+    return f"{version.process_id}:{version.sha256}"
+
+
+def process_info(row: ProcessVersion) -> ProcessInfo:
+    return ProcessInfo(
+        row.id,
+        row.council_key,
+        row.process_id,
+        row.name,
+        row.version,
+        row.sha256,
+        row.deployed_at,
+        row.deployed_by,
+        row.comment,
+        row.file_name,
+    )
+
+
+def task_info(row: TaskRow | TaskRecord, child_name: str = "", documentation: str = "") -> TaskInfo:
+    return TaskInfo(
+        row.id,
+        row.case_id,
+        row.element_id,
+        row.name,
+        row.lane,
+        row.form,
+        row.due_at,
+        row.rule_id,
+        row.created_at,
+        row.claimed_by,
+        child_name,
+        row.council_key,
+        documentation,
+        row.team_key,
+    )
+
+
+def timer_info(row: Any) -> TimerInfo:
+    return TimerInfo(
+        row.id,
+        row.case_id,
+        row.element_id,
+        row.name,
+        row.kind,
+        row.attached_to,
+        row.due_at,
+        row.rule_id,
+    )
