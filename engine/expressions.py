@@ -33,6 +33,16 @@ from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine.expression_limits import (
+    BOUNDED_BUILTINS,
+    GUARDED_OPERATORS,
+    SCALAR_METHODS,
+    Budget,
+    LimitExceeded,
+    check_format_spec,
+    check_method_call,
+)
+
 __all__ = [
     "MAX_EXPRESSION_LENGTH",
     "SAFE_BUILTINS",
@@ -53,12 +63,12 @@ SAFE_BUILTINS: Mapping[str, Callable[..., Any]] = types.MappingProxyType(
         "min": min,
         "max": max,
         "abs": abs,
-        "round": round,
+        "round": BOUNDED_BUILTINS["round"],
         "int": int,
         "float": float,
         "str": str,
         "bool": bool,
-        "sum": sum,
+        "sum": BOUNDED_BUILTINS["sum"],
         "any": any,
         "all": all,
         "sorted": sorted,
@@ -217,11 +227,45 @@ def _is_opaque(obj: object) -> bool:
 
 
 class _Evaluator(EvalWithCompoundTypes):
-    """simpleeval with dict-first attribute access and read-only methods.
+    """simpleeval with dict-first attribute access, read-only methods and a budget.
 
     simpleeval tries ``getattr`` before ``obj[key]``, so a case field called ``items`` or
-    ``values`` would silently resolve to the dict method; diagrams mean the field.
+    ``values`` would silently resolve to the dict method; diagrams mean the field. Every node
+    checks the wall clock; every operation that can grow is checked before it runs and what
+    it built is counted (engine.expression_limits).
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.budget = Budget()
+
+    def _eval(self, node: ast.AST) -> Any:
+        self.budget.tick()
+        return super()._eval(node)
+
+    def _eval_binop(self, node: ast.BinOp) -> Any:
+        guarded = GUARDED_OPERATORS.get(type(node.op))
+        if guarded is None:
+            return self.budget.charge(super()._eval_binop(node))
+        operation, check = guarded
+        left, right = self._eval(node.left), self._eval(node.right)
+        check(left, right)
+        return self.budget.charge(operation(left, right))
+
+    def _eval_comprehension(self, node: ast.AST) -> Any:
+        return self.budget.charge(super()._eval_comprehension(node))
+
+    def _eval_list(self, node: ast.List) -> Any:
+        return self.budget.charge(super()._eval_list(node))
+
+    def _eval_tuple(self, node: ast.Tuple) -> Any:
+        return self.budget.charge(super()._eval_tuple(node))
+
+    def _eval_dict(self, node: ast.Dict) -> Any:
+        return self.budget.charge(super()._eval_dict(node))
+
+    def _eval_set(self, node: ast.Set) -> Any:
+        return self.budget.charge(super()._eval_set(node))
 
     def _eval_name(self, node: ast.Name) -> Any:
         if node.id.startswith("__"):
@@ -245,15 +289,18 @@ class _Evaluator(EvalWithCompoundTypes):
             raise _Refused(f'"{attr}" is not a value in "{owner}"')
         if _is_opaque(obj):
             raise _Refused(f'"{owner}" is a function or type; ".{attr}" cannot be used on it')
-        for kind, allowed in _SAFE_METHODS.items():
-            if isinstance(obj, kind):
-                if attr not in allowed:
-                    raise _Refused(f'".{attr}" cannot be used on a {kind.__name__} ("{owner}")')
-                break
+        kind = next((k for k in _SAFE_METHODS if isinstance(obj, k)), None)
+        if kind is not None and attr not in _SAFE_METHODS[kind]:
+            raise _Refused(f'".{attr}" cannot be used on a {kind.__name__} ("{owner}")')
         try:
             item = getattr(obj, attr)
         except AttributeError:
             raise _Refused(f'"{owner}" has no "{attr}"') from None
+        if kind is None and callable(item):
+            scalar = next((k for k in SCALAR_METHODS if isinstance(obj, k)), None)
+            if scalar is None or attr not in SCALAR_METHODS[scalar]:
+                name = type(obj).__name__
+                raise _Refused(f'".{attr}" cannot be used on a {name} ("{owner}")')
         if isinstance(item, (types.ModuleType, type)) or (
             callable(item) and item in DISALLOW_FUNCTIONS
         ):
@@ -286,9 +333,11 @@ class _Evaluator(EvalWithCompoundTypes):
             raise _Refused(f'"{name}" is not allowed')
         args = [self._eval(a) for a in node.args]
         kwargs = dict(self._eval(k) for k in node.keywords)
+        if isinstance(node.func, ast.Attribute):
+            check_method_call(getattr(func, "__self__", None), node.func.attr, tuple(args))
         try:
-            return func(*args, **kwargs)
-        except ExpressionError:
+            return self.budget.charge(func(*args, **kwargs))
+        except (ExpressionError, LimitExceeded):
             raise
         except Exception as err:
             raise _FunctionFailed(name, err) from err
@@ -298,7 +347,9 @@ class _Evaluator(EvalWithCompoundTypes):
         # "}{0.__class__}" would reach attributes; format() never interprets field names.
         value = self._eval(node.value)
         if node.format_spec:
-            return format(value, self._eval(node.format_spec))
+            spec = self._eval(node.format_spec)
+            check_format_spec(str(spec))
+            return format(value, spec)
         return value
 
 
@@ -406,19 +457,39 @@ def _check_calls(
             raise ExpressionError(f'"{name}" is not an allowed function', expression)
 
 
+#: Every method name an expression may call on some value (checked at deploy, without data).
+ALLOWED_METHODS: frozenset[str] = frozenset().union(
+    *_SAFE_METHODS.values(), *SCALAR_METHODS.values()
+)
+
+
+def _method_problem(tree: ast.Expression) -> str | None:
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr not in ALLOWED_METHODS
+        ):
+            return f'".{node.func.attr}()" is not a method diagram expressions may use'
+    return None
+
+
 def check_syntax(
     expression: str, *, functions: Mapping[str, Callable[..., Any]] | None = None
 ) -> str | None:
     """Vet an expression when a diagram is deployed, without any case data.
 
-    Returns None if it parses and uses only allowed constructs, else the user-facing message.
-    Pass ``functions`` (the whitelist) to also check that every called function exists;
-    without it only Python builtins outside SAFE_BUILTINS are rejected.
+    Returns None if it parses and uses only allowed constructs and methods, else the
+    user-facing message. Pass ``functions`` (the whitelist) to also check that every called
+    function exists; without it only Python builtins outside SAFE_BUILTINS are rejected.
     """
     try:
-        _, called = _compile(expression)
+        tree, called = _compile(expression)
         whitelist = None if functions is None else _merged_functions(functions)
         _check_calls(called, expression, whitelist)
+        problem = _method_problem(tree)
+        if problem:
+            raise ExpressionError(problem, expression)
     except ExpressionError as err:
         return str(err)
     return None
@@ -440,7 +511,7 @@ def evaluate(
         return evaluator.eval(expression, previously_parsed=tree.body)
     except ExpressionError:
         raise
-    except _Refused as err:
+    except (_Refused, LimitExceeded) as err:
         raise ExpressionError(str(err), expression) from err
     except _FunctionFailed as err:
         raise ExpressionError(
