@@ -33,6 +33,7 @@ from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine import timer_values
 from engine.expression_limits import (
     BOUNDED_BUILTINS,
     GUARDED_OPERATORS,
@@ -578,8 +579,18 @@ class RestrictedScriptEngine(PythonScriptEngine):
     """
 
     def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
+        """Timers may be standard ISO literals (`PT1H`); what a timer gives is checked."""
+        kind = timer_values.kind_of(getattr(task.task_spec, "event_definition", None))
         try:
-            return self.environment.evaluate(expression, task.data, external_context)
+            value = timer_values.literal(kind, expression) if kind else None
+            if value is None:
+                value = self.environment.evaluate(expression, task.data, external_context)
+            if kind:
+                try:
+                    value = timer_values.checked(kind, value)
+                except ValueError as err:
+                    raise ExpressionError(str(err), expression) from err
+            return value
         except ExpressionError as err:
             raise WorkflowTaskException(str(err), task=task, exception=err) from err
         except SpiffWorkflowException as err:

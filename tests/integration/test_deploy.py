@@ -109,11 +109,11 @@ EDITS = {
         "assessment_deadline",
         "15 workdays",
     ),
-    "bare ISO duration": (
+    "ISO duration in a date timer": (
         'due_in("15 working days", from_=referral_date)',
         "P15D",
         "assessment_deadline",
-        "bare ISO duration",
+        "draw it as a duration timer (timeDuration)",
     ),
     "function not on the whitelist": (
         'due_in("15 working days", from_=referral_date)',
