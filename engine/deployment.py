@@ -323,8 +323,13 @@ def _parse_bundle(
     return parsed
 
 
+_TOO_LONG = (
+    "the process is too long to read in one piece (hundreds of steps in a row): split it into "
+    "subprocesses or call activities"
+)
 #: SpiffWorkflow's parser messages, in words for the practice manager who drew the diagram.
 _REWORDED = [
+    ("maximum recursion depth", _TOO_LONG),
     (
         "Multiple outgoing flows are not supported for tasks of type",
         "this step has more than one outgoing flow: draw an exclusive gateway after it for a "
@@ -351,10 +356,7 @@ def _reworded(message: str) -> str:
 
 def _unreadable(exc: BaseException) -> str:
     if isinstance(exc, RecursionError):
-        return (
-            "the process is too long to read in one piece (hundreds of steps in a row): split "
-            "it into subprocesses or call activities"
-        )
+        return _TOO_LONG
     return f"cannot be read as an executable process: {_reworded(str(exc).splitlines()[0])}"
 
 
