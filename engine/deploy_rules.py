@@ -326,7 +326,64 @@ def flows(d: Diagram) -> Iterable[Problem]:
                 )
 
 
+def references(d: Diagram) -> Iterable[Problem]:
+    """What an element points at exists: the step a boundary event sits on, the message a
+    message event waits for; and each process or subprocess starts in one place."""
+    messages = {m.get("id") for m in d.root.iter(f"{{{BPMN}}}message")}
+    for process in d.processes():
+        if process.get("isExecutable") != "true":
+            continue
+        containers = [process, *process.iter(f"{{{BPMN}}}subProcess")]
+        for container in containers:
+            children = {el.get("id"): el for el in container if isinstance(el.tag, str)}
+            plain_starts = [
+                el for el in container.iterfind("bpmn:startEvent", NS) if not _definitions(el)
+            ]
+            if len(plain_starts) > 1:
+                yield d.problem(
+                    plain_starts[1],
+                    f'"{_name(container)}" has {len(plain_starts)} plain start events: keep one',
+                )
+            if container.get("triggeredByEvent") != "true" and not container.findall(
+                "bpmn:startEvent", NS
+            ):
+                yield d.problem(
+                    container, f'"{_name(container)}" has no start event: draw one where it begins'
+                )
+            for boundary in container.iterfind("bpmn:boundaryEvent", NS):
+                target = children.get(boundary.get("attachedToRef"))
+                if target is None or _local(target) not in _ACTIVITIES:
+                    yield d.problem(
+                        boundary,
+                        f'the boundary event "{_name(boundary)}" is not attached to a step of '
+                        "this process: drag it onto the step it belongs to",
+                    )
+        for definition in process.iter(f"{{{BPMN}}}messageEventDefinition"):
+            if definition.get("messageRef") not in messages:
+                event = definition.getparent()
+                yield d.problem(
+                    event,
+                    f'the message event "{_name(event)}" names no message of this file: '
+                    "choose or create its message (with a name) in the modeler",
+                )
+
+
 # --- all files together ----------------------------------------------------------------------
+
+
+def call_targets(diagrams: list[Diagram]) -> Iterable[Problem]:
+    """Each call activity calls a process deployed with it."""
+    known = {p.get("id") for d in diagrams for p in d.processes()}
+    for d in diagrams:
+        for process in d.processes():
+            for call in process.iter(f"{{{BPMN}}}callActivity"):
+                target = call.get("calledElement") or ""
+                if target not in known:
+                    yield d.problem(
+                        call,
+                        f'"{_name(call)}" calls "{target}", which is not in this deployment: '
+                        "deploy the called process's file with this one, or correct its id",
+                    )
 
 
 def _loop_from(start: str, targets: Mapping[str, list[str]]) -> list[str] | None:
@@ -375,5 +432,10 @@ def call_cycles(diagrams: list[Diagram]) -> Iterable[Problem]:
         )
 
 
-RULES: list[Callable[[Diagram], Iterable[Problem]]] = [foreign_markup, constructs, flows]
-BUNDLE_RULES: list[Callable[[list[Diagram]], Iterable[Problem]]] = [call_cycles]
+RULES: list[Callable[[Diagram], Iterable[Problem]]] = [
+    foreign_markup,
+    constructs,
+    flows,
+    references,
+]
+BUNDLE_RULES: list[Callable[[list[Diagram]], Iterable[Problem]]] = [call_targets, call_cycles]

@@ -341,6 +341,10 @@ _REWORDED = [
     ),
     ("No start event found", "the process has no start event: draw one where it begins"),
     (
+        "Exactly one start event is required",
+        "the subprocess needs exactly one plain start event",
+    ),
+    (
         "Only one start event is allowed",
         "the process has more than one plain start event: keep one",
     ),

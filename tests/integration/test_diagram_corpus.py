@@ -238,6 +238,45 @@ REFUSED = {
         None,
         'processing instruction "<?xml-stylesheet" is not allowed',
     ),
+    "a call to a process not deployed": (
+        diagram(line('<bpmn:callActivity id="call" calledElement="nowhere"/>')),
+        "call",
+        'calls "nowhere", which is not in this deployment',
+    ),
+    "a boundary event on nothing": (
+        diagram(
+            line(user("visit"))
+            + f'<bpmn:boundaryEvent id="b" attachedToRef="zzz">{timer("timeDuration", "P1D")}'
+            "</bpmn:boundaryEvent>",
+            ("visit",),
+        ),
+        "b",
+        "drag it onto the step it belongs to",
+    ),
+    "a message event without its message": (
+        diagram(
+            line(
+                '<bpmn:intermediateCatchEvent id="m"><bpmn:messageEventDefinition '
+                'messageRef="nope"/></bpmn:intermediateCatchEvent>'
+            )
+        ),
+        "m",
+        "names no message of this file",
+    ),
+    "two plain start events": (
+        diagram(
+            '<bpmn:startEvent id="s1"/><bpmn:startEvent id="s2"/><bpmn:endEvent id="e"/>'
+            + flow("a", "s1", "e")
+            + flow("b", "s2", "e")
+        ),
+        "s2",
+        "2 plain start events: keep one",
+    ),
+    "a subprocess without a start": (
+        diagram(line('<bpmn:subProcess id="sp"><bpmn:endEvent id="x"/></bpmn:subProcess>')),
+        "sp",
+        "has no start event",
+    ),
     "a process that calls itself": (
         diagram(line('<bpmn:callActivity id="again" calledElement="Process_1"/>')),
         "again",
@@ -469,3 +508,43 @@ def test_cinflow_start_prints_the_refusal_and_exits_1(
         assert check.list_cases() == []
     finally:
         check.dispose()
+
+
+def test_a_repeating_timer_fires_the_number_of_times_it_says(engine: Engine, fixed_clock) -> None:  # noqa: ANN001
+    body = line(user("visit", "Visit")) + (
+        '<bpmn:boundaryEvent id="nag" name="Chase hourly" attachedToRef="visit" '
+        f'cancelActivity="false">{timer("timeCycle", "R3/PT1H")}</bpmn:boundaryEvent>'
+        + user("chase", "Chase")
+        + '<bpmn:endEvent id="chased"/>'
+        + flow("n1", "nag", "chase")
+        + flow("n2", "chase", "chased")
+    )
+    engine.deploy({"cycle.bpmn": diagram(body, ("visit", "chase"))}, "pm1")
+    with at_most(20):
+        case = engine.start_case("Process_1", NewChild("Ada Example"), {}, "sw1")
+        for _ in range(5):
+            fixed_clock.advance(timedelta(hours=1, milliseconds=1))
+            engine.fire_due_timers()
+        case = engine.get_case(case.id)
+    assert sorted(t.name for t in case.tasks) == ["Chase", "Chase", "Chase", "Visit"]
+    assert case.timers == [] and case.attention is None
+
+
+def test_a_non_interrupting_timer_event_subprocess_runs(engine: Engine, fixed_clock) -> None:  # noqa: ANN001
+    body = line(user("visit", "Visit")) + (
+        '<bpmn:subProcess id="esp" triggeredByEvent="true">'
+        f'<bpmn:startEvent id="es" isInterrupting="false">{timer("timeDuration", "P1D")}'
+        "</bpmn:startEvent>"
+        + user("chase", "Chase")
+        + '<bpmn:endEvent id="ce"/>'
+        + flow("n1", "es", "chase")
+        + flow("n2", "chase", "ce")
+        + "</bpmn:subProcess>"
+    )
+    engine.deploy({"esp.bpmn": diagram(body, ("visit", "chase"))}, "pm1")
+    with at_most(20):
+        case = engine.start_case("Process_1", NewChild("Ada Example"), {}, "sw1")
+        fixed_clock.advance(timedelta(days=1, milliseconds=1))
+        engine.fire_due_timers()
+        case = engine.get_case(case.id)
+    assert sorted(t.name for t in case.tasks) == ["Chase", "Visit"]
