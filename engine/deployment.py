@@ -132,7 +132,11 @@ def _lint_tree(d: Diagram) -> list[Problem]:
     for process in processes:
         flow_nodes = [el for el in process if el.tag != f"{{{BPMN}}}laneSet"]
         if process.get("isExecutable") != "true" and flow_nodes:
-            add(process, "the process is not executable (isExecutable is not true)")
+            add(
+                process,
+                'the process is not executable: tick "Executable" in the process\'s '
+                'properties (isExecutable="true")',
+            )
             continue
         in_lane = {
             ref.text.strip()
@@ -173,6 +177,16 @@ def _lint_tree(d: Diagram) -> list[Problem]:
                 message = _check_expression(el.text or "", timer=kind, functions=functions)
                 if message:
                     add(event, f"timer: {message}")
+        for el in process.iterfind(".//spiffworkflow:messagePayload", NS):
+            event = next(a for a in el.iterancestors() if a.get("id") and "Event" in a.tag)
+            message = _check_expression(el.text or "", timer=None, functions=functions)
+            if message:
+                add(event, f"message payload: {message}")
+        for el in process.iterfind(".//spiffworkflow:processVariableCorrelation/*", NS):
+            if etree.QName(el).localname == "expression":
+                message = _check_expression(el.text or "", timer=None, functions=functions)
+                if message:
+                    add(el.getparent().getparent(), f"correlation: {message}")
         for el in process.iterfind(".//bpmn:conditionExpression", NS):
             message = _check_expression(el.text or "", timer=None, functions=functions)
             if message:
