@@ -200,6 +200,11 @@ def diagram_error(exc: BaseException) -> DiagramError:
     elif isinstance(cause, ExpressionError):
         kind = "timer" if getattr(spec, "event_definition", None) is not None else "condition"
         problem = f"the {kind} could not be worked out: {cause}"
+    elif "No conditions satisfied" in str(exc):
+        problem = (
+            "no condition on the gateway's flows holds for this case and it has no default "
+            "flow: mark one flow as the default"
+        )
     else:
         problem = str(exc).split("\n")[0] or type(exc).__name__
     process = getattr(spec, "_wf_spec", None)
