@@ -82,12 +82,32 @@ def _check_expression(text: str, *, timer: str | None, functions: Mapping[str, A
             )
     if not timer:
         return None
+    data = _probe_data(text, allowed)
     try:
-        value = evaluate(text, _probe_data(text, allowed), functions)
-        timer_values.checked(timer, value)
-    except (ExpressionError, ValueError) as exc:
+        timer_values.checked(timer, evaluate(text, data, functions))
+    except ExpressionError as exc:
         return str(exc)
+    except ValueError as exc:
+        return f"{exc} (in expression: {text})"
+    tree = ast.parse(text, mode="eval").body
+    for branch in _branches(tree) if isinstance(tree, ast.IfExp) else []:
+        try:
+            value = evaluate(branch, data, functions)
+        except ExpressionError:
+            continue  # may only fail on the stand-in data: the case's own is checked when run
+        try:
+            timer_values.checked(timer, value)
+        except ValueError as exc:
+            return f"{exc} (in expression: {text})"
     return None
+
+
+def _branches(node: ast.expr) -> list[str]:
+    """Each value a timer can give: both sides of every `a if condition else b`, so a branch the
+    stand-in data would not take is tried too (a value of the wrong kind is refused)."""
+    if isinstance(node, ast.IfExp):
+        return _branches(node.body) + _branches(node.orelse)
+    return [ast.unparse(node)]
 
 
 PROBE_DATE = "2026-01-05"

@@ -194,6 +194,76 @@ def _sum(values: Any, start: Any = 0) -> Any:
 #: Builtins offered with their own limits.
 BOUNDED_BUILTINS: Mapping[str, Callable[..., Any]] = {"round": _round, "sum": _sum}
 
+# Read-only methods per container type.  Mutating methods (append, update, pop, ...) are left
+# out so an expression can never change task data, even through a shallow copy.
+SAFE_METHODS: dict[type, frozenset[str]] = {
+    dict: frozenset({"get", "keys", "values", "items"}),
+    list: frozenset({"index", "count", "copy"}),
+    tuple: frozenset({"index", "count"}),
+    set: frozenset(
+        {
+            "union",
+            "intersection",
+            "difference",
+            "symmetric_difference",
+            "issubset",
+            "issuperset",
+            "isdisjoint",
+            "copy",
+        }
+    ),
+    frozenset: frozenset(
+        {
+            "union",
+            "intersection",
+            "difference",
+            "symmetric_difference",
+            "issubset",
+            "issuperset",
+            "isdisjoint",
+            "copy",
+        }
+    ),
+    str: frozenset(
+        {
+            "capitalize",
+            "casefold",
+            "count",
+            "endswith",
+            "find",
+            "index",
+            "isalnum",
+            "isalpha",
+            "isdecimal",
+            "isdigit",
+            "islower",
+            "isnumeric",
+            "isspace",
+            "istitle",
+            "isupper",
+            "join",
+            "lower",
+            "lstrip",
+            "partition",
+            "removeprefix",
+            "removesuffix",
+            "replace",
+            "rfind",
+            "rindex",
+            "rpartition",
+            "rsplit",
+            "rstrip",
+            "split",
+            "splitlines",
+            "startswith",
+            "strip",
+            "title",
+            "upper",
+            "zfill",
+        }
+    ),
+}
+
 #: Methods of values that are neither containers nor text (dates from deserialised data).
 SCALAR_METHODS: dict[type, frozenset[str]] = {
     datetime: frozenset({"isoformat", "weekday", "isoweekday", "date"}),

@@ -5,6 +5,10 @@ input.  SpiffWorkflow's default script engine runs gateway conditions, timer exp
 scripts with plain ``eval``/``exec`` and full builtins, which would let a diagram run arbitrary
 Python on the server.  Here every expression goes through simpleeval over an explicit whitelist
 of functions, after a static check of the syntax tree, and scripts are refused outright.
+The bounds on time and size, and the methods values offer, are in engine.expression_limits.
+
+Over 500 lines on purpose: the evaluator, its static (deploy-time) check and the SpiffWorkflow
+script engine that uses it read best together.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from engine import timer_values
 from engine.expression_limits import (
     BOUNDED_BUILTINS,
     GUARDED_OPERATORS,
+    SAFE_METHODS,
     SCALAR_METHODS,
     Budget,
     LimitExceeded,
@@ -81,76 +86,6 @@ _COMPOUND_CONSTRUCTORS = frozenset({"list", "tuple", "dict", "set"})
 
 #: Diagram conditions are one-liners; a cap keeps the parser away from pathological input.
 MAX_EXPRESSION_LENGTH = 5000
-
-# Read-only methods per container type.  Mutating methods (append, update, pop, ...) are left
-# out so an expression can never change task data, even through a shallow copy.
-_SAFE_METHODS: dict[type, frozenset[str]] = {
-    dict: frozenset({"get", "keys", "values", "items"}),
-    list: frozenset({"index", "count", "copy"}),
-    tuple: frozenset({"index", "count"}),
-    set: frozenset(
-        {
-            "union",
-            "intersection",
-            "difference",
-            "symmetric_difference",
-            "issubset",
-            "issuperset",
-            "isdisjoint",
-            "copy",
-        }
-    ),
-    frozenset: frozenset(
-        {
-            "union",
-            "intersection",
-            "difference",
-            "symmetric_difference",
-            "issubset",
-            "issuperset",
-            "isdisjoint",
-            "copy",
-        }
-    ),
-    str: frozenset(
-        {
-            "capitalize",
-            "casefold",
-            "count",
-            "endswith",
-            "find",
-            "index",
-            "isalnum",
-            "isalpha",
-            "isdecimal",
-            "isdigit",
-            "islower",
-            "isnumeric",
-            "isspace",
-            "istitle",
-            "isupper",
-            "join",
-            "lower",
-            "lstrip",
-            "partition",
-            "removeprefix",
-            "removesuffix",
-            "replace",
-            "rfind",
-            "rindex",
-            "rpartition",
-            "rsplit",
-            "rstrip",
-            "split",
-            "splitlines",
-            "startswith",
-            "strip",
-            "title",
-            "upper",
-            "zfill",
-        }
-    ),
-}
 
 # Python builtins that are not offered; calling one gets a pointed message at deploy time.
 _PYTHON_BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
@@ -285,13 +220,13 @@ class _Evaluator(EvalWithCompoundTypes):
         if isinstance(obj, Mapping):
             if attr in obj:
                 return obj[attr]
-            if isinstance(obj, dict) and attr in _SAFE_METHODS[dict]:
+            if isinstance(obj, dict) and attr in SAFE_METHODS[dict]:
                 return getattr(obj, attr)
             raise _Refused(f'"{attr}" is not a value in "{owner}"')
         if _is_opaque(obj):
             raise _Refused(f'"{owner}" is a function or type; ".{attr}" cannot be used on it')
-        kind = next((k for k in _SAFE_METHODS if isinstance(obj, k)), None)
-        if kind is not None and attr not in _SAFE_METHODS[kind]:
+        kind = next((k for k in SAFE_METHODS if isinstance(obj, k)), None)
+        if kind is not None and attr not in SAFE_METHODS[kind]:
             raise _Refused(f'".{attr}" cannot be used on a {kind.__name__} ("{owner}")')
         try:
             item = getattr(obj, attr)
@@ -460,7 +395,7 @@ def _check_calls(
 
 #: Every method name an expression may call on some value (checked at deploy, without data).
 ALLOWED_METHODS: frozenset[str] = frozenset().union(
-    *_SAFE_METHODS.values(), *SCALAR_METHODS.values()
+    *SAFE_METHODS.values(), *SCALAR_METHODS.values()
 )
 
 

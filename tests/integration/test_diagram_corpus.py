@@ -441,7 +441,26 @@ def test_miwg_files_run_or_are_refused_clearly(engine: Engine, name: str) -> Non
 
 # --- failures on real data: a clear refusal, nothing saved -------------------------------------
 
+#: Issue 10's timer that only failed on real data: its other branch is now tried at deploy.
 SOMETIMES = 'due_in("3 days") if referral_date == "2026-01-05" else "not a date"'
+#: A timer that is right, on data that is not: a date typed the British way.
+FROM_REFERRAL = 'due_in("3 days", from_=referral_date)'
+BRITISH_DATE = {"referral_date": "23/11/2026"}
+
+
+def test_a_timer_branch_that_gives_no_date_is_refused_at_deploy() -> None:
+    xml = diagram(
+        line(
+            '<bpmn:intermediateCatchEvent id="wait" name="Three days">'
+            + timer("timeDate", SOMETIMES.replace('"', "&quot;"))
+            + "</bpmn:intermediateCatchEvent>"
+        )
+    )
+    with pytest.raises(DeploymentError) as caught:
+        parse_bundle({"sometimes.bpmn": xml}, FORMS)
+    (problem,) = caught.value.problems
+    assert problem.element_id == "wait"
+    assert 'the timer gives "not a date"' in problem.message and SOMETIMES in problem.message
 
 
 def test_a_timer_that_fails_on_real_data_refuses_the_start_and_saves_nothing(
@@ -450,17 +469,16 @@ def test_a_timer_that_fails_on_real_data_refuses_the_start_and_saves_nothing(
     xml = diagram(
         line(
             f'<bpmn:intermediateCatchEvent id="wait" name="Three days">'
-            f"{timer('timeDate', SOMETIMES.replace(chr(34), '&quot;'))}"
+            f"{timer('timeDate', FROM_REFERRAL.replace(chr(34), '&quot;'))}"
             "</bpmn:intermediateCatchEvent>"
         )
     )
-    engine.deploy({"sometimes.bpmn": xml}, "pm1")  # the stand-in date passes at deploy
+    engine.deploy({"sometimes.bpmn": xml}, "pm1")
     with pytest.raises(DiagramError) as caught:
-        engine.start_case(
-            "Process_1", NewChild("Ada Example"), {"referral_date": "2026-11-23"}, "sw1"
-        )
+        engine.start_case("Process_1", NewChild("Ada Example"), BRITISH_DATE, "sw1")
     message = str(caught.value)
-    assert '"Three days" (wait)' in message and SOMETIMES in message and "not a date" in message
+    assert '"Three days" (wait)' in message and FROM_REFERRAL in message
+    assert '"23/11/2026" is not a date' in message
     assert caught.value.element_id == "wait"
     assert engine.list_cases() == []
     assert [e.action for e in engine.audit_trail()] == ["process_deployed"]
@@ -503,7 +521,7 @@ def test_cinflow_start_prints_the_refusal_and_exits_1(
     xml = diagram(
         line(
             f'<bpmn:intermediateCatchEvent id="wait" name="Three days">'
-            f"{timer('timeDate', SOMETIMES.replace(chr(34), '&quot;'))}"
+            f"{timer('timeDate', FROM_REFERRAL.replace(chr(34), '&quot;'))}"
             "</bpmn:intermediateCatchEvent>"
         )
     )
@@ -516,7 +534,7 @@ def test_cinflow_start_prints_the_refusal_and_exits_1(
     assert run("init-db").exit_code == 0
     assert run("deploy", str(tmp_path / "sometimes.bpmn")).exit_code == 0
     started = run(
-        "start", "Process_1", "--child", "Ada Example", "--data", '{"referral_date": "2026-11-23"}'
+        "start", "Process_1", "--child", "Ada Example", "--data", '{"referral_date": "23/11/2026"}'
     )
     assert started.exit_code == 1
     assert '"Three days" (wait)' in started.output and "Traceback" not in started.output
