@@ -80,6 +80,11 @@ def _check_expression(text: str, *, timer: str | None, functions: Mapping[str, A
                 f'"{node.func.id}" is not a function diagrams may call '
                 f"(allowed: {', '.join(sorted(FUNCTION_NAMES))})"
             )
+    for part in _constant_parts(ast.parse(text, mode="eval").body):
+        try:  # bounded like any evaluation: 4000000**4000000 is refused here, not in a case
+            evaluate(ast.unparse(part), {}, functions)
+        except ExpressionError as exc:
+            return f"{exc.problem} (in expression: {text})"
     if not timer:
         return None
     data = _probe_data(text, allowed)
@@ -100,6 +105,16 @@ def _check_expression(text: str, *, timer: str | None, functions: Mapping[str, A
         except ValueError as exc:
             return f"{exc} (in expression: {text})"
     return None
+
+
+def _constant_parts(node: ast.AST) -> list[ast.AST]:
+    """The largest parts of an expression that read no case data or clock (worked out at
+    deploy); plain literals are left out."""
+    if isinstance(node, (ast.Constant, ast.expr_context)) or not isinstance(node, ast.expr):
+        return []
+    if not any(isinstance(n, ast.Name) for n in ast.walk(node)):
+        return [node]
+    return [p for child in ast.iter_child_nodes(node) for p in _constant_parts(child)]
 
 
 def _branches(node: ast.expr) -> list[str]:

@@ -198,6 +198,28 @@ REFUSED = {
         "gw",
         "mark one outgoing flow as the default",
     ),
+    "a condition that would freeze the server": (
+        diagram(
+            '<bpmn:startEvent id="start"/><bpmn:exclusiveGateway id="gw" default="f3"/>'
+            '<bpmn:endEvent id="yes"/><bpmn:endEvent id="no"/>'
+            + flow("f1", "start", "gw")
+            + flow("f2", "gw", "yes", "4000000**4000000 &gt; 1")
+            + flow("f3", "gw", "no")
+        ),
+        "f2",
+        "condition: a number in the expression is too large to calculate",
+    ),
+    "a condition that would build 100 MB": (
+        diagram(
+            '<bpmn:startEvent id="start"/><bpmn:exclusiveGateway id="gw" default="f3"/>'
+            '<bpmn:endEvent id="yes"/><bpmn:endEvent id="no"/>'
+            + flow("f1", "start", "gw")
+            + flow("f2", "gw", "yes", "note == &quot;&quot;.zfill(10**8)")
+            + flow("f3", "gw", "no")
+        ),
+        "f2",
+        "condition: the result would be too long",
+    ),
     "two flows out of a step": (
         diagram(
             '<bpmn:startEvent id="start"/>'
