@@ -2,7 +2,8 @@
 
 Diagrams come from practice managers' browsers, so nothing is trusted: XML that is not BPMN, a
 process that cannot execute, a missing call target, a timer that does not evaluate, a user task
-with no lane (no role to do it), a form that does not exist, and any script at all.
+with no lane (no role to do it), a form that does not exist, and any script at all. What each
+construct may be is in `engine.deploy_rules`; add a rule to its lists (or to `FILE_CHECKS`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,28 +20,15 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
+from engine import deploy_rules, timer_values
 from engine.calendar import WorkingCalendar
+from engine.deploy_rules import BPMN, NS, Diagram, Problem
 from engine.expressions import SAFE_BUILTINS, ExpressionError, check_syntax, evaluate
 from engine.functions import FUNCTION_NAMES, Timescale, diagram_functions
 
-BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-NS = {"bpmn": BPMN, "spiffworkflow": SPIFF}
+__all__ = ["DeploymentError", "ParsedProcess", "Problem", "parse_bundle", "read_files"]
+
 FORM_PROPERTY = "formJsonSchemaFilename"
-_ISO_DURATION = re.compile(r"^R?\d*/?P(\d|T\d)", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    line: int | None
-    element_id: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file + (f":{self.line}" if self.line else "")
-        element = f" [{self.element_id}]" if self.element_id else ""
-        return f"{where}{element}: {self.message}"
 
 
 class DeploymentError(Exception):
@@ -65,16 +53,19 @@ class ParsedProcess:
     spec_json: str = ""  # filled once by the first deployment that stores it
 
 
-def _check_expression(text: str, *, timer: bool, functions: Mapping[str, Any]) -> str | None:
-    """Static check of a diagram expression; for timers, evaluate when it needs no case data."""
+def _check_expression(text: str, *, timer: str | None, functions: Mapping[str, Any]) -> str | None:
+    """Static check of a diagram expression; a timer (`timer` is its kind: timeDate...) is a
+    standard ISO literal, or is tried on stand-in data and must give that kind of value."""
     text = (text or "").strip()
     if not text:
         return "the expression is empty"
-    if timer and _ISO_DURATION.match(text):
-        return (
-            f'timer "{text}" is a bare ISO duration; write an expression such as '
-            f'due_in("3 days") or deadline("plan_distribution")'
-        )
+    if timer and timer_values.literal(timer, text) is not None:
+        return None
+    if timer and any(timer_values.literal(kind, text) for kind in timer_values.KINDS):
+        try:
+            timer_values.checked(timer, text)  # a literal of another kind: say which to draw
+        except ValueError as exc:
+            return str(exc)
     problem = check_syntax(text)
     if problem:
         return problem
@@ -89,21 +80,49 @@ def _check_expression(text: str, *, timer: bool, functions: Mapping[str, Any]) -
                 f'"{node.func.id}" is not a function diagrams may call '
                 f"(allowed: {', '.join(sorted(FUNCTION_NAMES))})"
             )
+    for part in _constant_parts(ast.parse(text, mode="eval").body):
+        try:  # bounded like any evaluation: 4000000**4000000 is refused here, not in a case
+            evaluate(ast.unparse(part), {}, functions)
+        except ExpressionError as exc:
+            return f"{exc.problem} (in expression: {text})"
     if not timer:
         return None
+    data = _probe_data(text, allowed)
     try:
-        value = evaluate(text, _probe_data(text, allowed), functions)
+        timer_values.checked(timer, evaluate(text, data, functions))
     except ExpressionError as exc:
         return str(exc)
-    if not isinstance(value, str):
-        return f"a timer must give a date and time as text, but this gives {type(value).__name__}"
-    try:
-        from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-
-        TimerEventDefinition.parse_time_or_duration(value)
-    except Exception:  # noqa: BLE001 - spiff raises bare Exception for bad durations
-        return f'the timer gives "{value}", which is not an ISO 8601 date, time or duration'
+    except ValueError as exc:
+        return f"{exc} (in expression: {text})"
+    tree = ast.parse(text, mode="eval").body
+    for branch in _branches(tree) if isinstance(tree, ast.IfExp) else []:
+        try:
+            value = evaluate(branch, data, functions)
+        except ExpressionError:
+            continue  # may only fail on the stand-in data: the case's own is checked when run
+        try:
+            timer_values.checked(timer, value)
+        except ValueError as exc:
+            return f"{exc} (in expression: {text})"
     return None
+
+
+def _constant_parts(node: ast.AST) -> list[ast.AST]:
+    """The largest parts of an expression that read no case data or clock (worked out at
+    deploy); plain literals are left out."""
+    if isinstance(node, (ast.Constant, ast.expr_context)) or not isinstance(node, ast.expr):
+        return []
+    if not any(isinstance(n, ast.Name) for n in ast.walk(node)):
+        return [node]
+    return [p for child in ast.iter_child_nodes(node) for p in _constant_parts(child)]
+
+
+def _branches(node: ast.expr) -> list[str]:
+    """Each value a timer can give: both sides of every `a if condition else b`, so a branch the
+    stand-in data would not take is tried too (a value of the wrong kind is refused)."""
+    if isinstance(node, ast.IfExp):
+        return _branches(node.body) + _branches(node.orelse)
+    return [ast.unparse(node)]
 
 
 PROBE_DATE = "2026-01-05"
@@ -134,13 +153,13 @@ def _probe_data(text: str, functions: set[str]) -> dict[str, Any]:
     return data
 
 
-def _lint_tree(
-    file_name: str, root: Any, forms_dir: Path, functions: Mapping[str, Any]
-) -> list[Problem]:
+def _lint_tree(d: Diagram) -> list[Problem]:
+    """The house conventions: lanes, documentation, forms, no code, expressions that parse."""
+    file_name, root, forms_dir, functions = d.file_name, d.root, d.forms_dir, d.functions
     problems: list[Problem] = []
 
     def add(el: Any, message: str) -> None:
-        problems.append(Problem(file_name, el.sourceline, el.get("id"), message))
+        problems.append(d.problem(el, message))
 
     processes = root.findall(f"{{{BPMN}}}process")
     if not processes:
@@ -148,7 +167,11 @@ def _lint_tree(
     for process in processes:
         flow_nodes = [el for el in process if el.tag != f"{{{BPMN}}}laneSet"]
         if process.get("isExecutable") != "true" and flow_nodes:
-            add(process, "the process is not executable (isExecutable is not true)")
+            add(
+                process,
+                'the process is not executable: tick "Executable" in the process\'s '
+                'properties (isExecutable="true")',
+            )
             continue
         in_lane = {
             ref.text.strip()
@@ -172,8 +195,6 @@ def _lint_tree(
                         "interrupting event subprocesses do not stop the main flow in this "
                         "engine: attach an interrupting boundary event to a subprocess instead",
                     )
-        for script in process.iterfind(".//bpmn:scriptTask", NS):
-            add(script, "script tasks are not allowed: diagrams cannot run code")
         for tag in ("preScript", "postScript"):
             for el in process.iterfind(f".//spiffworkflow:{tag}", NS):
                 if (el.text or "").strip():
@@ -185,17 +206,33 @@ def _lint_tree(
                 form = prop.get("value") or ""
                 if not form or "/" in form or not (forms_dir / form).is_file():
                     add(owner, f'form "{form}" does not exist in forms/')
-        for kind in ("timeDate", "timeDuration", "timeCycle"):
+        for kind in timer_values.KINDS:
             for el in process.iterfind(f".//bpmn:{kind}", NS):
                 event = el.getparent().getparent()
-                message = _check_expression(el.text or "", timer=True, functions=functions)
+                message = _check_expression(el.text or "", timer=kind, functions=functions)
                 if message:
                     add(event, f"timer: {message}")
+        for el in process.iterfind(".//spiffworkflow:messagePayload", NS):
+            event = next(a for a in el.iterancestors() if a.get("id") and "Event" in a.tag)
+            message = _check_expression(el.text or "", timer=None, functions=functions)
+            if message:
+                add(event, f"message payload: {message}")
+        for el in process.iterfind(".//spiffworkflow:processVariableCorrelation/*", NS):
+            if etree.QName(el).localname == "expression":
+                message = _check_expression(el.text or "", timer=None, functions=functions)
+                if message:
+                    add(el.getparent().getparent(), f"correlation: {message}")
         for el in process.iterfind(".//bpmn:conditionExpression", NS):
-            message = _check_expression(el.text or "", timer=False, functions=functions)
+            message = _check_expression(el.text or "", timer=None, functions=functions)
             if message:
                 add(el.getparent(), f"condition: {message}")
     return problems
+
+
+#: Checks run on each file before SpiffWorkflow parses it; each returns its problems.
+FILE_CHECKS: list[Callable[[Diagram], Iterable[Problem]]] = [_lint_tree, *deploy_rules.RULES]
+#: Checks run on all the files deployed together.
+BUNDLE_CHECKS: list[Callable[[list[Diagram]], Iterable[Problem]]] = [*deploy_rules.BUNDLE_RULES]
 
 
 _PARSED: dict[str, list[ParsedProcess]] = {}
@@ -251,12 +288,10 @@ def _parse_bundle(
     trees: dict[str, Any] = {}
     texts: dict[str, str] = {}
     for name, content in files.items():
-        text = content.decode("utf-8", errors="replace") if isinstance(content, bytes) else content
+        text = as_text(content)
         texts[name] = text
         try:
-            root = etree.fromstring(
-                text.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True)
-            )
+            root = etree.fromstring(text.encode("utf-8"), _xml_parser())
         except etree.XMLSyntaxError as exc:
             problems.append(Problem(name, exc.lineno, None, f"not well-formed XML: {exc.msg}"))
             continue
@@ -271,8 +306,13 @@ def _parse_bundle(
                 )
             )
             continue
-        problems.extend(_lint_tree(name, root, forms_dir, functions))
         trees[name] = root
+    diagrams = [Diagram(name, root, forms_dir, functions) for name, root in trees.items()]
+    for diagram in diagrams:
+        for check in FILE_CHECKS:
+            problems.extend(check(diagram))
+    for bundle_check in BUNDLE_CHECKS:
+        problems.extend(bundle_check(diagrams))
     if problems:
         raise DeploymentError(problems)
 
@@ -281,11 +321,9 @@ def _parse_bundle(
         try:
             parser.add_bpmn_xml(etree.ElementTree(root), filename=name)
         except ValidationException as exc:
-            problems.append(_from_validation(exc, name))
+            problems.append(_from_validation(exc, name, trees))
         except Exception as exc:  # noqa: BLE001 - foreign diagrams break parsers in many ways
-            problems.append(
-                Problem(name, None, None, f"cannot be read as an executable process: {exc}")
-            )
+            problems.append(Problem(name, None, None, _unreadable(exc)))
     if problems:
         raise DeploymentError(problems)
 
@@ -299,17 +337,11 @@ def _parse_bundle(
             spec = parser.get_spec(pid)
             subs = parser.get_subprocess_specs(pid)
         except ValidationException as exc:
-            problems.append(_from_validation(exc, file_of.get(pid, "?")))
+            problems.append(_from_validation(exc, file_of.get(pid, "?"), trees))
             continue
-        except Exception as exc:  # noqa: BLE001
-            problems.append(
-                Problem(
-                    file_of.get(pid, "?"),
-                    process_parser.node.sourceline,
-                    pid,
-                    f"cannot be executed: {exc}",
-                )
-            )
+        except Exception as exc:  # noqa: BLE001 - RecursionError on very long chains, and more
+            where = file_of.get(pid, "?")
+            problems.append(Problem(where, process_parser.node.sourceline, pid, _unreadable(exc)))
             continue
         own = file_of[pid]
         dependency_xml = {
@@ -340,16 +372,93 @@ def _parse_bundle(
     return parsed
 
 
-def _from_validation(exc: ValidationException, file_name: str) -> Problem:
-    line = exc.line_number if isinstance(exc.line_number, int) else None
-    message = str(exc).split("\n")[0]
+_TOO_LONG = (
+    "the process is too long to read in one piece (hundreds of steps in a row): split it into "
+    "subprocesses or call activities"
+)
+#: SpiffWorkflow's parser messages, in words for the practice manager who drew the diagram.
+_REWORDED = [
+    ("maximum recursion depth", _TOO_LONG),
+    (
+        "Multiple outgoing flows are not supported for tasks of type",
+        "this step has more than one outgoing flow: draw an exclusive gateway after it for a "
+        "choice, or a parallel gateway for steps that all happen",
+    ),
+    (
+        "A Service Task must have an operator",
+        "service tasks are not allowed: draw a user task where a person records the result",
+    ),
+    ("No start event found", "the process has no start event: draw one where it begins"),
+    (
+        "Exactly one start event is required",
+        "the subprocess needs exactly one plain start event",
+    ),
+    (
+        "Only one start event is allowed",
+        "the process has more than one plain start event: keep one",
+    ),
+]
+
+
+def _reworded(message: str) -> str:
+    for fragment, wording in _REWORDED:
+        if wording and fragment.lower() in message.lower():
+            return wording
+    return message
+
+
+def _unreadable(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return _TOO_LONG
+    return f"cannot be read as an executable process: {_reworded(str(exc).splitlines()[0])}"
+
+
+def _from_validation(
+    exc: ValidationException, file_name: str, trees: Mapping[str, Any] | None = None
+) -> Problem:
+    """Spiff's problem with its element's line (the parser often gives only the id)."""
+    file_name = exc.file_name or file_name
+    line = exc.line_number if isinstance(exc.line_number, int) and exc.line_number else None
+    root = (trees or {}).get(file_name)
+    if line is None and exc.id and root is not None:
+        found = root.xpath("//*[@id=$id]", id=exc.id)
+        line = found[0].sourceline if found else None
+    message = _reworded(str(exc).split("\n")[0])
     if (
         "call activity" in message.lower()
         or "callactivity" in message.lower()
         or "specification" in message.lower()
     ):
         message = f"{message} (is the called process in this deployment?)"
-    return Problem(exc.file_name or file_name, line, exc.id or None, message)
+    return Problem(file_name, line, exc.id or None, message)
+
+
+def _xml_parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+_DECLARATION = re.compile(r"""^\s*<\?xml[^>]*?\?>""")
+_ENCODING = re.compile(r"""encoding\s*=\s*["'][^"']*["']""")
+
+
+def as_text(content: str | bytes) -> str:
+    """A file's text, whatever encoding its byte order mark or XML declaration names (UTF-8,
+    UTF-16, Latin-1...), with the declaration saying UTF-8: how it is stored and served."""
+    if isinstance(content, bytes):
+        try:
+            encoding = etree.fromstring(content, _xml_parser()).getroottree().docinfo.encoding
+            text = content.decode(encoding or "utf-8")
+        except (etree.XMLSyntaxError, LookupError, UnicodeDecodeError, ValueError):
+            text = content.decode("utf-8", errors="replace")  # the parse will say what is wrong
+    else:
+        text = content
+    text = text.lstrip("\ufeff")
+    declaration = _DECLARATION.match(text)
+    named = _ENCODING.search(declaration.group(0)) if declaration else None
+    if declaration and named and not re.search(r"utf-?8", named.group(0), re.IGNORECASE):
+        fixed = _ENCODING.sub('encoding="UTF-8"', declaration.group(0))
+        text = fixed + text[declaration.end() :]
+    return text
 
 
 def read_files(paths: list[Path]) -> dict[str, str]:
@@ -358,7 +467,7 @@ def read_files(paths: list[Path]) -> dict[str, str]:
     for path in paths:
         if path.is_dir():
             for item in sorted(path.rglob("*.bpmn")):
-                files[str(item.relative_to(path.parent))] = item.read_text(encoding="utf-8")
+                files[str(item.relative_to(path.parent))] = as_text(item.read_bytes())
         else:
-            files[path.name] = path.read_text(encoding="utf-8")
+            files[path.name] = as_text(path.read_bytes())
     return files

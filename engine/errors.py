@@ -68,3 +68,32 @@ class InvalidData(CinflowError):
     def __init__(self, errors: list[FieldError]) -> None:
         self.errors = errors
         super().__init__("; ".join(f"{e.field or 'form'}: {e.message}" for e in errors))
+
+
+class DiagramError(CinflowError):
+    """The case's diagram could not go on: a condition or timer failed on the case's data, or
+    the diagram cannot run a construct. The transaction is rolled back, so the step stays as it
+    was (and can be completed once the diagram or the data is fixed)."""
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        element_id: str | None = None,
+        element_name: str | None = None,
+        process_id: str | None = None,
+        expression: str | None = None,
+    ) -> None:
+        self.problem = problem
+        self.element_id = element_id
+        self.element_name = element_name
+        self.process_id = process_id
+        self.expression = expression
+        where = ""
+        if element_id:
+            named = f'"{element_name}" ({element_id})' if element_name else element_id
+            where = f" at {named}" + (f" in process {process_id}" if process_id else "")
+        super().__init__(
+            f"the diagram cannot go on{where}: {problem}. Nothing was changed: fix the diagram "
+            "(deploy a corrected version) or the case data, then try again"
+        )

@@ -5,6 +5,10 @@ input.  SpiffWorkflow's default script engine runs gateway conditions, timer exp
 scripts with plain ``eval``/``exec`` and full builtins, which would let a diagram run arbitrary
 Python on the server.  Here every expression goes through simpleeval over an explicit whitelist
 of functions, after a static check of the syntax tree, and scripts are refused outright.
+The bounds on time and size, and the methods values offer, are in engine.expression_limits.
+
+Over 500 lines on purpose: the evaluator, its static (deploy-time) check and the SpiffWorkflow
+script engine that uses it read best together.
 """
 
 from __future__ import annotations
@@ -33,6 +37,18 @@ from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine import timer_values
+from engine.expression_limits import (
+    BOUNDED_BUILTINS,
+    GUARDED_OPERATORS,
+    SAFE_METHODS,
+    SCALAR_METHODS,
+    Budget,
+    LimitExceeded,
+    check_format_spec,
+    check_method_call,
+)
+
 __all__ = [
     "MAX_EXPRESSION_LENGTH",
     "SAFE_BUILTINS",
@@ -53,12 +69,12 @@ SAFE_BUILTINS: Mapping[str, Callable[..., Any]] = types.MappingProxyType(
         "min": min,
         "max": max,
         "abs": abs,
-        "round": round,
+        "round": BOUNDED_BUILTINS["round"],
         "int": int,
         "float": float,
         "str": str,
         "bool": bool,
-        "sum": sum,
+        "sum": BOUNDED_BUILTINS["sum"],
         "any": any,
         "all": all,
         "sorted": sorted,
@@ -70,76 +86,6 @@ _COMPOUND_CONSTRUCTORS = frozenset({"list", "tuple", "dict", "set"})
 
 #: Diagram conditions are one-liners; a cap keeps the parser away from pathological input.
 MAX_EXPRESSION_LENGTH = 5000
-
-# Read-only methods per container type.  Mutating methods (append, update, pop, ...) are left
-# out so an expression can never change task data, even through a shallow copy.
-_SAFE_METHODS: dict[type, frozenset[str]] = {
-    dict: frozenset({"get", "keys", "values", "items"}),
-    list: frozenset({"index", "count", "copy"}),
-    tuple: frozenset({"index", "count"}),
-    set: frozenset(
-        {
-            "union",
-            "intersection",
-            "difference",
-            "symmetric_difference",
-            "issubset",
-            "issuperset",
-            "isdisjoint",
-            "copy",
-        }
-    ),
-    frozenset: frozenset(
-        {
-            "union",
-            "intersection",
-            "difference",
-            "symmetric_difference",
-            "issubset",
-            "issuperset",
-            "isdisjoint",
-            "copy",
-        }
-    ),
-    str: frozenset(
-        {
-            "capitalize",
-            "casefold",
-            "count",
-            "endswith",
-            "find",
-            "index",
-            "isalnum",
-            "isalpha",
-            "isdecimal",
-            "isdigit",
-            "islower",
-            "isnumeric",
-            "isspace",
-            "istitle",
-            "isupper",
-            "join",
-            "lower",
-            "lstrip",
-            "partition",
-            "removeprefix",
-            "removesuffix",
-            "replace",
-            "rfind",
-            "rindex",
-            "rpartition",
-            "rsplit",
-            "rstrip",
-            "split",
-            "splitlines",
-            "startswith",
-            "strip",
-            "title",
-            "upper",
-            "zfill",
-        }
-    ),
-}
 
 # Python builtins that are not offered; calling one gets a pointed message at deploy time.
 _PYTHON_BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
@@ -217,11 +163,45 @@ def _is_opaque(obj: object) -> bool:
 
 
 class _Evaluator(EvalWithCompoundTypes):
-    """simpleeval with dict-first attribute access and read-only methods.
+    """simpleeval with dict-first attribute access, read-only methods and a budget.
 
     simpleeval tries ``getattr`` before ``obj[key]``, so a case field called ``items`` or
-    ``values`` would silently resolve to the dict method; diagrams mean the field.
+    ``values`` would silently resolve to the dict method; diagrams mean the field. Every node
+    checks the wall clock; every operation that can grow is checked before it runs and what
+    it built is counted (engine.expression_limits).
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.budget = Budget()
+
+    def _eval(self, node: ast.AST) -> Any:
+        self.budget.tick()
+        return super()._eval(node)
+
+    def _eval_binop(self, node: ast.BinOp) -> Any:
+        guarded = GUARDED_OPERATORS.get(type(node.op))
+        if guarded is None:
+            return self.budget.charge(super()._eval_binop(node))
+        operation, check = guarded
+        left, right = self._eval(node.left), self._eval(node.right)
+        check(left, right)
+        return self.budget.charge(operation(left, right))
+
+    def _eval_comprehension(self, node: ast.AST) -> Any:
+        return self.budget.charge(super()._eval_comprehension(node))
+
+    def _eval_list(self, node: ast.List) -> Any:
+        return self.budget.charge(super()._eval_list(node))
+
+    def _eval_tuple(self, node: ast.Tuple) -> Any:
+        return self.budget.charge(super()._eval_tuple(node))
+
+    def _eval_dict(self, node: ast.Dict) -> Any:
+        return self.budget.charge(super()._eval_dict(node))
+
+    def _eval_set(self, node: ast.Set) -> Any:
+        return self.budget.charge(super()._eval_set(node))
 
     def _eval_name(self, node: ast.Name) -> Any:
         if node.id.startswith("__"):
@@ -240,20 +220,23 @@ class _Evaluator(EvalWithCompoundTypes):
         if isinstance(obj, Mapping):
             if attr in obj:
                 return obj[attr]
-            if isinstance(obj, dict) and attr in _SAFE_METHODS[dict]:
+            if isinstance(obj, dict) and attr in SAFE_METHODS[dict]:
                 return getattr(obj, attr)
             raise _Refused(f'"{attr}" is not a value in "{owner}"')
         if _is_opaque(obj):
             raise _Refused(f'"{owner}" is a function or type; ".{attr}" cannot be used on it')
-        for kind, allowed in _SAFE_METHODS.items():
-            if isinstance(obj, kind):
-                if attr not in allowed:
-                    raise _Refused(f'".{attr}" cannot be used on a {kind.__name__} ("{owner}")')
-                break
+        kind = next((k for k in SAFE_METHODS if isinstance(obj, k)), None)
+        if kind is not None and attr not in SAFE_METHODS[kind]:
+            raise _Refused(f'".{attr}" cannot be used on a {kind.__name__} ("{owner}")')
         try:
             item = getattr(obj, attr)
         except AttributeError:
             raise _Refused(f'"{owner}" has no "{attr}"') from None
+        if kind is None and callable(item):
+            scalar = next((k for k in SCALAR_METHODS if isinstance(obj, k)), None)
+            if scalar is None or attr not in SCALAR_METHODS[scalar]:
+                name = type(obj).__name__
+                raise _Refused(f'".{attr}" cannot be used on a {name} ("{owner}")')
         if isinstance(item, (types.ModuleType, type)) or (
             callable(item) and item in DISALLOW_FUNCTIONS
         ):
@@ -286,9 +269,11 @@ class _Evaluator(EvalWithCompoundTypes):
             raise _Refused(f'"{name}" is not allowed')
         args = [self._eval(a) for a in node.args]
         kwargs = dict(self._eval(k) for k in node.keywords)
+        if isinstance(node.func, ast.Attribute):
+            check_method_call(getattr(func, "__self__", None), node.func.attr, tuple(args))
         try:
-            return func(*args, **kwargs)
-        except ExpressionError:
+            return self.budget.charge(func(*args, **kwargs))
+        except (ExpressionError, LimitExceeded):
             raise
         except Exception as err:
             raise _FunctionFailed(name, err) from err
@@ -298,7 +283,9 @@ class _Evaluator(EvalWithCompoundTypes):
         # "}{0.__class__}" would reach attributes; format() never interprets field names.
         value = self._eval(node.value)
         if node.format_spec:
-            return format(value, self._eval(node.format_spec))
+            spec = self._eval(node.format_spec)
+            check_format_spec(str(spec))
+            return format(value, spec)
         return value
 
 
@@ -406,19 +393,39 @@ def _check_calls(
             raise ExpressionError(f'"{name}" is not an allowed function', expression)
 
 
+#: Every method name an expression may call on some value (checked at deploy, without data).
+ALLOWED_METHODS: frozenset[str] = frozenset().union(
+    *SAFE_METHODS.values(), *SCALAR_METHODS.values()
+)
+
+
+def _method_problem(tree: ast.Expression) -> str | None:
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr not in ALLOWED_METHODS
+        ):
+            return f'".{node.func.attr}()" is not a method diagram expressions may use'
+    return None
+
+
 def check_syntax(
     expression: str, *, functions: Mapping[str, Callable[..., Any]] | None = None
 ) -> str | None:
     """Vet an expression when a diagram is deployed, without any case data.
 
-    Returns None if it parses and uses only allowed constructs, else the user-facing message.
-    Pass ``functions`` (the whitelist) to also check that every called function exists;
-    without it only Python builtins outside SAFE_BUILTINS are rejected.
+    Returns None if it parses and uses only allowed constructs and methods, else the
+    user-facing message. Pass ``functions`` (the whitelist) to also check that every called
+    function exists; without it only Python builtins outside SAFE_BUILTINS are rejected.
     """
     try:
-        _, called = _compile(expression)
+        tree, called = _compile(expression)
         whitelist = None if functions is None else _merged_functions(functions)
         _check_calls(called, expression, whitelist)
+        problem = _method_problem(tree)
+        if problem:
+            raise ExpressionError(problem, expression)
     except ExpressionError as err:
         return str(err)
     return None
@@ -440,7 +447,7 @@ def evaluate(
         return evaluator.eval(expression, previously_parsed=tree.body)
     except ExpressionError:
         raise
-    except _Refused as err:
+    except (_Refused, LimitExceeded) as err:
         raise ExpressionError(str(err), expression) from err
     except _FunctionFailed as err:
         raise ExpressionError(
@@ -507,8 +514,18 @@ class RestrictedScriptEngine(PythonScriptEngine):
     """
 
     def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
+        """Timers may be standard ISO literals (`PT1H`); what a timer gives is checked."""
+        kind = timer_values.kind_of(getattr(task.task_spec, "event_definition", None))
         try:
-            return self.environment.evaluate(expression, task.data, external_context)
+            value = timer_values.literal(kind, expression) if kind else None
+            if value is None:
+                value = self.environment.evaluate(expression, task.data, external_context)
+            if kind:
+                try:
+                    value = timer_values.checked(kind, value)
+                except ValueError as err:
+                    raise ExpressionError(str(err), expression) from err
+            return value
         except ExpressionError as err:
             raise WorkflowTaskException(str(err), task=task, exception=err) from err
         except SpiffWorkflowException as err:

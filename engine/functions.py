@@ -14,6 +14,18 @@ from typing import Any
 from engine import clock
 from engine.calendar import Duration, WorkingCalendar, add_duration
 
+#: The longest span a diagram may count (ten years in each unit): longer is a typing slip, and
+#: counting it would hold the evaluator (working days load each year's bank holidays).
+MAX_SPAN = {"working_days": 2610, "days": 3660, "weeks": 522, "months": 120, "hours": 87840}
+
+
+def bounded(duration: Duration | str) -> Duration:
+    """Read a duration and refuse one longer than ten years, before anything counts it."""
+    d = Duration.parse(duration) if isinstance(duration, str) else duration
+    if abs(d.amount) > MAX_SPAN[d.unit]:
+        raise ValueError(f'"{d}" is longer than ten years; check the number')
+    return d
+
 
 @dataclass(frozen=True)
 class Timescale:
@@ -57,7 +69,7 @@ def diagram_functions(
     def due_in(duration: str, from_: Any = None) -> str:
         """ISO instant `duration` after `from_` (default now), in the council's working days."""
         start = clock.now() if from_ is None else to_datetime(from_)
-        return add_duration(start, duration, calendar).isoformat()
+        return add_duration(start, bounded(duration), calendar).isoformat()
 
     def _scale(key: str) -> Timescale:
         try:
@@ -78,7 +90,8 @@ def diagram_functions(
         return add_duration(due, back, calendar).isoformat()
 
     def add_working_days(day: Any, n: int) -> str:
-        return calendar.add_working_days(to_datetime(day).date(), int(n)).isoformat()
+        count = bounded(Duration(int(n), "working_days")).amount
+        return calendar.add_working_days(to_datetime(day).date(), count).isoformat()
 
     def working_days_between(start: Any, end: Any) -> int:
         return calendar.working_days_between(to_datetime(start).date(), to_datetime(end).date())

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -30,7 +31,8 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from engine import clock
-from engine.expressions import script_engine
+from engine.errors import CinflowError, DiagramError
+from engine.expressions import ExpressionError, script_engine
 
 __all__ = ["SERIALIZER_VERSION", "Runtime", "Snapshot", "UserTaskView", "TimerView"]
 
@@ -185,6 +187,47 @@ def _parse_due(value: Any) -> datetime | None:
         return None
 
 
+# --- failures while running: one typed error naming the element ------------------------------
+
+
+def diagram_error(exc: BaseException) -> DiagramError:
+    """A failure inside SpiffWorkflow as a refusal that names the element and the expression."""
+    spec = getattr(exc, "task_spec", None)
+    cause = exc.__cause__ if isinstance(exc.__cause__, ExpressionError) else exc
+    expression = cause.expression if isinstance(cause, ExpressionError) else None
+    if isinstance(exc, RecursionError):
+        problem = "the diagram nests or loops too deeply to run"
+    elif isinstance(cause, ExpressionError):
+        kind = "timer" if getattr(spec, "event_definition", None) is not None else "condition"
+        problem = f"the {kind} could not be worked out: {cause}"
+    elif "No conditions satisfied" in str(exc):
+        problem = (
+            "no condition on the gateway's flows holds for this case and it has no default "
+            "flow: mark one flow as the default"
+        )
+    else:
+        problem = str(exc).split("\n")[0] or type(exc).__name__
+    process = getattr(spec, "_wf_spec", None)
+    return DiagramError(
+        problem,
+        element_id=getattr(spec, "bpmn_id", None),
+        element_name=getattr(spec, "bpmn_name", None),
+        process_id=getattr(process, "name", None),
+        expression=expression,
+    )
+
+
+@contextmanager
+def _diagram_errors() -> Iterator[None]:
+    """Anything SpiffWorkflow raises while running a case becomes a DiagramError."""
+    try:
+        yield
+    except CinflowError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - spiff raises bare Exception for bad timers
+        raise diagram_error(exc) from exc
+
+
 # --- the runtime ---------------------------------------------------------------------------
 
 
@@ -259,13 +302,15 @@ class Runtime:
             ):
                 fired.append(task)
 
-        workflow.do_engine_steps(did_complete_task=completed)
+        with _diagram_errors():
+            workflow.do_engine_steps(did_complete_task=completed)
         return fired
 
     @staticmethod
     def fire_timers(workflow: BpmnWorkflow) -> list[Task]:
         """Fire every timer due by the engine clock and run on."""
-        workflow.refresh_timers()
+        with _diagram_errors():
+            workflow.refresh_timers()
         return Runtime.run(workflow)
 
     @staticmethod
@@ -280,7 +325,8 @@ class Runtime:
         workflow: BpmnWorkflow, task: Task, key: str, data: Mapping[str, Any]
     ) -> list[Task]:
         task.data[key] = deepcopy(dict(data))
-        task.run()
+        with _diagram_errors():
+            task.run()
         return Runtime.run(workflow)
 
     @staticmethod
@@ -294,7 +340,8 @@ class Runtime:
 
         if name not in Runtime.waiting_messages(workflow):
             return None
-        workflow.catch(BpmnEvent(MessageEventDefinition(name), dict(payload)))
+        with _diagram_errors():
+            workflow.catch(BpmnEvent(MessageEventDefinition(name), dict(payload)))
         return Runtime.fire_timers(workflow)
 
     @staticmethod

@@ -33,6 +33,7 @@ from flask_login import current_user
 from engine.errors import (
     CaseClosed,
     Conflict,
+    DiagramError,
     InvalidData,
     NotAllowed,
     TaskAlreadyCompleted,
@@ -268,6 +269,13 @@ def submit(task_id: str) -> Any:
         problem = {
             "heading": "This case is closed",
             "text": "Steps of a closed case cannot be completed. Nothing has been saved.",
+        }
+        return _page(task, case, raw, revision=revision, problem=problem, status=409)
+    except DiagramError as stuck:
+        problem = {
+            "heading": "The procedure cannot go on from this step",
+            "text": f"Nothing has been saved: save your answers as a draft and tell your "
+            f"practice manager, who can fix the diagram. What went wrong: {stuck.problem}",
         }
         return _page(task, case, raw, revision=revision, problem=problem, status=409)
     except (WrongCase, UnknownTask, UnknownCase):

@@ -356,3 +356,71 @@ def test_timer_date_expression_uses_whitelisted_function() -> None:
     assert timer.state == TaskState.WAITING
     assert timer.internal_data["event_value"] == due_at
     assert not workflow.completed
+
+
+# --- bounded in time and size (issue 10, item 3) ------------------------------------------
+
+HOSTILE = [
+    ("4000000**4000000 > 1", "too large to calculate"),
+    ("9**9**9 > 1", "too large to calculate"),
+    ("1 << 10**6", "too large to calculate"),
+    ("10**4000 * 10**4000", "too large to calculate"),
+    ('"".zfill(10**8)', "too long"),
+    ('(1).to_bytes(10**8, "big")', '".to_bytes" cannot be used on a int'),
+    ('"a".replace("", "b" * 50000)', "too long"),
+    ('"ab" * 40000 + "c" * 40000 + "d" * 40000', "too long"),
+    ('"x".join(["y" * 1000] * 1000)', "too long"),
+    ('f"{1:>999999999}"', "format widths"),
+    ('f"{1.5:.999999999f}"', "format widths"),
+    ('"%0999999999d" % 1', '"%" formatting of text is not allowed'),
+    ("[[0] * 99999 for a in [0] * 9999]", "builds too much"),
+    ("[[0] * 999 for a in [0] * 9999]", "builds too much"),
+    ("len([i for i in [0] * 9999 for j in [0] * 9999])", "too long"),
+    ("str([[0] * 99999] * 99999)", "too long"),
+    ("sum([[0] * 50000] * 2000, [])", "too long"),
+    ("round(10**400, -10**9)", "round() takes at most"),
+]
+
+
+@pytest.mark.parametrize(("expression", "fragment"), HOSTILE)
+def test_hostile_expressions_are_refused_within_a_second(expression: str, fragment: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(ExpressionError) as caught:
+        ev(expression)
+    assert time.monotonic() - started < 1.0
+    assert fragment in str(caught.value)
+    assert f"(in expression: {expression})" in str(caught.value)
+
+
+def test_a_slow_walk_stops_at_the_time_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine import expression_limits
+
+    monkeypatch.setattr(expression_limits, "TIME_BUDGET_S", 0.002)
+    big = {"xs": list(range(99)), "ys": list(range(99))}
+    started = time.monotonic()
+    with pytest.raises(ExpressionError, match="took longer than"):
+        evaluate("any(x == y + 1 and x < 0 for x in xs for y in ys)", big, {})
+    assert time.monotonic() - started < 0.5
+
+
+def test_ordinary_expressions_still_work_near_the_limits() -> None:
+    assert ev("2**1000 > 1") is True
+    assert ev("len('x' * 99999)") == 99999
+    assert ev("[0] * 99998 == [0] * 99998") is True
+    assert ev("round(2.675, 2)") == 2.67
+    assert ev("sum(case.flags) + sum([0.5, 0.5])") == 7
+
+
+@pytest.mark.parametrize(
+    ("expression", "fragment"),
+    [
+        ('(1).to_bytes(8, "big") == b""', '".to_bytes()" is not a method'),
+        ('x.center(10**8) == ""', '".center()" is not a method'),
+        ('x.encode() == ""', '".encode()" is not a method'),
+    ],
+)
+def test_methods_outside_the_whitelist_are_refused_at_deploy(
+    expression: str, fragment: str
+) -> None:
+    message = check_syntax(expression, functions=FUNCTIONS)
+    assert message is not None and fragment in message

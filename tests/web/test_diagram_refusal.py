@@ -1,0 +1,40 @@
+"""A step whose diagram cannot go on (a condition reading a field the case does not have) is
+refused on the page with what to do, nothing saved, and the step still open: never a 500."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_tasks import example, form_data, start_sample, stored
+
+from engine.services import Engine
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "processes" / "sample"
+BROKEN = 'assessment_outcome.decision == "cin_plan" and assessment_outcome.urgency == "high"'
+
+
+def test_a_condition_that_fails_on_the_answers_is_a_409_page_and_nothing_is_saved(
+    engine: Engine, client_request
+) -> None:  # noqa: ANN001
+    files = {p.name: p.read_text() for p in SAMPLE.glob("*.bpmn")}
+    files["sample_referral.bpmn"] = files["sample_referral.bpmn"].replace(
+        'assessment_outcome.decision == "cin_plan"', BROKEN.replace('"', "&quot;")
+    )
+    engine.deploy(files, "pm.portsmouth", "broken condition", council="portsmouth")
+    case = start_sample(engine)
+    engine.complete_task(case.tasks[0].id, example("consent"), "sw.north")
+    case = engine.get_case(case.id)
+    (task,) = case.tasks
+    assert task.name == "Complete the assessment"
+    before = stored(engine, case.id)
+
+    sw = client_request.sign_in("sw.north")
+    answers = {**example("assessment_outcome"), "decision": "cin_plan"}
+    page = sw.post(f"/tasks/{task.id}", form_data(task, case, answers), _expected_status=409)
+    problem = page.text_of(page.testid("task-problem")[0])
+    assert "The procedure cannot go on from this step" in problem
+    assert "Nothing has been saved" in problem and "practice manager" in problem
+    assert '"urgency" is not a value in "assessment_outcome"' in problem
+    assert stored(engine, case.id) == before
+    assert sw.get(f"/tasks/{task.id}").h1 == "Complete the assessment"
