@@ -114,10 +114,12 @@ def _completion_event(task_id: str, case_hint: int | None) -> Any | None:
 
 
 def _int(value: Any) -> int | None:
+    """A posted or linked id or revision; None unless it fits a database integer."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if 0 <= number < 2**31 else None
 
 
 def _already_done(task_id: str, case_hint: int | None, status: int) -> tuple[str, int]:
