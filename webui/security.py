@@ -34,6 +34,8 @@ import os
 import secrets
 
 from flask import Flask, Response, current_app, g, render_template, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -68,6 +70,18 @@ def init_app(app: Flask) -> None:
         app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
 
     csrf.init_app(app)
+
+    # Sign-in throttling (webui/auth.py): one limiter, and so one store, per app.
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_URI", os.environ.get("CINFLOW_RATELIMIT_STORAGE", "memory://")
+    )
+    app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
+    app.extensions["cinflow_limiter"] = Limiter(get_remote_address, app=app)
+    hops = int(os.environ.get("CINFLOW_PROXY_HOPS", "0") or 0)
+    if hops:  # behind a reverse proxy: the client's address is in X-Forwarded-For
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     login_manager.init_app(app)
     # A session that appears from another browser or address is dropped, not trusted.

@@ -32,7 +32,7 @@ from unittest import mock
 import pytest
 from werkzeug.serving import make_server
 
-from engine import clock, people
+from engine import clock, passwords
 from engine.clock import FixedClock
 from engine.services import Engine
 from webui import create_app
@@ -94,7 +94,8 @@ def live_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNames
     folder = tmp_path_factory.mktemp("live")
     fixed = FixedClock(factories.NOW)
     # Cheap password hashing for test accounts (the stored hash records its own cost).
-    with clock.using(fixed), mock.patch.dict(people._SCRYPT, n=2**10):
+    cheap = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+    with clock.using(fixed), mock.patch.dict(passwords.ARGON2, cheap):
         engine = Engine(f"sqlite:///{folder / 'cinflow.db'}")
         engine.init_db()
         world = factories.build_world(engine)
