@@ -26,7 +26,6 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     current_app,
-    flash,
     redirect,
     render_template,
     request,
@@ -40,6 +39,7 @@ from engine.people import UserInfo
 
 from .access import allow_public, allow_signed_in
 from .engine_access import get_engine
+from .flashes import say
 from .security import login_manager
 
 log = logging.getLogger(__name__)
@@ -221,5 +221,5 @@ def sign_out():  # noqa: ANN201 - a redirect
     get_engine().people.end_session(current_user.token)
     logout_user()
     session.clear()
-    flash({"kind": "success", "heading": "You have signed out"})
+    say("signed_out")
     return redirect(url_for("auth.sign_in"))

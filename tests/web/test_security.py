@@ -141,3 +141,44 @@ def test_huge_ids_are_not_found_not_a_server_error(sw, method, path) -> None:  #
     else:
         page = sw.post(path, _expected_status=404)
     assert page.h1 == "Page not found"
+
+
+def _cookie_contents(app, response) -> str:  # noqa: ANN001
+    """What anyone holding the session cookie can read (it is signed, not encrypted)."""
+    from flask.sessions import SecureCookieSessionInterface
+
+    (value,) = [c.split(";")[0].split("=", 1)[1] for c in response.headers.getlist("Set-Cookie")
+                if c.startswith("session=")]  # fmt: skip
+    return str(SecureCookieSessionInterface().get_signing_serializer(app).loads(value))
+
+
+def test_banners_keep_names_out_of_the_cookie(app, engine, world, client_request) -> None:  # noqa: ANN001
+    sw = client_request.sign_in("sw.north")
+    ben = world.task("Ben Carter")
+    claimed = sw.post(f"/worklist/tasks/{ben.id}/claim")
+    cookie = _cookie_contents(app, claimed.response)
+    assert ben.id in cookie  # ids only...
+    assert "Ben" not in cookie and "Complete the assessment" not in cookie
+    page = sw.follow(claimed)  # ...the words are made on the server
+    assert page.banners() == [
+        "Success You have claimed Complete the assessment for Ben Carter Go to the task"
+    ]
+
+
+def test_the_completed_page_keeps_the_step_name_out_of_the_cookie_and_is_audited(
+    app,
+    engine,
+    client_request,  # noqa: ANN001
+) -> None:
+    from test_tasks import example, form_data, start_sample
+
+    sw = client_request.sign_in("sw.north")
+    case = start_sample(engine)
+    (task,) = engine.tasks(case_id=case.id)
+    done = sw.post(f"/tasks/{task.id}", form_data(task, case, example("consent")))
+    cookie = _cookie_contents(app, done.response)
+    assert "Record consent" not in cookie and "Ada" not in cookie
+    page = sw.follow(done)
+    assert "Record consent" in page.text and "Ada Example" in page.text
+    views = [e.detail["page"] for e in engine.audit_trail(case.id) if e.action == "viewed"]
+    assert views[-1] == "done"
