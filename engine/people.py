@@ -56,6 +56,7 @@ class UserInfo:
     role: str
     active: bool
     teams: tuple[str, ...]
+    locked_until: datetime | None = None  # too many wrong passwords: no sign-in until then
 
     @property
     def role_name(self) -> str:
@@ -359,6 +360,10 @@ class People:
         teams = tuple(
             sorted(s.scalars(select(Membership.team_key).where(Membership.user_id == user.id)))
         )
-        return UserInfo(
-            user.id, user.username, user.display_name, user.email, user.role, user.active, teams
+        locked = (
+            user.locked_until if user.locked_until and user.locked_until > clock.now() else None
         )
+        return UserInfo(
+            user.id, user.username, user.display_name, user.email, user.role, user.active, teams,
+            locked,
+        )  # fmt: skip

@@ -101,7 +101,9 @@ def create_app(config: dict | None = None, engine: object | None = None) -> Flas
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(worklist.bp)
-    from . import inbox
+    from . import admin, inbox
+
+    app.register_blueprint(admin.bp)
 
     app.register_blueprint(inbox.bp)
     app.jinja_env.globals["inbox_unread"] = inbox.unread_count

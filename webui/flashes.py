@@ -114,4 +114,16 @@ _MESSAGES: dict[str, Callable[[_Refs], Banner]] = {
         "text": "Only you can see it. Come back to it at any time before you complete the step.",
     },
     "marked_read": lambda r: {"kind": "important", "heading": "Marked as read."},
+    "user_unlocked": lambda r: {"kind": "success", "heading": f"{r.person()} can sign in again"},
+    "user_deactivated": lambda r: {
+        "kind": "success",
+        "heading": f"{r.person()} is deactivated",
+        "text": "They have been signed out everywhere and cannot sign in.",
+    },
+    "user_activated": lambda r: {"kind": "success", "heading": f"{r.person()} can sign in again"},
+    "not_yourself": lambda r: {
+        "kind": "important",
+        "heading": "You cannot deactivate yourself",
+        "text": "Ask another administrator.",
+    },
 }

@@ -47,7 +47,7 @@ login_manager = LoginManager()
 MAX_REQUEST_BYTES = 1024 * 1024
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
-    "microphone=(), payment=(), usb=(), interest-cohort=()"
+    "microphone=(), payment=(), usb=()"
 )
 HSTS = "max-age=31536000; includeSubDomains"
 

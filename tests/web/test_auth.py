@@ -53,7 +53,7 @@ def test_signing_in_goes_to_the_worklist_and_shows_who_you_are(client_request) -
         ("tm.north", "/worklist", ["Worklist", "Inbox"]),
         ("pm.north", "/worklist", ["Worklist", "Inbox", "Home"]),
         ("trainer.north", "/home", ["Inbox", "Home"]),
-        ("admin", "/home", ["Inbox", "Home"]),
+        ("admin", "/home", ["Inbox", "Home", "Users"]),
     ],
 )
 def test_each_role_lands_where_it_can_work(client_request, username, lands_on, nav) -> None:  # noqa: ANN001
