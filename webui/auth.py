@@ -5,7 +5,7 @@ session: the cookie holds only its random token, and the engine ends it on sign-
 or role change, deactivation, 30 minutes idle or 12 hours after signing in.
 
 Wrong passwords are throttled here with Flask-Limiter's rate limiting (the `limits` library
-under it), counting failures only, in moving windows:
+under it), counting failures only, in moving windows (DEFAULT_LIMITS, configurable):
   - per client address: 20 failures in 15 minutes, whatever the usernames;
   - per account and client: 5 failures in 15 minutes, so one attacker cannot lock `admin` for
     everyone, only themselves (the engine's own account lock needs 20 in a row from anywhere,
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -33,7 +34,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
-from limits import RateLimitItemPerMinute
+from limits import RateLimitItem, parse
 
 from engine.people import UserInfo
 
@@ -48,8 +49,13 @@ bp = Blueprint("auth", __name__)
 
 WRONG_DETAILS = "Enter a correct username and password"
 LOCKED = "Too many attempts to sign in. Wait 15 minutes, then try again"
-PER_CLIENT = RateLimitItemPerMinute(20, 15)
-PER_ACCOUNT_AND_CLIENT = RateLimitItemPerMinute(5, 15)
+# Failed sign-ins allowed (app config, e.g. "20 per 15 minutes", or the same names prefixed
+# CINFLOW_ in the environment). A council whose staff all reach the app from one address (a
+# proxy without CINFLOW_PROXY_HOPS, one NAT address) fixes the address or raises the first.
+DEFAULT_LIMITS = {
+    "SIGNIN_FAILURES_PER_CLIENT": "20 per 15 minutes",
+    "SIGNIN_FAILURES_PER_ACCOUNT_AND_CLIENT": "5 per 15 minutes",
+}
 
 
 def too_many(wait: timedelta) -> str:
@@ -63,11 +69,19 @@ def _account_key(username: str) -> str:
     return hashlib.sha256(username.strip().lower().encode()).hexdigest()[:16]
 
 
-def _throttles(username: str, client: str) -> list[tuple[object, tuple[str, ...]]]:
+def _limit(name: str) -> RateLimitItem:
+    configured = current_app.config.get(name) or os.environ.get(f"CINFLOW_{name}")
+    return parse(configured or DEFAULT_LIMITS[name])
+
+
+def _throttles(username: str, client: str) -> list[tuple[RateLimitItem, tuple[str, ...]]]:
     account = _account_key(username)
     return [
-        (PER_CLIENT, ("sign-in", "client", client)),
-        (PER_ACCOUNT_AND_CLIENT, ("sign-in", "account-client", account, client)),
+        (_limit("SIGNIN_FAILURES_PER_CLIENT"), ("sign-in", "client", client)),
+        (
+            _limit("SIGNIN_FAILURES_PER_ACCOUNT_AND_CLIENT"),
+            ("sign-in", "account-client", account, client),
+        ),
     ]
 
 

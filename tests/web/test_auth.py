@@ -192,6 +192,14 @@ def test_one_client_is_throttled_across_usernames(client_request) -> None:  # no
     assert _try(client_request, "sw.north", PASSWORD, "203.0.113.6").status == 302
 
 
+def test_the_per_client_allowance_is_configurable(engine, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("CINFLOW_SIGNIN_FAILURES_PER_CLIENT", "2 per 15 minutes")
+    client_request = ClientRequest(create_app({"TESTING": True, "SECRET_KEY": "t"}, engine=engine))
+    for i in range(2):
+        assert WRONG_DETAILS in _try(client_request, f"guess{i}", "wrong", "203.0.113.5").text
+    assert LOCKED in _try(client_request, "sw.north", PASSWORD, "203.0.113.5").text
+
+
 def test_unknown_and_known_usernames_answer_alike(client_request, engine, monkeypatch) -> None:  # noqa: ANN001
     checks: list[str] = []
     real = passwords.verify_password
