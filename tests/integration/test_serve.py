@@ -129,6 +129,27 @@ def test_a_session_works_on_every_worker(served) -> None:  # noqa: ANN001
         assert _request(f"{served.base}/inbox", cookie=cookie)[0] == 200
 
 
+def test_a_300_mb_sign_in_post_is_refused_at_once(served) -> None:  # noqa: ANN001
+    port = int(served.base.rsplit(":", 1)[1])
+    began = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(
+            b"POST /sign-in HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            + f"Content-Length: {300 * 1024 * 1024}\r\n\r\n".encode()
+            + b"username=a&password=" + b"x" * 65536
+        )  # fmt: skip
+        reply = b""
+        while b"</html>" not in reply:
+            part = conn.recv(65536)
+            if not part:
+                break
+            reply += part
+    assert reply.startswith(b"HTTP/1.1 413"), reply[:200]
+    assert b"What you sent is too large" in reply
+    assert time.monotonic() - began < 5  # answered without waiting for 300 MB
+
+
 def test_stopping_serve_stops_the_sweeper(served) -> None:  # noqa: ANN001
     (sweeper,) = [c for c in _children(served.process.pid) if c[1].rstrip().endswith(" worker")]
     served.process.send_signal(signal.SIGTERM)
