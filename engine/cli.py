@@ -293,7 +293,8 @@ def users_add(
 @click.pass_context
 def users_list(ctx: click.Context) -> None:
     for user in _engine(ctx).people.users():
-        state = "" if user.active else " (disabled)"
+        state = " (locked)" if user.locked_until else ""
+        state = state if user.active else " (disabled)"
         click.echo(f"{user.username:20} {user.role_name:18} {','.join(user.teams) or '-'}{state}")
 
 

@@ -207,6 +207,7 @@ def test_users_set_password_deactivate_activate_unlock(run, db_url) -> None:  # 
         for _ in range(20):
             people.sign_in("amira.khan", "wrong")
         assert people.sign_in("amira.khan", "second long passphrase").locked_for is not None
+        assert "(locked)" in run("users", "list").output
         assert run("users", "unlock", "amira.khan").output.strip() == "amira.khan is unlocked"
         assert people.sign_in("amira.khan", "second long passphrase").user is not None
 
