@@ -40,6 +40,7 @@ bench: install
 	-$(BIN)/python bench/engine.py
 	-$(BIN)/python bench/timers.py
 	-$(BIN)/python bench/worklist.py
+	-$(BIN)/python bench/signin.py
 
 clean:
 	rm -rf $(VENV) var node_modules webui/static/build

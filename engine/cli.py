@@ -257,7 +257,10 @@ def recompute_deadlines(ctx: click.Context, council: str, reason: str, by: str) 
     click.echo(f"{moved} pending deadline(s) moved for {council}.")
 
 
-@cli.group(help="Manage users (admins): add, list, set-role, add-team.")
+@cli.group(
+    help="Manage users (admins): add, list, set-role, add-team, set-password, deactivate, "
+    "activate, unlock."
+)
 def users() -> None:
     pass
 
@@ -290,7 +293,8 @@ def users_add(
 @click.pass_context
 def users_list(ctx: click.Context) -> None:
     for user in _engine(ctx).people.users():
-        state = "" if user.active else " (disabled)"
+        state = " (locked)" if user.locked_until else ""
+        state = state if user.active else " (disabled)"
         click.echo(f"{user.username:20} {user.role_name:18} {','.join(user.teams) or '-'}{state}")
 
 
@@ -304,6 +308,46 @@ def users_set_role(ctx: click.Context, username: str, role: str) -> None:
     except CinflowError as exc:
         _fail(str(exc))
     click.echo(f"{user.username} is now {user.role_name}")
+
+
+def _change_user(ctx: click.Context, change: str, username: str, *args: Any) -> Any:
+    try:
+        return getattr(_engine(ctx).people, change)(username, *args)
+    except CinflowError as exc:
+        _fail(str(exc))
+
+
+@users.command("set-password", help="Give a user a new password; their sessions end.")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.pass_context
+def users_set_password(ctx: click.Context, username: str, password: str) -> None:
+    user = _change_user(ctx, "set_password", username, password)
+    click.echo(f"New password set for {user.username}; they are signed out everywhere")
+
+
+@users.command("deactivate", help="Stop a user signing in; their sessions end at once.")
+@click.argument("username")
+@click.pass_context
+def users_deactivate(ctx: click.Context, username: str) -> None:
+    user = _change_user(ctx, "set_active", username, False)
+    click.echo(f"{user.username} is deactivated and signed out everywhere")
+
+
+@users.command("activate", help="Let a deactivated user sign in again.")
+@click.argument("username")
+@click.pass_context
+def users_activate(ctx: click.Context, username: str) -> None:
+    user = _change_user(ctx, "set_active", username, True)
+    click.echo(f"{user.username} can sign in again")
+
+
+@users.command("unlock", help="Lift the lock after too many wrong passwords.")
+@click.argument("username")
+@click.pass_context
+def users_unlock(ctx: click.Context, username: str) -> None:
+    user = _change_user(ctx, "unlock", username)
+    click.echo(f"{user.username} is unlocked")
 
 
 @users.command("add-team", help="Create a team in a council (or put a user in one with --user).")

@@ -1,25 +1,32 @@
-"""People: users, their role and teams; sign-in checks with throttling.
+"""People: users, their role and teams; sign-in checks and the sessions they start.
 
-A case belongs to a team and only that team's members see it. Passwords are hashed with
-scrypt from the standard library (no Flask here); repeated failures lock the account briefly.
+A case belongs to a team and only that team's members see it. Passwords are hashed with argon2
+(engine/passwords.py). Each sign-in is a server-side session (a `user_session` row keyed by the
+SHA-256 of a random token the browser keeps): it ends on sign-out, on a password or role change
+or deactivation, after IDLE_TIMEOUT without use, and ABSOLUTE_TIMEOUT after signing in.
+
+Per-account lockout is a last resort shared by every web process: after MAX_FAILURES wrong
+passwords in a row (from anywhere) the account waits LOCKOUT. The web layer throttles each
+client far earlier (webui/auth.py), so one attacker cannot keep anyone locked out.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import clock
 from engine.errors import CinflowError, NotFound
+from engine.passwords import _SCRYPT, burn_time, hash_password, needs_rehash, verify_password
 from engine.store.db import unit_of_work
-from engine.store.models import AuditEvent, Council, Membership, Team, User
+from engine.store.models import AuditEvent, Council, Membership, Team, User, UserSession
+
+__all__ = ["_SCRYPT", "hash_password", "verify_password"]  # kept for older callers and tests
 
 ROLES = ("social_worker", "team_manager", "practice_manager", "trainer", "admin")
 ROLE_NAMES = {
@@ -29,9 +36,11 @@ ROLE_NAMES = {
     "trainer": "Trainer",
     "admin": "Administrator",
 }
-MAX_FAILURES = 5
-LOCKOUT = timedelta(minutes=15)
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+MAX_FAILURES = 20
+LOCKOUT = timedelta(minutes=5)
+IDLE_TIMEOUT = timedelta(minutes=30)
+ABSOLUTE_TIMEOUT = timedelta(hours=12)
+TOUCH_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often
 
 
 class PeopleError(CinflowError):
@@ -47,6 +56,7 @@ class UserInfo:
     role: str
     active: bool
     teams: tuple[str, ...]
+    locked_until: datetime | None = None  # too many wrong passwords: no sign-in until then
 
     @property
     def role_name(self) -> str:
@@ -60,29 +70,17 @@ class TeamInfo:
     name: str
 
 
-def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
-    encode = base64.b64encode
-    return f"scrypt${_SCRYPT['n']}${encode(salt).decode()}${encode(digest).decode()}"
+@dataclass(frozen=True)
+class SignIn:
+    """What a sign-in attempt came to: the user and their session token, or why not."""
+
+    user: UserInfo | None
+    token: str | None = None
+    locked_for: timedelta | None = None  # the account is locked: wait this long
 
 
-def verify_password(password: str, stored: str) -> bool:
-    try:
-        scheme, n, salt, digest = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    actual = hashlib.scrypt(
-        password.encode(),
-        salt=base64.b64decode(salt),
-        dklen=32,
-        n=int(n),
-        r=_SCRYPT["r"],
-        p=_SCRYPT["p"],
-    )
-    return hmac.compare_digest(actual, base64.b64decode(digest))
+def _token_id(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def check_password_strength(password: str) -> None:
@@ -170,6 +168,8 @@ class People:
         with unit_of_work(self.sessions) as s:
             user = self._user(s, username)
             previous, user.role = user.role, role
+            if previous != role:
+                self._end_sessions(s, user, "role_changed")
             s.add(
                 AuditEvent(
                     at=clock.now(),
@@ -215,33 +215,137 @@ class People:
             return self._info(s, self._user(s, username))
 
     def authenticate(self, username: str, password: str) -> UserInfo | None:
-        """The user if the password is right and the account usable; None otherwise.
+        """The user if the password is right and the account usable; None otherwise."""
+        return self.sign_in(username, password, start_session=False).user
 
-        After MAX_FAILURES wrong passwords the account is locked for LOCKOUT, whatever is typed.
+    def sign_in(
+        self, username: str, password: str, client: str = "", start_session: bool = True
+    ) -> SignIn:
+        """Check a password and start a session. Every refusal costs one password check, so
+        unknown users, wrong passwords, locked and deactivated accounts take the same time.
+
+        Failures are audited ("sign_in_failed", with the client's address); the attempted
+        name is recorded only when it is a real account.
         """
         now = clock.now()
+        username = username.strip().lower()
         with unit_of_work(self.sessions) as s:
-            user = s.scalars(select(User).where(User.username == username.strip().lower())).first()
+            user = s.scalars(select(User).where(User.username == username)).first()
             if user is None:
-                verify_password(password, hash_password("timing-equaliser"))
-                return None
-            if not user.active or (user.locked_until and user.locked_until > now):
-                return None
-            if not verify_password(password, user.password_hash):
+                burn_time(password)
+                self._failed(s, now, "unknown", client, "no such user")
+                return SignIn(None)
+            right = verify_password(password, user.password_hash)
+            if user.locked_until and user.locked_until > now:
+                self._failed(s, now, user.username, client, "locked")
+                return SignIn(None, locked_for=user.locked_until - now)
+            if not right or not user.active:
+                self._failed(s, now, user.username, client, "wrong password" if not right
+                             else "deactivated")  # fmt: skip
+                if right:
+                    return SignIn(None)
                 user.failed_logins += 1
                 if user.failed_logins >= MAX_FAILURES:
                     user.locked_until, user.failed_logins = now + LOCKOUT, 0
                     s.add(
                         AuditEvent(
-                            at=now,
-                            actor=user.username,
-                            action="account_locked",
+                            at=now, actor=user.username, action="account_locked",
                             detail={"until": user.locked_until.isoformat()},
                         )
-                    )
-                return None
+                    )  # fmt: skip
+                return SignIn(None)
+            if needs_rehash(user.password_hash):
+                user.password_hash = hash_password(password)
             user.failed_logins, user.locked_until = 0, None
+            token = None
+            if start_session:
+                token = secrets.token_urlsafe(32)
+                s.add(UserSession(id=_token_id(token), user_id=user.id, created_at=now,
+                                  last_seen_at=now))  # fmt: skip
             s.add(AuditEvent(at=now, actor=user.username, action="signed_in", detail={}))
+            return SignIn(self._info(s, user), token)
+
+    @staticmethod
+    def _failed(s: Session, now: datetime, actor: str, client: str, why: str) -> None:
+        s.add(
+            AuditEvent(
+                at=now, actor=actor, action="sign_in_failed",
+                detail={"client": client, "reason": why},
+            )
+        )  # fmt: skip
+
+    def session_user(self, token: str) -> UserInfo | None:
+        """Who a session token belongs to, while the session lasts; None once it has ended.
+
+        Ends it (recording why) when it has been idle for IDLE_TIMEOUT or is older than
+        ABSOLUTE_TIMEOUT; notes the use at most once per TOUCH_EVERY.
+        """
+        if not token:
+            return None
+        now = clock.now()
+        with unit_of_work(self.sessions) as s:
+            row = s.get(UserSession, _token_id(token))
+            if row is None or row.ended_at is not None:
+                return None
+            expired = (
+                "idle" if now - row.last_seen_at > IDLE_TIMEOUT
+                else "expired" if now - row.created_at > ABSOLUTE_TIMEOUT
+                else None
+            )  # fmt: skip
+            user = s.get(User, row.user_id)
+            if expired or user is None or not user.active:
+                row.ended_at, row.end_reason = now, expired or "deactivated"
+                return None
+            if now - row.last_seen_at >= TOUCH_EVERY:
+                row.last_seen_at = now
+            return self._info(s, user)
+
+    def end_session(self, token: str, reason: str = "signed_out") -> None:
+        """Sign out: the token opens nothing afterwards, wherever it was copied to."""
+        with unit_of_work(self.sessions) as s:
+            row = s.get(UserSession, _token_id(token))
+            if row is not None and row.ended_at is None:
+                row.ended_at, row.end_reason = clock.now(), reason
+
+    @staticmethod
+    def _end_sessions(s: Session, user: User, reason: str) -> None:
+        s.execute(
+            update(UserSession)
+            .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+            .values(ended_at=clock.now(), end_reason=reason)
+        )
+
+    def set_password(self, username: str, password: str, by: str = "admin") -> UserInfo:
+        """A new password; every session of the user ends (sign in again with it)."""
+        check_password_strength(password)
+        with unit_of_work(self.sessions) as s:
+            user = self._user(s, username)
+            user.password_hash = hash_password(password)
+            user.failed_logins, user.locked_until = 0, None
+            self._end_sessions(s, user, "password_changed")
+            s.add(AuditEvent(at=clock.now(), actor=by, action="password_changed",
+                             detail={"username": user.username}))  # fmt: skip
+            return self._info(s, user)
+
+    def set_active(self, username: str, active: bool, by: str = "admin") -> UserInfo:
+        """Deactivate (sessions end, sign-in refused) or reactivate an account."""
+        with unit_of_work(self.sessions) as s:
+            user = self._user(s, username)
+            user.active = active
+            if not active:
+                self._end_sessions(s, user, "deactivated")
+            s.add(AuditEvent(at=clock.now(), actor=by,
+                             action="user_activated" if active else "user_deactivated",
+                             detail={"username": user.username}))  # fmt: skip
+            return self._info(s, user)
+
+    def unlock(self, username: str, by: str = "admin") -> UserInfo:
+        """Lift a lockout after too many wrong passwords."""
+        with unit_of_work(self.sessions) as s:
+            user = self._user(s, username)
+            user.failed_logins, user.locked_until = 0, None
+            s.add(AuditEvent(at=clock.now(), actor=by, action="account_unlocked",
+                             detail={"username": user.username}))  # fmt: skip
             return self._info(s, user)
 
     @staticmethod
@@ -256,6 +360,10 @@ class People:
         teams = tuple(
             sorted(s.scalars(select(Membership.team_key).where(Membership.user_id == user.id)))
         )
-        return UserInfo(
-            user.id, user.username, user.display_name, user.email, user.role, user.active, teams
+        locked = (
+            user.locked_until if user.locked_until and user.locked_until > clock.now() else None
         )
+        return UserInfo(
+            user.id, user.username, user.display_name, user.email, user.role, user.active, teams,
+            locked,
+        )  # fmt: skip

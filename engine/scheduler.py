@@ -1,15 +1,15 @@
 """The timer sweep: fire every due timer on a schedule (APScheduler), in a worker or in-process.
 
-SQLite: run one sweeper (the web server's own, by default). Several workers sharing one
-PostgreSQL are safe against double firing because each case is locked and its revision checked
-while its timers fire.
+`cinflow serve` starts exactly one sweeper process (`cinflow worker`) beside its gunicorn web
+workers, which never sweep. SQLite: keep to that one. Several workers sharing one PostgreSQL
+are safe against double firing because each case is locked and its revision checked while its
+timers fire.
 """
 
 from __future__ import annotations
 
 import logging
 
-from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -44,13 +44,6 @@ def _schedule(scheduler: BaseScheduler, engine: Engine, interval: float) -> Base
         coalesce=True,
         id="timer-sweep",
     )
-    return scheduler
-
-
-def start_background(engine: Engine, interval: float = DEFAULT_INTERVAL) -> BaseScheduler:
-    """Sweep in a background thread of this process (`cinflow serve` without a worker)."""
-    scheduler = _schedule(BackgroundScheduler(daemon=True), engine, interval)
-    scheduler.start()
     return scheduler
 
 

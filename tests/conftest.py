@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from engine import clock
+from engine import clock, passwords
 from engine.clock import FixedClock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,3 +60,11 @@ def fixed_clock() -> Iterator[FixedClock]:
     fixed = FixedClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     with clock.using(fixed):
         yield fixed
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Passwords are hashed with argon2 at a cost meant to slow attackers (64 MiB, 3 passes);
+    tests hash cheaply (a stored hash records its own cost, so checking is quick too)."""
+    for key, value in {"time_cost": 1, "memory_cost": 8, "parallelism": 1}.items():
+        monkeypatch.setitem(passwords.ARGON2, key, value)

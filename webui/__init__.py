@@ -101,10 +101,15 @@ def create_app(config: dict | None = None, engine: object | None = None) -> Flas
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(worklist.bp)
-    from . import inbox
+    from . import admin, inbox
+
+    app.register_blueprint(admin.bp)
 
     app.register_blueprint(inbox.bp)
     app.jinja_env.globals["inbox_unread"] = inbox.unread_count
+    from .flashes import banners
+
+    app.jinja_env.globals["flashed_banners"] = banners
     from . import tasks  # the task and case pages
 
     tasks.register(app)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -10,6 +10,7 @@ from engine.errors import NotFound
 
 from .access import allow_signed_in
 from .engine_access import get_engine
+from .flashes import say
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 
@@ -35,7 +36,7 @@ def mark_read(notification_id: int) -> Response:
         )
     except NotFound:
         abort(404)
-    flash("Marked as read.")
+    say("marked_read")
     return redirect(url_for("inbox.index"))
 
 

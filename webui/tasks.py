@@ -21,7 +21,6 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
-    flash,
     redirect,
     render_template,
     request,
@@ -47,6 +46,7 @@ from . import form_render as fr
 from .access import WORKER_ROLES, allow, completed_in_my_case, my_teams, require_case
 from .cases import child_summary, deadline, display_name
 from .engine_access import get_engine
+from .flashes import say
 
 bp = Blueprint("tasks", __name__)
 
@@ -115,10 +115,12 @@ def _completion_event(task_id: str, case_hint: int | None) -> Any | None:
 
 
 def _int(value: Any) -> int | None:
+    """A posted or linked id or revision; None unless it fits a database integer."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if 0 <= number < 2**31 else None
 
 
 def _already_done(task_id: str, case_hint: int | None, status: int) -> tuple[str, int]:
@@ -126,6 +128,7 @@ def _already_done(task_id: str, case_hint: int | None, status: int) -> tuple[str
     event = _completion_event(task_id, case_hint)
     if event is None or not completed_in_my_case(task_id, event.case_id):
         abort(404)
+    get_engine().record_view(event.case_id, _user(), "task_done")
     return (
         render_template(
             "tasks/already_done.html",
@@ -216,14 +219,7 @@ def submit(task_id: str) -> Any:
     data, problems = fr.parse(schema, raw)
     if action == "save":
         engine.save_draft(task.id, _user(), data)
-        flash(
-            {
-                "kind": "success",
-                "heading": "Draft saved",
-                "text": "Only you can see it. Come back to it at any time before you complete "
-                "the step.",
-            }
-        )
+        say("draft_saved")
         return redirect(url_for("tasks.show", task_id=task.id))
     if action != "complete":
         return _page(task, case, raw, revision=revision)
@@ -280,9 +276,8 @@ def submit(task_id: str) -> Any:
         return _page(task, case, raw, revision=revision, problem=problem, status=409)
     except (WrongCase, UnknownTask, UnknownCase):
         abort(404)
-    session[DONE_KEY] = {
+    session[DONE_KEY] = {  # ids only: the session cookie is signed, not encrypted
         "task_id": task.id,
-        "name": task.name,
         "case_id": task.case_id,
         "next": [t.id for t in done.next_tasks],
     }
@@ -306,15 +301,13 @@ def done(task_id: str) -> Any:
     record = session.get(DONE_KEY)
     if not record or record.get("task_id") != task_id:
         return _already_done(task_id, _int(request.args.get("case")), 200)
-    try:
-        case = get_engine().get_case(record["case_id"], teams=my_teams())
-    except UnknownCase:
-        abort(404)
+    case = require_case(_int(record.get("case_id")) or 0, page="done")
+    event = _completion_event(task_id, case.id)
     wanted = set(record.get("next", []))
     next_tasks = [(t, deadline(t)) for t in case.tasks if t.id in wanted]
     return render_template(
         "tasks/done.html",
-        step=record["name"],
+        step=(event.detail or {}).get("name") if event else None,
         case=case,
         next_tasks=next_tasks,
         other_tasks=[(t, deadline(t)) for t in case.tasks if t.id not in wanted],

@@ -20,7 +20,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from engine import clock
@@ -38,6 +38,7 @@ from .access import MANAGER_ROLES, WORKER_ROLES, allow, my_teams, require_task
 from .auth import safe_next
 from .engine_access import get_engine
 from .filters import LONDON
+from .flashes import say
 
 bp = Blueprint("worklist", __name__)
 
@@ -416,11 +417,7 @@ def _task_or_404(task_id: str) -> TaskInfo | None:
 
 
 def _flash_completed() -> None:
-    flash({"kind": "important", "heading": "This task has already been completed"})
-
-
-def _describe(task: TaskInfo) -> str:
-    return f"{task.name} for {task.child_name}" if task.child_name else task.name
+    say("already_completed")
 
 
 @bp.post("/worklist/tasks/<task_id>/claim")
@@ -433,27 +430,13 @@ def claim(task_id: str):  # noqa: ANN201 - a redirect
     try:
         engine.claim(task_id, current_user.username)
     except ClaimConflict as conflict:
-        holder = _People(engine).name(conflict.claimed_by) or "someone else"
-        flash(
-            {
-                "kind": "important",
-                "heading": f"Already claimed by {holder}",
-                "text": f"{_describe(task)} is with {holder}. Ask them or your team manager "
-                "if you need to work on it.",
-            }
-        )
+        say("claimed_by_other", task=task.id, who=conflict.claimed_by)
     except TaskAlreadyCompleted:
         _flash_completed()
     except UnknownTask:
         abort(404)
     else:
-        flash(
-            {
-                "kind": "success",
-                "heading": f"You have claimed {_describe(task)}",
-                "link": {"href": f"/tasks/{task.id}", "text": "Go to the task"},
-            }
-        )
+        say("claimed", task=task.id)
     return redirect(_back())
 
 
@@ -469,20 +452,13 @@ def unclaim(task_id: str):  # noqa: ANN201 - a redirect
             task_id, current_user.username, as_manager=current_user.role in MANAGER_ROLES
         )
     except NotAllowed:
-        holder = _People(engine).name(task.claimed_by) or "someone else"
-        flash({"kind": "important", "heading": f"This task is claimed by {holder}, not you"})
+        say("not_your_claim", task=task.id, who=task.claimed_by)
     except TaskAlreadyCompleted:
         _flash_completed()
     except UnknownTask:
         abort(404)
     else:
-        flash(
-            {
-                "kind": "success",
-                "heading": f"You have unclaimed {_describe(task)}",
-                "text": "It is back with your team's unclaimed tasks.",
-            }
-        )
+        say("unclaimed", task=task.id)
     return redirect(_back())
 
 
@@ -497,13 +473,7 @@ def reassign(task_id: str):  # noqa: ANN201 - a redirect
     to = request.form.get("to", "").strip()
     worker = next((u for u in people.assignable(task.team) if u.username == to), None)
     if worker is None:
-        flash(
-            {
-                "kind": "important",
-                "heading": "Choose who to give the task to",
-                "text": f"Pick someone in the team for {_describe(task)}, then select Reassign.",
-            }
-        )
+        say("choose_assignee", task=task.id)
         return redirect(_back())
     try:
         engine.assign(task_id, worker.username, current_user.username)
@@ -512,10 +482,5 @@ def reassign(task_id: str):  # noqa: ANN201 - a redirect
     except UnknownTask:
         abort(404)
     else:
-        flash(
-            {
-                "kind": "success",
-                "heading": f"{_describe(task)} is now with {worker.display_name}",
-            }
-        )
+        say("reassigned", task=task.id, who=worker.username)
     return redirect(_back())

@@ -81,6 +81,22 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+class UserSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is kept here, so
+    the server can end a session (sign-out, password or role change, deactivation, timeouts)."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    end_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
 class Membership(Base):
     __tablename__ = "membership"
     __table_args__ = (UniqueConstraint("user_id", "team_key"),)

@@ -177,3 +177,41 @@ def test_closure_day_moves_pending_deadlines(run) -> None:  # noqa: ANN001
     bad = run("closure-day", "any", "24/12/2026")
     assert bad.exit_code == 2 and "is not a date" in bad.output
     assert "0 pending deadline(s) moved" in run("recompute-deadlines", "any").output
+
+
+def test_users_set_password_deactivate_activate_unlock(run, db_url) -> None:  # noqa: ANN001
+    from engine.services import Engine
+
+    run("users", "add-team", "north", "--council", "portsmouth", "--name", "North CIN team")
+    run("users", "add", "amira.khan", "--name", "Amira Khan", "--role", "social_worker",
+        "--team", "north", "--password", "first long passphrase")  # fmt: skip
+    engine = Engine(db_url)
+    try:
+        people = engine.people
+        token = people.sign_in("amira.khan", "first long passphrase").token
+        assert people.session_user(token) is not None
+
+        out = run("users", "set-password", "amira.khan", "--password", "second long passphrase")
+        assert out.exit_code == 0 and "signed out everywhere" in out.output
+        assert people.session_user(token) is None
+        token = people.sign_in("amira.khan", "second long passphrase").token
+
+        out = run("users", "deactivate", "amira.khan")
+        assert out.output.strip() == "amira.khan is deactivated and signed out everywhere"
+        assert people.session_user(token) is None
+        assert people.sign_in("amira.khan", "second long passphrase").user is None
+        assert "(disabled)" in run("users", "list").output
+        assert run("users", "activate", "amira.khan").exit_code == 0
+        assert people.sign_in("amira.khan", "second long passphrase").user is not None
+
+        for _ in range(20):
+            people.sign_in("amira.khan", "wrong")
+        assert people.sign_in("amira.khan", "second long passphrase").locked_for is not None
+        assert "(locked)" in run("users", "list").output
+        assert run("users", "unlock", "amira.khan").output.strip() == "amira.khan is unlocked"
+        assert people.sign_in("amira.khan", "second long passphrase").user is not None
+
+        missing = run("users", "unlock", "nobody")
+        assert missing.exit_code == 1 and "nobody" in missing.output
+    finally:
+        engine.dispose()

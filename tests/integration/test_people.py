@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from engine import passwords
 from engine.clock import FixedClock
-from engine.people import PeopleError
+from engine.people import MAX_FAILURES, PeopleError
 from engine.services import Engine, NewChild
 from engine.store.models import User
 
@@ -28,18 +29,39 @@ def people(engine: Engine):  # noqa: ANN201
 def test_passwords_are_hashed_and_checked(engine: Engine, people) -> None:  # noqa: ANN001
     with engine.sessions() as s:
         stored = s.scalars(select(User.password_hash)).one()
-    assert PASSWORD not in stored and stored.startswith("scrypt$")
+    assert PASSWORD not in stored and stored.startswith("$argon2id$")
     assert people.authenticate("SW.North", PASSWORD).teams == ("north",)
     assert people.authenticate("sw.north", "wrong password!") is None
     assert people.authenticate("nobody", PASSWORD) is None
 
 
-def test_five_failures_lock_the_account_for_a_while(people, fixed_clock: FixedClock) -> None:  # noqa: ANN001
-    for _ in range(5):
-        assert people.authenticate("sw.north", "wrong password!") is None
-    assert people.authenticate("sw.north", PASSWORD) is None  # locked, even with the right one
-    fixed_clock.advance(timedelta(minutes=16))
+def test_old_scrypt_hashes_still_sign_in_and_are_rehashed(engine: Engine, people) -> None:  # noqa: ANN001
+    with engine.sessions() as s, s.begin():
+        s.scalars(select(User)).one().password_hash = passwords.scrypt_hash(PASSWORD)
+    assert people.authenticate("sw.north", "wrong password!") is None
+    with engine.sessions() as s:
+        assert s.scalars(select(User.password_hash)).one().startswith("scrypt$")
     assert people.authenticate("sw.north", PASSWORD) is not None
+    with engine.sessions() as s:
+        assert s.scalars(select(User.password_hash)).one().startswith("$argon2id$")
+    assert people.authenticate("sw.north", PASSWORD) is not None
+
+
+def test_twenty_failures_in_a_row_lock_the_account_briefly_and_an_admin_unlocks(
+    people,
+    fixed_clock: FixedClock,  # noqa: ANN001
+) -> None:
+    for _ in range(MAX_FAILURES - 1):
+        assert people.sign_in("sw.north", "wrong password!").locked_for is None
+    assert people.sign_in("sw.north", "wrong password!").user is None
+    locked = people.sign_in("sw.north", PASSWORD)  # locked, even with the right one
+    assert locked.user is None and locked.locked_for == timedelta(minutes=5)
+    fixed_clock.advance(timedelta(minutes=6))
+    assert people.sign_in("sw.north", PASSWORD).user is not None
+    for _ in range(MAX_FAILURES):
+        people.sign_in("sw.north", "wrong password!")
+    people.unlock("sw.north", by="admin")
+    assert people.sign_in("sw.north", PASSWORD).user is not None
 
 
 def test_bad_users_are_refused_clearly(people) -> None:  # noqa: ANN001

@@ -24,25 +24,19 @@ import pytest
 from factories import NOW, World, build_world
 from web_client import ClientRequest
 
-from engine import clock, people
+from engine import clock, passwords
 from engine.clock import FixedClock
 from engine.services import Engine
 from webui import create_app
 
-# Passwords are hashed with scrypt at a cost meant to slow attackers; tests hash with a lower
-# cost (the stored hash records it, so checking is quick too). Production is unaffected.
-FAST_SCRYPT_N = 2**10
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(people._SCRYPT, "n", FAST_SCRYPT_N)
+# The template world is hashed as cheaply as tests/conftest.py's fast_password_hashing does.
+FAST_ARGON2 = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 
 
 @pytest.fixture(scope="session")
 def world_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, World]:
     path = tmp_path_factory.mktemp("world") / "template.db"
-    with clock.using(FixedClock(NOW)), mock.patch.dict(people._SCRYPT, n=FAST_SCRYPT_N):
+    with clock.using(FixedClock(NOW)), mock.patch.dict(passwords.ARGON2, FAST_ARGON2):
         eng = Engine(f"sqlite:///{path}")
         eng.init_db()
         world = build_world(eng)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from factories import PASSWORD
 from web_client import ClientRequest, Page
 
+from engine import passwords, people
 from webui import create_app
 from webui.auth import LOCKED, WRONG_DETAILS, safe_next
 
@@ -51,7 +53,7 @@ def test_signing_in_goes_to_the_worklist_and_shows_who_you_are(client_request) -
         ("tm.north", "/worklist", ["Worklist", "Inbox"]),
         ("pm.north", "/worklist", ["Worklist", "Inbox", "Home"]),
         ("trainer.north", "/home", ["Inbox", "Home"]),
-        ("admin", "/home", ["Inbox", "Home"]),
+        ("admin", "/home", ["Inbox", "Home", "Users"]),
     ],
 )
 def test_each_role_lands_where_it_can_work(client_request, username, lands_on, nav) -> None:  # noqa: ANN001
@@ -148,31 +150,84 @@ def test_empty_fields_say_what_to_enter(client_request) -> None:  # noqa: ANN001
     assert "Error: Enter your username" in page.text
 
 
-def _try(client_request: ClientRequest, username: str, password: str) -> Page:
+def _try(client_request: ClientRequest, username: str, password: str, client: str = "") -> Page:
+    """One sign-in attempt from the address `client` (the test client's own by default)."""
     token = client_request.get("/sign-in").csrf_token()
+    environ = {"REMOTE_ADDR": client} if client else {}
     return Page(
         client_request.client.post(
-            "/sign-in", data={"username": username, "password": password, "csrf_token": token}
+            "/sign-in",
+            data={"username": username, "password": password, "csrf_token": token},
+            environ_base=environ,
         )
     )
 
 
-def test_five_failures_lock_the_account_for_15_minutes(client_request, fixed_clock) -> None:  # noqa: ANN001
-    for _ in range(4):
-        assert WRONG_DETAILS in _try(client_request, "sw.north", "wrong password").text
-    assert LOCKED in _try(client_request, "sw.north", "wrong password").text
-    # Locked: even the right password is refused, with the same calm message.
-    page = _try(client_request, "sw.north", PASSWORD)
+def test_five_failures_throttle_that_client_for_that_account_only(
+    client_request,
+    new_client_request,  # noqa: ANN001
+) -> None:
+    attacker = "203.0.113.9"
+    for _ in range(5):
+        assert WRONG_DETAILS in _try(client_request, "admin", "wrong password", attacker).text
+    # Throttled: even the right password is refused from there, saying why.
+    page = _try(client_request, "admin", PASSWORD, attacker)
     assert page.status == 200 and LOCKED in page.text
     assert not page.testid("signed-in-as")
-    fixed_clock.advance(timedelta(minutes=16))
-    assert _try(client_request, "sw.north", PASSWORD).status == 302
+    # The attacker's five tries did not lock the account: admin signs in from their own desk,
+    # and again after the attacker's next five.
+    assert _try(new_client_request(), "admin", PASSWORD, "198.51.100.7").status == 302
+    for _ in range(5):
+        _try(client_request, "admin", "wrong password", attacker)
+    assert _try(new_client_request(), "admin", PASSWORD, "198.51.100.7").status == 302
+    # After 15 minutes the attacker's address may try again.
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=16)):
+        assert _try(client_request, "admin", PASSWORD, attacker).status == 302
 
 
-def test_unknown_usernames_never_look_locked(client_request) -> None:  # noqa: ANN001
-    for _ in range(6):
-        page = _try(client_request, "nobody.here", "wrong password")
-    assert WRONG_DETAILS in page.text and LOCKED not in page.text
+def test_one_client_is_throttled_across_usernames(client_request) -> None:  # noqa: ANN001
+    for i in range(20):
+        assert WRONG_DETAILS in _try(client_request, f"guess{i}", "wrong", "203.0.113.5").text
+    assert LOCKED in _try(client_request, "sw.north", PASSWORD, "203.0.113.5").text
+    assert _try(client_request, "sw.north", PASSWORD, "203.0.113.6").status == 302
+
+
+def test_the_per_client_allowance_is_configurable(engine, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("CINFLOW_SIGNIN_FAILURES_PER_CLIENT", "2 per 15 minutes")
+    client_request = ClientRequest(create_app({"TESTING": True, "SECRET_KEY": "t"}, engine=engine))
+    for i in range(2):
+        assert WRONG_DETAILS in _try(client_request, f"guess{i}", "wrong", "203.0.113.5").text
+    assert LOCKED in _try(client_request, "sw.north", PASSWORD, "203.0.113.5").text
+
+
+def test_unknown_and_known_usernames_answer_alike(client_request, engine, monkeypatch) -> None:  # noqa: ANN001
+    checks: list[str] = []
+    real = passwords.verify_password
+    monkeypatch.setattr(passwords, "verify_password", lambda p, h: checks.append(h) or real(p, h))
+    monkeypatch.setattr(people, "verify_password", passwords.verify_password)
+
+    def answers(username: str, client: str) -> list[str]:
+        before = len(checks)
+        texts = [_try(client_request, username, "wrong password", client).error_summary()
+                 for _ in range(6)]  # fmt: skip
+        # Every refusal before the throttle costs exactly one password check, known or not.
+        assert len(checks) - before == 5
+        return texts
+
+    assert answers("nobody.here", "192.0.2.1") == answers("sw.north", "192.0.2.2")
+    failed = engine.audit_trail(action="sign_in_failed")
+    assert [e.actor for e in failed] == ["unknown"] * 5 + ["sw.north"] * 5
+    assert {e.detail["client"] for e in failed} == {"192.0.2.1", "192.0.2.2"}
+    assert not any("wrong password" in str(e.detail) for e in failed if "password" in e.detail)
+
+
+def test_failed_sign_ins_are_logged_without_the_name_or_password(client_request, caplog) -> None:  # noqa: ANN001
+    with caplog.at_level("WARNING", logger="webui.auth"):
+        _try(client_request, "sw.north", "Hunter2Hunter2", "192.0.2.44")
+    (record,) = [r for r in caplog.records if r.name == "webui.auth"]
+    line = record.getMessage()
+    assert "sign-in failed" in line and "192.0.2.44" in line
+    assert "sw.north" not in line and "Hunter2" not in line
 
 
 def test_signing_in_starts_a_fresh_session(client_request) -> None:  # noqa: ANN001
@@ -181,7 +236,8 @@ def test_signing_in_starts_a_fresh_session(client_request) -> None:  # noqa: ANN
     client_request.sign_in("sw.north")
     with client_request.client.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"] == "sw.north"
+        # The cookie holds a random session token, not who you are.
+        assert len(session["_user_id"]) >= 40 and "north" not in session["_user_id"]
 
 
 def test_sign_in_without_a_csrf_token_is_refused(client_request, engine) -> None:  # noqa: ANN001
@@ -267,8 +323,10 @@ def test_health_and_static_files_need_no_sign_in(client) -> None:  # noqa: ANN00
     assert "no-store" not in response.headers.get("Cache-Control", "")
 
 
-def test_a_changed_role_applies_at_the_next_request(client_request, engine) -> None:  # noqa: ANN001
+def test_a_changed_role_ends_the_session(client_request, engine) -> None:  # noqa: ANN001
     client_request.sign_in("sw.north")
     client_request.get("/worklist/team", _expected_status=403)
     engine.people.set_role("sw.north", "team_manager", by="test")
+    client_request.get("/worklist/team", _expected_status=302)  # to the sign-in page
+    client_request.sign_in("sw.north")
     client_request.get("/worklist/team")

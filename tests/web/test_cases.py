@@ -76,6 +76,7 @@ def test_plan_table(engine, sw):
 def test_chronology_newest_first_in_plain_english(engine, sw, fixed_clock):
     case = start_plan(engine)
     fixed_clock.advance(timedelta(hours=6, minutes=5))  # 3:05pm
+    sw.sign_in("sw.north")  # the morning's session ended after 30 idle minutes
     complete_plan(engine, case)
     page = sw.get(f"/cases/{case.id}")
     rows = page.testid("chronology")[0].xpath(".//tbody/tr")
@@ -96,6 +97,7 @@ def test_deadline_missed_and_escalated_in_chronology_and_overdue_lists(engine, s
     case = start_plan(engine)
     # Tuesday 8 December: "Agree the plan" was due on Monday 7 December, and is overdue.
     fixed_clock.set(datetime(2026, 12, 8, 9, 0, tzinfo=UTC))
+    sw.sign_in("sw.north")  # two weeks later: a new session
     page = sw.get(f"/cases/{case.id}")
     assert page.text_of(page.testid("states-overdue")[0]) == "Agree the Child in Need plan Overdue"
     row = page.testid("current-tasks")[0].xpath(".//tbody/tr")[0]
@@ -144,7 +146,7 @@ def test_diagram_xml_is_served_to_the_team_only(engine, sw, client_request, new_
     case = start_plan(engine)
     response = sw.client.get(f"/cases/{case.id}/diagram.bpmn")
     assert response.status_code == 200
-    assert response.mimetype == "application/xml"
+    assert response.mimetype == "text/plain"  # never rendered as a page (test_security.py)
     assert response.get_data(as_text=True) == JOURNEY.read_text()
 
     south = new_client_request().sign_in("sw.south")

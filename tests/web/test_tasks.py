@@ -154,6 +154,7 @@ def test_overdue_deadline_is_red_and_in_words(engine, sw, fixed_clock):
 
     case = start_plan(engine)
     fixed_clock.advance(timedelta(days=15))  # Tuesday 8 December: a working day late
+    sw.sign_in("sw.north")  # a new session, two weeks later
     page = sw.get(f"/tasks/{case.tasks[0].id}")
     due = page.testid("task-deadline")[0]
     assert page.text_of(due) == "Due 7 December 2026 Overdue Overdue by 1 working day"

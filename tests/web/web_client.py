@@ -114,6 +114,8 @@ class ClientRequest:
             return self._token[1]
         page = Page(self.client.get("/no-such-page" if signed_in else "/sign-in"))
         token = page.csrf_token()
+        if not token and signed_in:  # the session has ended (signed out, timed out)
+            token = Page(self.client.get("/sign-in")).csrf_token()
         assert token, "no CSRF token on the page"
         with self.client.session_transaction() as session:
             self._token = (session.get("csrf_token"), token)

@@ -110,6 +110,18 @@ class FakePeople:
         user = self._users.get(username)
         return user if user is not None and password == FAKE_PASSWORD else None
 
+    def sign_in(self, username: str, password: str, client: str = ""):
+        from engine.people import SignIn
+
+        user = self.authenticate(username, password)
+        return SignIn(user, f"token-for-{username}" if user else None)
+
+    def session_user(self, token: str):
+        return self._users.get(token.removeprefix("token-for-"))
+
+    def end_session(self, token: str, reason: str = "signed_out") -> None:
+        pass
+
     def teams(self):
         return []
 

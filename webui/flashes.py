@@ -1,0 +1,129 @@
+"""Notification banners after a redirect, without personal data in the cookie.
+
+Flask keeps flashed messages in the session cookie, which is signed but not encrypted: anyone
+holding it can read them. So views flash a message key and ids only (`say("claimed",
+task=task.id)`), and the words, with the child's and the task's names, are made here on the
+server when the next page is drawn (`banners()` in base.html). A task that has gone meanwhile
+falls back to neutral wording.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import flash, get_flashed_messages
+
+from engine.errors import CinflowError
+
+from .engine_access import get_engine
+
+Banner = dict[str, Any]
+
+
+def say(key: str, **refs: str | int | None) -> None:
+    """Flash the message `key` with the ids it needs (task ids, usernames); never names."""
+    if key not in _MESSAGES:
+        raise KeyError(f"no banner message {key!r}")
+    flash({"key": key, **refs})
+
+
+def banners() -> list[Banner]:
+    """The flashed messages in words: {"kind", "heading", "text"?, "link"?} each."""
+    out = []
+    for message in get_flashed_messages():
+        make = _MESSAGES.get(message.get("key")) if isinstance(message, dict) else None
+        if make is not None:
+            out.append(make(_Refs(message)))
+    return out
+
+
+class _Refs:
+    """The ids a message carries, looked up (within the signed-in person's teams) on demand."""
+
+    def __init__(self, message: dict[str, Any]) -> None:
+        self.message = message
+
+    def task(self) -> str:
+        """'Record consent for Ada Example', or 'the task' when it is no longer open."""
+        from .access import my_teams
+
+        task_id = self.message.get("task")
+        try:
+            task = get_engine().task(str(task_id), teams=my_teams())
+        except CinflowError:
+            return "the task"
+        return f"{task.name} for {task.child_name}" if task.child_name else task.name
+
+    def person(self, key: str = "who") -> str:
+        from .cases import display_name
+
+        return display_name(self.message.get(key)) or "someone else"
+
+    def task_id(self) -> str:
+        return str(self.message.get("task", ""))
+
+
+def _claimed(r: _Refs) -> Banner:
+    return {
+        "kind": "success",
+        "heading": f"You have claimed {r.task()}",
+        "link": {"href": f"/tasks/{r.task_id()}", "text": "Go to the task"},
+    }
+
+
+def _claimed_by_other(r: _Refs) -> Banner:
+    who = r.person()
+    return {
+        "kind": "important",
+        "heading": f"Already claimed by {who}",
+        "text": f"{r.task()[:1].upper()}{r.task()[1:]} is with {who}. Ask them or your team "
+        "manager if you need to work on it.",
+    }
+
+
+_MESSAGES: dict[str, Callable[[_Refs], Banner]] = {
+    "signed_out": lambda r: {"kind": "success", "heading": "You have signed out"},
+    "already_completed": lambda r: {
+        "kind": "important",
+        "heading": "This task has already been completed",
+    },
+    "claimed": _claimed,
+    "claimed_by_other": _claimed_by_other,
+    "not_your_claim": lambda r: {
+        "kind": "important",
+        "heading": f"This task is claimed by {r.person()}, not you",
+    },
+    "unclaimed": lambda r: {
+        "kind": "success",
+        "heading": f"You have unclaimed {r.task()}",
+        "text": "It is back with your team's unclaimed tasks.",
+    },
+    "choose_assignee": lambda r: {
+        "kind": "important",
+        "heading": "Choose who to give the task to",
+        "text": f"Pick someone in the team for {r.task()}, then select Reassign.",
+    },
+    "reassigned": lambda r: {
+        "kind": "success",
+        "heading": f"{r.task()[:1].upper()}{r.task()[1:]} is now with {r.person()}",
+    },
+    "draft_saved": lambda r: {
+        "kind": "success",
+        "heading": "Draft saved",
+        "text": "Only you can see it. Come back to it at any time before you complete the step.",
+    },
+    "marked_read": lambda r: {"kind": "important", "heading": "Marked as read."},
+    "user_unlocked": lambda r: {"kind": "success", "heading": f"{r.person()} can sign in again"},
+    "user_deactivated": lambda r: {
+        "kind": "success",
+        "heading": f"{r.person()} is deactivated",
+        "text": "They have been signed out everywhere and cannot sign in.",
+    },
+    "user_activated": lambda r: {"kind": "success", "heading": f"{r.person()} can sign in again"},
+    "not_yourself": lambda r: {
+        "kind": "important",
+        "heading": "You cannot deactivate yourself",
+        "text": "Ask another administrator.",
+    },
+}
