@@ -19,8 +19,8 @@ the live state keeps only:
 - subprocesses whose call activity is still kept and not finished.
 
 SpiffWorkflow's task converter stores a task's data as changes from its parent's, but a
-subprocess starts a new tree whose first task holds a whole copy of its call activity's data:
-`SharedDataTaskConverter` stores that task's data as changes from the call activity's too.
+subprocess starts a new tree whose root holds a whole copy of its call activity's data:
+`SharedDataTaskConverter` stores the root's data as changes from the call activity's too.
 So a form answer is stored once however deep the call activities that carry it.
 
 Everything else is cut out and its kept descendants hang from their nearest kept ancestor, so
@@ -140,12 +140,13 @@ def _prune_tasks(wf: Any) -> int:
 
 class SharedDataTaskConverter(TaskConverter):
     """SpiffWorkflow's task converter (data as changes from the parent's), extended so a
-    subprocess's first tasks store their data as changes from the call activity's."""
+    subprocess's root task stores its data as changes from its call activity's."""
 
     def to_dict(self, task: Task) -> dict[str, Any]:
         dct = super().to_dict(task)
         owner = _call_activity(task)
         if owner is not None:
+            dct["data"] = {}
             dct["delta"] = {
                 "updates": DeepMerge.get_updated_keys(owner.data, task.data),
                 "deletions": DeepMerge.get_deleted_keys(owner.data, task.data),
@@ -156,7 +157,7 @@ class SharedDataTaskConverter(TaskConverter):
     def from_dict(self, dct: dict[str, Any], workflow: Any) -> Task:
         from_owner = dct.pop("delta_from", None) == "call_activity"
         task = super().from_dict(dct, workflow)
-        owner = _call_activity(task, restoring=True) if from_owner else None
+        owner = _call_activity(task) if from_owner else None
         if owner is not None:  # its parent workflow is restored first
             data = DeepMerge.merge({}, owner.data)
             delta = dct["delta"]
@@ -167,13 +168,10 @@ class SharedDataTaskConverter(TaskConverter):
         return task
 
 
-def _call_activity(task: Task, restoring: bool = False) -> Task | None:
-    """The call activity of a task hanging from its subprocess's root (when saving; when
-    restoring the marker said so, and the root is not set yet)."""
+def _call_activity(task: Task) -> Task | None:
+    """The call activity of a subprocess's root task, if `task` is one."""
     wf = task.workflow
-    if not isinstance(wf, BpmnSubWorkflow) or task._parent is None:
-        return None
-    if not restoring and (wf.task_tree is None or task._parent != wf.task_tree.id):
+    if not isinstance(wf, BpmnSubWorkflow) or task._parent is not None:
         return None
     top, key = wf.top_workflow, wf.parent_task_id
     if key in top.tasks:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from engine import scenario
 from engine.runtime import Runtime
-from engine.services import Engine
+from engine.services import Engine, NewChild
 from engine.store.models import Case
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,3 +90,45 @@ def test_journey_pruned_after_every_step_matches_unpruned(
         for key in a:
             assert a[key] == b[key], f"step {number}: {key} differs after pruning"
     assert size_pruned[-1] <= size_whole[-1]
+
+
+def test_stored_state_does_not_multiply_a_large_answer(tmp_path: Path, fixed_clock: Any) -> None:
+    """A long invitee list entered in a call activity, carried into a nested one and out again,
+    and a long meeting record entered two levels down: each is stored once, step after step."""
+    engine = Engine(f"sqlite:///{tmp_path}/big.db")
+    engine.init_db()
+    try:
+        engine.deploy([ROOT / "processes/common"], "test", "test")
+        case = engine.start_case("common_planning_meeting", NewChild("Sam Sample"), {}, "sw")
+        base = _state_size(engine, case.id)
+        people = [{"name": f"Person {i:06d} " + "x" * 80, "role": "Agency"} for i in range(4000)]
+        arrangement = {
+            "meeting_type": "planning",
+            "meeting_date": "2026-12-03",
+            "venue": "Family centre",
+            "invitees": people,
+            "cancelled": False,
+        }
+        record = {
+            "meeting_type": "planning",
+            "meeting_date": "2026-12-03",
+            "chair_name": "Ruth Okafor",
+            "chair_role": "senior_practitioner",
+            "attendees": people[::-1],
+            "child_attended": False,
+            "childs_views": "Sam said mornings are calmer.",
+            "parents_views": "Karen agrees with the plan.",
+            "decisions": "Plan agreed.",
+        }
+        plan = json.loads((ROOT / "forms/examples/cin_plan.valid.json").read_text())
+        entered = 0
+        for answer in (arrangement, record, plan):
+            (task,) = engine.get_case(case.id).tasks
+            case = engine.complete_task(task.id, answer, "sw").case
+            entered += len(json.dumps(answer))
+            assert entered > 300_000 or answer is arrangement
+            assert _state_size(engine, case.id) - base <= 1.1 * entered + 16_000
+        assert case.status == "completed"
+        assert engine.get_case(case.id, with_data=True).data["meeting_record"] == record
+    finally:
+        engine.dispose()
