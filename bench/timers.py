@@ -707,6 +707,8 @@ def run_workers(
                     "worker",
                     "--interval",
                     f"{interval:g}",
+                    "--nice",
+                    "10",
                 ],
                 cwd=ROOT,
                 env={**env, "BENCH_STATS": str(stat_file)},

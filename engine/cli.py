@@ -218,10 +218,10 @@ def scenario(files: tuple[Path, ...], url: str | None) -> None:
 @click.option("--once", is_flag=True, help="One sweep, then exit.")
 @click.option(
     "--nice",
-    default=10,
+    default=0,
     show_default=True,
-    help="Lower the worker's CPU priority by this much, so people's pages come first when a "
-    "sweep has a lot to fire (0: unchanged).",
+    help="Lower the worker's CPU priority by this much (e.g. 10), so people's pages come first "
+    "when a sweep has a lot to fire on a machine the web app shares.",
 )
 @click.pass_context
 def worker(ctx: click.Context, interval: float, once: bool, nice: int) -> None:
