@@ -1035,8 +1035,8 @@ def profile_sweep(schemas: Schemas, data: DataSet, k_phases: int, k_cprofile: in
     k_phases = min(k_phases, len(keep) // 2 or 1)
     drop = [data.case_of[tid] for tid in set(data.due) - set(keep)]
     with engine.db.begin() as conn:
-        if drop:
-            conn.execute(Case.__table__.delete().where(Case.id.in_(drop)))
+        for i in range(0, len(drop), 20_000):  # PostgreSQL takes at most 65,535 parameters
+            conn.execute(Case.__table__.delete().where(Case.id.in_(drop[i : i + 20_000])))
         conn.execute(text('ANALYZE "case"'))
         conn.execute(text("ANALYZE timer"))
     engine.fire_due_timers(case_id=-1)  # warm the pool and the statement caches
