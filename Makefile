@@ -35,12 +35,18 @@ test: install assets browser-deps
 lint: install
 	$(BIN)/ruff check .
 
+# Every bench runs even when one misses; the target fails (exit 1) if any did.
+PG_BENCH ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 bench: install
 	./.ci/pg-up
-	-$(BIN)/python bench/engine.py
-	-$(BIN)/python bench/timers.py
-	-$(BIN)/python bench/worklist.py
-	-$(BIN)/python bench/signin.py
+	@failed=""; \
+	$(BIN)/python bench/engine.py || failed="$$failed engine(SQLite)"; \
+	$(BIN)/python bench/engine.py --database $(PG_BENCH) || failed="$$failed engine(PostgreSQL)"; \
+	$(BIN)/python bench/timers.py --database $(PG_BENCH) || failed="$$failed timers"; \
+	$(BIN)/python bench/worklist.py --database $(PG_BENCH) || failed="$$failed worklist"; \
+	$(BIN)/python bench/signin.py || failed="$$failed signin"; \
+	if [ -n "$$failed" ]; then echo "make bench: targets missed in:$$failed"; exit 1; fi; \
+	echo "make bench: every target met"
 
 clean:
 	rm -rf $(VENV) var node_modules webui/static/build

@@ -75,8 +75,9 @@ from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import Integer, create_engine, event, func, select, text  # noqa: E402
 from sqlalchemy.engine import Connection  # noqa: E402
 from sqlalchemy.orm import Session, SessionTransaction  # noqa: E402
+from worklist import BENCH_SCRYPT_N, TEAM, real_world  # noqa: E402  (bench/worklist.py)
 
-from engine import clock  # noqa: E402
+from engine import clock, people  # noqa: E402
 from engine.clock import FixedClock  # noqa: E402
 from engine.services import Engine, NewChild  # noqa: E402
 from engine.services import deadlines as deadlines_module  # noqa: E402
@@ -100,6 +101,7 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 SLOT_RE = re.compile(r"@@(\w+?)@@")
 # What the worker prelude counts in Engine._fire_batch, summed over a run's workers.
+WORKLIST_TARGET = 1.2
 BATCH_KEYS = ("batches", "empty", "failed", "cases", "fired", "wall_s", "cpu_s", "empty_wall_s")
 
 # The real CLI (`cinflow worker`), on a real-time clock that reads NOW at launch (argv[1] is
@@ -608,7 +610,15 @@ class RunResult:
     backends: int  # how many connections the workers opened
     batches: dict[str, float]  # Engine._fire_batch counters (BATCH_KEYS), all workers together
     cases_per_worker: list[int]  # cases each worker dealt with in _fire_batch
+    worklist_idle: list[float] = field(default_factory=list)  # ms, before the launch
+    worklist_busy: list[float] = field(default_factory=list)  # ms, while due timers were left
     errors: list[str] = field(default_factory=list)
+
+    @property
+    def worklist_ratio(self) -> float:
+        if not self.worklist_idle or not self.worklist_busy:
+            return float("nan")
+        return statistics.median(self.worklist_busy) / statistics.median(self.worklist_idle)
 
     @property
     def span_s(self) -> float:
@@ -657,6 +667,25 @@ def run_workers(
     logs = [Path(f"/tmp/{schema}_{n}.log") for n in range(n_workers)]
     stat_files = [Path(f"/tmp/{schema}_{n}.json") for n in range(n_workers)]
     machine = machine_check(url)
+    # a team at work elsewhere in the council: its worklist is timed before and during the sweep
+    # (its cases start a year after NOW, so none of their timers is due in this run)
+    people_engine = Engine(url)
+    people._SCRYPT["n"] = BENCH_SCRYPT_N
+    with clock.using(FixedClock(NOW + timedelta(days=400))):
+        real_world(people_engine)
+
+    def worklist_ms() -> float:
+        t0 = time.perf_counter()
+        people_engine.worklist(teams=[TEAM], unclaimed_only=True)
+        return (time.perf_counter() - t0) * 1000
+
+    for _ in range(5):
+        worklist_ms()
+    idle = []
+    for _ in range(40):
+        idle.append(worklist_ms())
+        time.sleep(0.02)
+    busy: list[float] = []
     load = os.getloadavg()[0]
     app = f"{schema}_worker"  # tags the workers' connections in pg_stat_activity
     worker_url = f"{url}&application_name={app}"
@@ -679,6 +708,8 @@ def run_workers(
                     "worker",
                     "--interval",
                     f"{interval:g}",
+                    "--nice",
+                    "10",
                 ],
                 cwd=ROOT,
                 env={**env, "BENCH_STATS": str(stat_file)},
@@ -691,7 +722,10 @@ def run_workers(
     sampler.start()
     try:
         while left:
-            time.sleep(0.25)
+            polled = time.time()
+            while time.time() - polled < 0.25:  # a person at the worklist meanwhile
+                busy.append(worklist_ms())
+                time.sleep(0.03)
             with db.connect() as conn:
                 left = conn.scalar(
                     select(func.count()).select_from(TimerRow).where(TimerRow.due_at <= NOW)
@@ -745,8 +779,11 @@ def run_workers(
         ).all()
         waiting = conn.scalars(select(TimerRow.id).where(TimerRow.due_at <= NOW)).all()
         left_due = len(waiting)
-        tasks = conn.scalar(select(func.count()).select_from(TaskRow))
+        tasks = conn.scalar(
+            select(func.count()).select_from(TaskRow).where(TaskRow.team_key.is_distinct_from(TEAM))
+        )
     db.dispose()
+    people_engine.dispose()
     schemas.drop(schema)
 
     counts = Counter(e.task_id for e in events)
@@ -788,6 +825,8 @@ def run_workers(
         backends=len(sampler.pids),
         batches=batches,
         cases_per_worker=cases_per_worker,
+        worklist_idle=idle,
+        worklist_busy=busy,
         errors=problems[:5],
     )
 
@@ -997,8 +1036,8 @@ def profile_sweep(schemas: Schemas, data: DataSet, k_phases: int, k_cprofile: in
     k_phases = min(k_phases, len(keep) // 2 or 1)
     drop = [data.case_of[tid] for tid in set(data.due) - set(keep)]
     with engine.db.begin() as conn:
-        if drop:
-            conn.execute(Case.__table__.delete().where(Case.id.in_(drop)))
+        for i in range(0, len(drop), 20_000):  # PostgreSQL takes at most 65,535 parameters
+            conn.execute(Case.__table__.delete().where(Case.id.in_(drop[i : i + 20_000])))
         conn.execute(text('ANALYZE "case"'))
         conn.execute(text("ANALYZE timer"))
     engine.fire_due_timers(case_id=-1)  # warm the pool and the statement caches
@@ -1083,7 +1122,7 @@ def report(
     prof: Profile | None,
     started: float,
 ) -> bool:
-    target = args.interval + 15
+    within = args.within
     raw_ms, raw_cpu_ms = raw
     with create_engine(args.database).connect() as conn:
         pg = conn.scalar(text("SHOW server_version")).split(" ")[0]
@@ -1103,8 +1142,9 @@ def report(
     print()
     head = (
         f"{'run':10} {'fired':>7} {'fired/s':>8} {'1st fire':>9} {'all fired':>10} "
-        f"{'late p50':>9} {'p90':>7} {'p99':>7} {'max':>7} {f'p99<={target:g}s':>9} "
-        f"{'once':>5} {'CPU ms/fire':>11} {'machine':>8}"
+        f"{'late p50':>9} {'p90':>7} {'p99':>7} {'max':>7} {f'<={within:g}s':>7} "
+        f"{'once':>5} {'worklist idle/busy ms':>21} {f'<={WORKLIST_TARGET}x':>11} "
+        f"{'CPU ms/fire':>11} {'machine':>8}"
     )
     print(head)
     print("-" * len(head))
@@ -1112,8 +1152,14 @@ def report(
     for r in runs:
         late = r.lateness
         p99 = pct(late, 99)
-        meets = p99 <= target and r.complete
-        ok &= meets and r.exactly_once
+        meets = r.complete and r.last_s <= within
+        wl_ok = r.worklist_ratio <= WORKLIST_TARGET
+        ok &= meets and r.exactly_once and wl_ok
+        wl = (
+            f"{statistics.median(r.worklist_idle):.1f} / {statistics.median(r.worklist_busy):.1f}"
+            if r.worklist_idle and r.worklist_busy
+            else "-"
+        )
         per_fire = 1000 / max(r.fired, 1)
         cpu = f"{sum(r.worker_cpu_s) * per_fire:.1f}+{r.pg_cpu_s * per_fire:.1f}"
         name = f"{r.workers} worker{'s' if r.workers > 1 else ''}"
@@ -1126,8 +1172,10 @@ def report(
         print(
             f"{name:10} {r.fired:>7,} {r.rate:>8.0f} {r.first_s:>8.1f}s {done:>10} "
             f"{lat(50, pct(late, 50)):>9} {lat(90, pct(late, 90)):>7} {lat(99, p99):>7} "
-            f"{lat(100, max(late)):>7} {'yes' if meets else 'NO':>9} "
-            f"{'yes' if r.exactly_once else 'NO':>5} {cpu:>11} {r.machine_busy:>8.0%}"
+            f"{lat(100, max(late)):>7} {'yes' if meets else 'NO':>7} "
+            f"{'yes' if r.exactly_once else 'NO':>5} {wl:>21} "
+            f"{f'{r.worklist_ratio:.2f}x ' + ('yes' if wl_ok else 'NO'):>11} "
+            f"{cpu:>11} {r.machine_busy:>8.0%}"
         )
     print()
     print(
@@ -1230,21 +1278,26 @@ def report(
         print(prof.top)
     print()
     print(
-        f"Whole run: {time.perf_counter() - started:.0f} s. Targets: p99 lateness <= "
-        f"interval + 15 s = {target:g} s, exactly once."
+        f"Whole run: {time.perf_counter() - started:.0f} s. Targets: every due timer fired "
+        f"within {within:g} s of the launch, exactly once; a team's worklist (Engine.worklist, "
+        f"unclaimed tab) while the workers sweep within {WORKLIST_TARGET}x of "
+        "its time before the launch (worklist idle/busy: medians, in this process)."
     )
     return ok
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", type=int, default=100_000)
-    parser.add_argument("--due", type=int, default=10_000)
+    parser.add_argument("--cases", type=int, default=1_000_000, help="waiting timers")
+    parser.add_argument("--due", type=int, default=100_000, help="of them due at once")
+    parser.add_argument(
+        "--within", type=float, default=60.0, help="target: all fired within (s of the launch)"
+    )
     parser.add_argument("--database", default=os.environ.get("CINFLOW_BENCH_PG", DEFAULT_URL))
     parser.add_argument("--interval", type=float, default=15.0, help="worker sweep interval")
-    parser.add_argument("--workers", default="1,3", help="worker counts to run (default 1,3)")
+    parser.add_argument("--workers", default="3", help="worker counts to run, e.g. 1,3")
     parser.add_argument(
-        "--timeout", type=float, default=210.0, help="give up a worker run after this (seconds)"
+        "--timeout", type=float, default=300.0, help="give up a worker run after this (seconds)"
     )
     parser.add_argument("--raw-repeat", type=int, default=300)
     parser.add_argument(

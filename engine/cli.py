@@ -7,6 +7,7 @@ Every command prints plain text for people and exits 0 on success, 1 on a refusa
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -215,10 +216,19 @@ def scenario(files: tuple[Path, ...], url: str | None) -> None:
 @cli.command(help="Fire due timers on a schedule (Ctrl-C to stop).")
 @click.option("--interval", default=15.0, show_default=True, help="Seconds between sweeps.")
 @click.option("--once", is_flag=True, help="One sweep, then exit.")
+@click.option(
+    "--nice",
+    default=0,
+    show_default=True,
+    help="Lower the worker's CPU priority by this much (e.g. 10), so people's pages come first "
+    "when a sweep has a lot to fire on a machine the web app shares.",
+)
 @click.pass_context
-def worker(ctx: click.Context, interval: float, once: bool) -> None:
+def worker(ctx: click.Context, interval: float, once: bool, nice: int) -> None:
     from engine.scheduler import run_blocking, sweep
 
+    if nice > 0 and hasattr(os, "nice"):
+        os.nice(nice)
     engine = _engine(ctx)
     if once:
         click.echo(f"{uk(clock.now())} fired {sweep(engine)} timer(s)")

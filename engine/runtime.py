@@ -30,7 +30,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine import clock
+from engine import clock, pruning
 from engine.errors import CinflowError, DiagramError
 from engine.expressions import ExpressionError, script_engine
 
@@ -66,6 +66,12 @@ class _StateOnlyWorkflowConverter(BpmnWorkflowConverter):
         dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        done = getattr(workflow, pruning.DONE_ATTR, None)
+        if done:
+            dct[pruning.DONE_ATTR] = done
+        last = workflow.last_task
+        if workflow.completed and last is not None and workflow.data == last.data:
+            dct["data"], dct["data_is_last_task"] = {}, True  # a finished case: stored once
         return dct
 
     def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
@@ -75,14 +81,18 @@ class _StateOnlyWorkflowConverter(BpmnWorkflowConverter):
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
         self.set_default_attributes(workflow, dct)
+        if dct.pop("data_is_last_task", False) and workflow.last_task is not None:
+            workflow.data = dict(workflow.last_task.data)  # as `_mark_complete` made it
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        setattr(workflow, pruning.DONE_ATTR, dct.pop(pruning.DONE_ATTR, {}))
         return workflow
 
 
 def _make_serializer() -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = _StateOnlyWorkflowConverter
+    config[Task] = pruning.SharedDataTaskConverter
     registry = BpmnWorkflowSerializer.configure(config)
     registry.register(
         date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]), "date"
@@ -232,9 +242,15 @@ def _diagram_errors() -> Iterator[None]:
 
 
 class Runtime:
-    """Parse, serialize and run workflows; specs restored once per process version."""
+    """Parse, serialize and run workflows; specs restored once per process version.
 
-    def __init__(self) -> None:
+    `prune` (the default) cuts each saved state down to what the running case still needs
+    (engine/pruning.py); `prune=False` keeps SpiffWorkflow's whole history, as the benchmark's
+    raw side and the pruning equivalence tests do.
+    """
+
+    def __init__(self, prune: bool = True) -> None:
+        self.prune = prune
         self.serializer = _make_serializer()
         self._spec_cache: dict[str, tuple[Any, dict[str, Any]]] = {}
 
@@ -276,6 +292,9 @@ class Runtime:
         return workflow
 
     def dump_state(self, workflow: BpmnWorkflow) -> str:
+        """The state to save; pruned first (in place: what a reload would give anyway)."""
+        if self.prune:
+            pruning.prune(workflow)
         return self.serializer.serialize_json(workflow)
 
     def load_state(
@@ -373,7 +392,8 @@ class Runtime:
 
     @staticmethod
     def element_states(workflow: BpmnWorkflow) -> ElementStates:
-        """Top-level elements done and current; a task inside a call activity marks the call."""
+        """Top-level elements done (in order of first completion) and current; a task inside a
+        call activity marks the call."""
         completed: set[str] = set()
         current: set[str] = set()
         names: dict[str, str] = {}
@@ -391,12 +411,19 @@ class Runtime:
             top_level[str(task.id)] = element
             if task is outer and task.has_state(TaskState.COMPLETED):
                 completed.add(element)
-                done_at.setdefault(element, task.last_state_change)
+                at = task.last_state_change  # the first completion (a loop repeats it)
+                done_at[element] = min(at, done_at.get(element, at))
             waiting_boundary = type(spec).__name__ == "BoundaryEvent"
             if task.has_state(TaskState.READY | TaskState.WAITING | TaskState.STARTED) and (
                 isinstance(spec, UserTask) or (task is outer and not waiting_boundary)
             ):
                 current.add(element)
+        for element, at in pruning.done_elements(workflow).items():  # pruned history
+            completed.add(element)
+            if element not in names:
+                spec = workflow.spec.task_specs.get(element)
+                names[element] = (spec.bpmn_name if spec else None) or element
+            done_at[element] = min(at, done_at.get(element, at))
         completed -= current
         done_order = sorted(done_at, key=lambda e: done_at[e])
         order = {e: i for i, e in enumerate(done_order)}

@@ -12,6 +12,9 @@ ROOT = Path(__file__).resolve().parents[2]
 JOURNEYS = sorted((ROOT / "processes").glob("*/scenarios/*.yaml"))
 
 
+# On SQLite every journey runs in tests/integration/test_pruning.py (pruned and unpruned, each
+# checked green and compared step by step); here it runs on PostgreSQL.
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 @pytest.mark.parametrize(
     "path", JOURNEYS, ids=[f"{p.parent.parent.name}/{p.stem}" for p in JOURNEYS]
 )
