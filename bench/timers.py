@@ -887,7 +887,7 @@ def phase_wrappers(engine: Engine) -> Iterator[tuple[dict[str, float], Counter[s
     for owner, name, label in [
         (engine.deadlines, "fire_due_timers", "fire_due_timers: sweep loop"),
         (engine.deadlines, "_fire_batch", BATCH_PHASE),
-        (engine.deadlines, "_claim_due_cases", "_claim_due_cases: rows -> CaseRecord"),
+        (engine.store, "claim_due_cases", "claim_due_cases: rows -> CaseRecord"),
         (deadlines_module, "read_projection", "read_projection: rows -> task/timer records"),
         (engine.store, "load", "_load: version and spec lookup"),
         (engine.store, "functions", "functions: diagram functions per case"),

@@ -17,11 +17,11 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine.calendar import WorkingCalendar
 from engine.expressions import SAFE_BUILTINS, ExpressionError, check_syntax, evaluate
 from engine.functions import FUNCTION_NAMES, Timescale, diagram_functions
+from engine.runtime import Parser
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -276,7 +276,7 @@ def _parse_bundle(
     if problems:
         raise DeploymentError(problems)
 
-    parser = SpiffBpmnParser()
+    parser = Parser()
     for name, root in trees.items():
         try:
             parser.add_bpmn_xml(etree.ElementTree(root), filename=name)

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine import clock
 from engine.errors import CinflowError, NotFound
+from engine.store.audit import record_audit
 from engine.store.db import unit_of_work
-from engine.store.models import AuditEvent, Council, Membership, Team, User
+from engine.store.models import Council, Membership, Team, User
 
 ROLES = ("social_worker", "team_manager", "practice_manager", "trainer", "admin")
 ROLE_NAMES = {
@@ -153,13 +154,11 @@ class People:
             s.flush()
             for team in teams:
                 s.add(Membership(user_id=user.id, team_key=team))
-            s.add(
-                AuditEvent(
-                    at=clock.now(),
-                    actor=by,
-                    action="user_added",
-                    detail={"username": username, "role": role, "teams": list(teams)},
-                )
+            record_audit(
+                s,
+                by,
+                "user_added",
+                detail={"username": username, "role": role, "teams": list(teams)},
             )
             s.flush()
             return self._info(s, user)
@@ -170,13 +169,11 @@ class People:
         with unit_of_work(self.sessions) as s:
             user = self._user(s, username)
             previous, user.role = user.role, role
-            s.add(
-                AuditEvent(
-                    at=clock.now(),
-                    actor=by,
-                    action="role_changed",
-                    detail={"username": user.username, "from": previous, "to": role},
-                )
+            record_audit(
+                s,
+                by,
+                "role_changed",
+                detail={"username": user.username, "from": previous, "to": role},
             )
             return self._info(s, user)
 
@@ -190,13 +187,11 @@ class People:
             ).first()
             if not exists:
                 s.add(Membership(user_id=user.id, team_key=team))
-                s.add(
-                    AuditEvent(
-                        at=clock.now(),
-                        actor=by,
-                        action="team_joined",
-                        detail={"username": user.username, "team": team},
-                    )
+                record_audit(
+                    s,
+                    by,
+                    "team_joined",
+                    detail={"username": user.username, "team": team},
                 )
                 s.flush()
             return self._info(s, user)
@@ -231,17 +226,16 @@ class People:
                 user.failed_logins += 1
                 if user.failed_logins >= MAX_FAILURES:
                     user.locked_until, user.failed_logins = now + LOCKOUT, 0
-                    s.add(
-                        AuditEvent(
-                            at=now,
-                            actor=user.username,
-                            action="account_locked",
-                            detail={"until": user.locked_until.isoformat()},
-                        )
+                    record_audit(
+                        s,
+                        user.username,
+                        "account_locked",
+                        detail={"until": user.locked_until.isoformat()},
+                        at=now,
                     )
                 return None
             user.failed_logins, user.locked_until = 0, None
-            s.add(AuditEvent(at=now, actor=user.username, action="signed_in", detail={}))
+            record_audit(s, user.username, "signed_in", detail={}, at=now)
             return self._info(s, user)
 
     @staticmethod

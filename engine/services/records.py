@@ -12,7 +12,7 @@ from engine import clock
 from engine.errors import UnknownCase
 from engine.services.context import Context
 from engine.store.audit import record_audit
-from engine.store.cases import spec_key, task_info
+from engine.store.cases import task_info
 from engine.store.db import unit_of_work
 from engine.store.models import AuditEvent, Case, Child, ProcessVersion, TaskRow
 from engine.views import AuditInfo, DiagramInfo, TaskInfo
@@ -93,13 +93,10 @@ class Records:
             record_audit(s, user, "viewed", case_id, detail={"page": what})
 
     def _documentation(self, s: Session, row: TaskRow) -> str:
-        case = s.get(Case, row.case_id)
-        assert case is not None
-        version = s.get(ProcessVersion, case.process_version_id)
-        assert version is not None
-        spec, subs = self.ctx.runtime.spec_from_json(spec_key(version), version.spec_json)
-        for candidate in (spec, *subs.values()):
-            task_spec = candidate.task_specs.get(row.element_id)
-            if task_spec is not None:
-                return task_spec.documentation or ""
-        return ""
+        """A step's guidance from the cached specs of its case's version (no version row read
+        unless the specs are not cached yet)."""
+        version_id = s.scalar(select(Case.process_version_id).where(Case.id == row.case_id))
+        if version_id is None:
+            return ""
+        spec, subs = self.store.specs(s, version_id)
+        return self.ctx.runtime.documentation(spec, subs, row.element_id)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine import clock
 from engine.errors import CaseClosed, TaskAlreadyCompleted, UnknownCase, UnknownTask
 from engine.runtime import SERIALIZER_VERSION, Runtime
-from engine.store.models import AuditEvent, Case, ProcessVersion, TaskRow
+from engine.store.models import AuditEvent, Case, ProcessVersion, TaskRow, TimerRow
 from engine.store.projection import (
     CASE_BY_ID,
     LOCK_CASE_BY_ID,
@@ -26,6 +26,7 @@ from engine.store.projection import (
     Projection,
     TaskRecord,
     Writes,
+    case_query,
     case_record,
     lock_case_of_task,
     project,
@@ -111,6 +112,31 @@ class CaseStore:
                 f"on {done.at:%d %B %Y at %H:%M} UTC"
             )
         raise UnknownTask(f"no open task {task_id}")
+
+    @staticmethod
+    def claim_due_cases(
+        s: Session, now: datetime, case_id: int | None, batch: int
+    ) -> list[CaseRecord]:
+        """Up to `batch` open cases with a timer due, soonest first, locked for this transaction.
+
+        Driven from the timer index; the row lock skips cases another worker holds before the
+        LIMIT counts, so concurrent workers take disjoint batches (PostgreSQL; SQLite has one
+        writer at a time and ignores the lock clause).
+        """
+        query = (
+            case_query()
+            .join(TimerRow, TimerRow.case_id == Case.id)
+            .where(TimerRow.due_at <= now, Case.status == "open", Case.attention.is_(None))
+            .order_by(TimerRow.due_at, Case.id)
+            .limit(batch)
+            .with_for_update(of=Case.__table__, skip_locked=True)
+        )
+        if case_id is not None:
+            query = query.where(Case.id == case_id)
+        cases: dict[int, CaseRecord] = {}
+        for row in s.execute(query):
+            cases.setdefault(row.id, case_record(row))
+        return list(cases.values())
 
     def version(self, s: Session, version_id: int) -> VersionRef:
         """A process version's identity, cached per engine (versions never change once stored)."""
