@@ -176,3 +176,23 @@ class DeadlineView:
     @property
     def overdue(self) -> bool:
         return self.state == "overdue"
+
+
+@dataclass(frozen=True)
+class CompletedStep:
+    """Who completed a step and when: the one answer every page gives (from the audit)."""
+
+    task_id: str
+    case_id: int
+    name: str
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    """Everything the task page shows, read in one engine call (`Engine.task_page`)."""
+
+    task: TaskInfo
+    case: CaseInfo
+    draft: dict[str, Any] | None

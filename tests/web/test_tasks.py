@@ -489,3 +489,25 @@ def test_the_worklist_and_the_task_page_word_a_deadline_the_same(engine, sw):
     page = sw.get(f"/tasks/{task.id}")
     due = page.text_of(page.testid("task-deadline")[0])
     assert due == "Due 7 December 2026 Due before the next working day"
+
+
+def test_the_task_page_is_one_engine_call_to_show_and_one_to_read_on_post(engine, sw, monkeypatch):
+    """GET: the page's data in one call (plus the in-memory calendar for the deadline words),
+    with the view audited; POST: one read and the change, and no view audited for it."""
+    case = start_plan(engine)
+    (task,) = case.tasks
+    calls: list[str] = []
+    for name in ("task_page", "task", "get_case", "get_draft", "record_view", "audit_trail",
+                 "save_draft", "completed_step", "calendar"):  # fmt: skip
+        real = getattr(engine, name)
+        monkeypatch.setattr(
+            engine, name, lambda *a, _n=name, _r=real, **k: (calls.append(_n), _r(*a, **k))[1]
+        )
+    sw.get(f"/tasks/{task.id}")
+    assert calls == ["task_page", "calendar"]
+    views = [e for e in engine.audit_trail(case.id) if e.action == "viewed"]
+    assert [v.detail for v in views] == [{"page": "task"}]
+    calls.clear()
+    sw.post(f"/tasks/{task.id}", form_data(task, case, {}, action="save"))
+    assert calls == ["task_page", "save_draft"]
+    assert len([e for e in engine.audit_trail(case.id) if e.action == "viewed"]) == 1
