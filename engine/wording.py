@@ -7,7 +7,7 @@ working day"), in the council's working days.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from engine.calendar import LONDON, WorkingCalendar, due_date, working_days_left
 from engine.views import DeadlineView
@@ -19,11 +19,12 @@ MONTHS = (
 
 
 def uk_date(value: date | datetime | None) -> str:
-    """7 January 2027 (an instant is shown as its London date)."""
+    """7 January 2027 (an instant is shown as its London date; a naive one is taken as UTC)."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = value.astimezone(LONDON).date()
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        value = aware.astimezone(LONDON).date()
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
