@@ -2,6 +2,10 @@
 
 One `Runtime` object is built once from parser class, serializer and the restricted script
 environment (after spiff-example-cli). Nothing above this module imports SpiffWorkflow.
+
+Longer than 500 lines on purpose: it is the one module that touches SpiffWorkflow's internals
+(its parser class map, the engine's timer definitions, the serializer registry, task states), so
+whoever upgrades SpiffWorkflow reads one file.
 """
 
 from __future__ import annotations
