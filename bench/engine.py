@@ -50,7 +50,6 @@ if str(ROOT) not in sys.path:
 
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer  # noqa: E402
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # noqa: E402
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser  # noqa: E402
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import (  # noqa: E402
@@ -69,7 +68,7 @@ from engine.calendar import WorkingCalendar  # noqa: E402
 from engine.clock import FixedClock  # noqa: E402
 from engine.expressions import script_engine  # noqa: E402
 from engine.functions import diagram_functions  # noqa: E402
-from engine.runtime import Runtime  # noqa: E402
+from engine.runtime import TIMER_DEFINITIONS, Parser, Runtime  # noqa: E402
 from engine.services import Engine, NewChild  # noqa: E402
 from engine.store import cases as case_store  # noqa: E402
 from engine.store.models import AuditEvent, Case, TaskRow, TimerRow  # noqa: E402
@@ -137,7 +136,7 @@ class Raw:
     """The same diagram on SpiffWorkflow alone: parsed here, held in memory as JSON."""
 
     def __init__(self) -> None:
-        parser = SpiffBpmnParser()
+        parser = Parser()  # SpiffWorkflow's, with the engine's timer definitions (engine clock)
         parser.add_bpmn_file(str(DIAGRAM))
         self.spec = parser.get_spec(PROCESS_ID)
         self.subs = parser.get_subprocess_specs(PROCESS_ID)
@@ -146,7 +145,10 @@ class Raw:
         # converter), every completed task kept
         self.runtime = Runtime(prune=False)
         self.pruned = Runtime()  # the same, pruned as the engine saves it (for the floor)
-        self.vanilla = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+        config = dict(SPIFF_CONFIG)
+        for spiffs, ours in TIMER_DEFINITIONS.items():  # the same timers, so the same steps
+            config[ours] = config.pop(spiffs)
+        self.vanilla = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
     def new_case(self) -> BpmnWorkflow:
         workflow = BpmnWorkflow(self.spec, dict(self.subs), script_engine=self._engine())

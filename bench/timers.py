@@ -31,7 +31,7 @@ PostgreSQL only (several workers need row locks). Everything happens in private 
    dealt with, timers fired, and wall and CPU seconds in `_fire_batch`.
 4. Exactly once: `timer_fired:*` audit events == due count, one per due timer, none other.
 5. Profile. A third copy, one sweep in this process: a phase table (light wrappers around the
-   sweep's call graph, `_fire_batch` -> `_claim_due_cases`, `read_projection`, `_load`,
+   sweep's call graph, `_fire_batch` -> `claim_due_cases`, `read_projection`, `load`,
    SpiffWorkflow, `_save`, `project`, `_record_fired`, `Writes.flush`, SQLAlchemy's
    `Connection.execute` and commit; exclusive time per phase; every SQL statement timed and
    counted by its cursor execute, an executemany being one), what an empty batch costs, and
@@ -881,7 +881,7 @@ def phase_wrappers(engine: Engine) -> Iterator[tuple[dict[str, float], Counter[s
 
     Engine, projection and library functions on the sweep's call graph are wrapped; a row holds
     the function's own Python, which includes turning result rows into records as they are
-    read (`_claim_due_cases`, `read_projection`). SQLAlchemy's `Connection.execute` row is
+    read (`claim_due_cases`, `read_projection`). SQLAlchemy's `Connection.execute` row is
     statement execution (compile or compiled-cache lookup, parameter processing, the result
     object); `Session._execute_internal` is the ORM layer around it for statements run through
     the Session. Each SQL statement is timed from SQLAlchemy's before_cursor_execute to
@@ -926,7 +926,7 @@ def phase_wrappers(engine: Engine) -> Iterator[tuple[dict[str, float], Counter[s
     for owner, name, label in [
         (engine.deadlines, "fire_due_timers", "fire_due_timers: sweep loop"),
         (engine.deadlines, "_fire_batch", BATCH_PHASE),
-        (engine.deadlines, "_claim_due_cases", "_claim_due_cases: rows -> CaseRecord"),
+        (engine.store, "claim_due_cases", "claim_due_cases: rows -> CaseRecord"),
         (deadlines_module, "read_projection", "read_projection: rows -> task/timer records"),
         (engine.store, "load", "_load: version and spec lookup"),
         (engine.store, "functions", "functions: diagram functions per case"),

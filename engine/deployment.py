@@ -18,13 +18,13 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine import deploy_rules, timer_values
 from engine.calendar import WorkingCalendar
 from engine.deploy_rules import BPMN, NS, Diagram, Problem
 from engine.expressions import SAFE_BUILTINS, ExpressionError, check_syntax, evaluate
 from engine.functions import FUNCTION_NAMES, Timescale, diagram_functions
+from engine.runtime import Parser
 
 __all__ = ["DeploymentError", "ParsedProcess", "Problem", "parse_bundle", "read_files"]
 
@@ -316,7 +316,7 @@ def _parse_bundle(
     if problems:
         raise DeploymentError(problems)
 
-    parser = SpiffBpmnParser()
+    parser = Parser()
     for name, root in trees.items():
         try:
             parser.add_bpmn_xml(etree.ElementTree(root), filename=name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class CinflowError(Exception):
@@ -26,7 +27,12 @@ class UnknownTask(NotFound):
 
 
 class TaskAlreadyCompleted(CinflowError):
-    pass
+    """The step was completed already; `completed` (engine.views.CompletedStep) says by whom
+    and when, or is None when the asker may not know (another team's case)."""
+
+    def __init__(self, message: str, completed: Any = None) -> None:
+        super().__init__(message)
+        self.completed = completed
 
 
 class WrongCase(CinflowError):

@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine import clock
 from engine.errors import CinflowError, NotFound
 from engine.passwords import _SCRYPT, burn_time, hash_password, needs_rehash, verify_password
+from engine.store.audit import record_audit
 from engine.store.db import unit_of_work
-from engine.store.models import AuditEvent, Council, Membership, Team, User, UserSession
+from engine.store.models import Council, Membership, Team, User, UserSession
 
 __all__ = ["_SCRYPT", "hash_password", "verify_password"]  # kept for older callers and tests
 
@@ -151,13 +152,11 @@ class People:
             s.flush()
             for team in teams:
                 s.add(Membership(user_id=user.id, team_key=team))
-            s.add(
-                AuditEvent(
-                    at=clock.now(),
-                    actor=by,
-                    action="user_added",
-                    detail={"username": username, "role": role, "teams": list(teams)},
-                )
+            record_audit(
+                s,
+                by,
+                "user_added",
+                detail={"username": username, "role": role, "teams": list(teams)},
             )
             s.flush()
             return self._info(s, user)
@@ -170,14 +169,10 @@ class People:
             previous, user.role = user.role, role
             if previous != role:
                 self._end_sessions(s, user, "role_changed")
-            s.add(
-                AuditEvent(
-                    at=clock.now(),
-                    actor=by,
-                    action="role_changed",
-                    detail={"username": user.username, "from": previous, "to": role},
-                )
-            )
+            record_audit(
+                s, by, "role_changed",
+                detail={"username": user.username, "from": previous, "to": role},
+            )  # fmt: skip
             return self._info(s, user)
 
     def add_to_team(self, username: str, team: str, by: str = "admin") -> UserInfo:
@@ -190,13 +185,11 @@ class People:
             ).first()
             if not exists:
                 s.add(Membership(user_id=user.id, team_key=team))
-                s.add(
-                    AuditEvent(
-                        at=clock.now(),
-                        actor=by,
-                        action="team_joined",
-                        detail={"username": user.username, "team": team},
-                    )
+                record_audit(
+                    s,
+                    by,
+                    "team_joined",
+                    detail={"username": user.username, "team": team},
                 )
                 s.flush()
             return self._info(s, user)
@@ -247,11 +240,9 @@ class People:
                 user.failed_logins += 1
                 if user.failed_logins >= MAX_FAILURES:
                     user.locked_until, user.failed_logins = now + LOCKOUT, 0
-                    s.add(
-                        AuditEvent(
-                            at=now, actor=user.username, action="account_locked",
-                            detail={"until": user.locked_until.isoformat()},
-                        )
+                    record_audit(
+                        s, user.username, "account_locked",
+                        detail={"until": user.locked_until.isoformat()}, at=now,
                     )  # fmt: skip
                 return SignIn(None)
             if needs_rehash(user.password_hash):
@@ -262,17 +253,14 @@ class People:
                 token = secrets.token_urlsafe(32)
                 s.add(UserSession(id=_token_id(token), user_id=user.id, created_at=now,
                                   last_seen_at=now))  # fmt: skip
-            s.add(AuditEvent(at=now, actor=user.username, action="signed_in", detail={}))
+            record_audit(s, user.username, "signed_in", detail={}, at=now)
             return SignIn(self._info(s, user), token)
 
     @staticmethod
     def _failed(s: Session, now: datetime, actor: str, client: str, why: str) -> None:
-        s.add(
-            AuditEvent(
-                at=now, actor=actor, action="sign_in_failed",
-                detail={"client": client, "reason": why},
-            )
-        )  # fmt: skip
+        record_audit(
+            s, actor, "sign_in_failed", detail={"client": client, "reason": why}, at=now
+        )
 
     def session_user(self, token: str) -> UserInfo | None:
         """Who a session token belongs to, while the session lasts; None once it has ended.
@@ -323,8 +311,7 @@ class People:
             user.password_hash = hash_password(password)
             user.failed_logins, user.locked_until = 0, None
             self._end_sessions(s, user, "password_changed")
-            s.add(AuditEvent(at=clock.now(), actor=by, action="password_changed",
-                             detail={"username": user.username}))  # fmt: skip
+            record_audit(s, by, "password_changed", detail={"username": user.username})
             return self._info(s, user)
 
     def set_active(self, username: str, active: bool, by: str = "admin") -> UserInfo:
@@ -334,9 +321,8 @@ class People:
             user.active = active
             if not active:
                 self._end_sessions(s, user, "deactivated")
-            s.add(AuditEvent(at=clock.now(), actor=by,
-                             action="user_activated" if active else "user_deactivated",
-                             detail={"username": user.username}))  # fmt: skip
+            action = "user_activated" if active else "user_deactivated"
+            record_audit(s, by, action, detail={"username": user.username})
             return self._info(s, user)
 
     def unlock(self, username: str, by: str = "admin") -> UserInfo:
@@ -344,8 +330,7 @@ class People:
         with unit_of_work(self.sessions) as s:
             user = self._user(s, username)
             user.failed_logins, user.locked_until = 0, None
-            s.add(AuditEvent(at=clock.now(), actor=by, action="account_unlocked",
-                             detail={"username": user.username}))  # fmt: skip
+            record_audit(s, by, "account_unlocked", detail={"username": user.username})
             return self._info(s, user)
 
     @staticmethod

@@ -2,6 +2,10 @@
 
 One `Runtime` object is built once from parser class, serializer and the restricted script
 environment (after spiff-example-cli). Nothing above this module imports SpiffWorkflow.
+
+Longer than 500 lines on purpose: it is the one module that touches SpiffWorkflow's internals
+(its parser class map, the engine's timer definitions, the serializer registry, task states), so
+whoever upgrades SpiffWorkflow reads one file.
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from copy import deepcopy
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.parser.event_parsers import EventDefinitionParser
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
@@ -26,34 +31,134 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from engine import clock, pruning
+from engine.clock import FixedClock
 from engine.errors import CinflowError, DiagramError
 from engine.expressions import ExpressionError, script_engine
 
 __all__ = ["SERIALIZER_VERSION", "Runtime", "Snapshot", "UserTaskView", "TimerView"]
 
 
-# --- time: SpiffWorkflow's timers read datetime.now(timezone.utc); route it to engine.clock ----
+# --- time: the engine's own timer event definitions, registered with parser and serializer ----
+#
+# SpiffWorkflow's timer definitions read `datetime.now(timezone.utc)`. The engine's subclasses
+# read `engine.clock` instead and fire AT the due instant (Spiff fires once `due < now`). They keep
+# SpiffWorkflow's class names, so stored specs and states name them as before; `Parser` builds
+# them and the serializer (`_make_serializer`) restores them.
 
 
-class _EngineDatetime(datetime):
-    """`datetime` as seen by SpiffWorkflow's timer module: "now" is the engine clock.
-
-    Spiff fires a timer when `due < now`; a deadline is reached AT its instant, so the engine
-    sees the clock one microsecond ahead and a timer fires at its due instant, not after it.
-    """
-
-    @classmethod
-    def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
-        current = clock.now() + timedelta(microseconds=1)
-        return current.astimezone(tz) if tz else current
+def _now() -> datetime:
+    return clock.now().astimezone(UTC)
 
 
-spiff_timer.datetime = _EngineDatetime  # type: ignore[misc]
+def _reached(due: datetime) -> bool:
+    return due <= _now()
+
+
+class TimeDateEventDefinition(spiff_timer.TimeDateEventDefinition):
+    """A timer at an instant (timeDate): every deadline and reminder of the diagrams."""
+
+    def has_fired(self, my_task: Task) -> bool:
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            event_value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            my_task._set_internal_data(event_value=event_value)
+        if _reached(spiff_timer.TimerEventDefinition.parse_time_or_duration(event_value)):
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)
+
+
+class DurationTimerEventDefinition(spiff_timer.DurationTimerEventDefinition):
+    """A timer a duration after it starts (timeDuration)."""
+
+    def has_fired(self, my_task: Task) -> bool:
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            parsed = spiff_timer.TimerEventDefinition.parse_iso_duration(expression)
+            start = _now()
+            delta = spiff_timer.TimerEventDefinition.get_timedelta_from_start(parsed, start)
+            event_value = (start + delta).isoformat()
+            my_task._set_internal_data(event_value=event_value)
+        if _reached(spiff_timer.TimerEventDefinition.get_datetime(event_value)):
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)
+
+
+class CycleTimerEventDefinition(spiff_timer.CycleTimerEventDefinition):
+    """A repeating timer (timeCycle); an interval without a start begins now."""
+
+    def cycle_complete(self, my_task: Task) -> bool:
+        timer = spiff_timer.TimerEventDefinition
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            parts = expression.upper().replace("--", "/").strip("R").split("/")
+            if len(parts) == 2 and parts[1].startswith("P"):  # "R3/PT1H": from now
+                delta = timer.get_timedelta_from_start(timer.parse_iso_duration(parts[1]), _now())
+                cycles, start = int(parts[0]) if parts[0] else -1, _now() + delta
+            else:
+                cycles, start, delta = timer.parse_iso_recurring_interval(expression)
+            event_value = {
+                "cycles": cycles,
+                "next": start.isoformat(),
+                "duration": delta.total_seconds(),
+            }
+        ready = False
+        if event_value["cycles"] != 0:
+            next_event = datetime.fromisoformat(event_value["next"])
+            if _reached(next_event):
+                following = next_event + timedelta(seconds=event_value["duration"])
+                event_value["next"] = following.isoformat()
+                event_value["cycles"] -= 1
+                ready = True
+        else:
+            my_task.internal_data.pop("event_value", None)
+            my_task.internal_data["event_fired"] = True
+        my_task._set_internal_data(event_value=event_value)
+        return ready
+
+
+# SpiffWorkflow's timer definition classes -> the engine's (parser and serializer use this map)
+TIMER_DEFINITIONS: dict[type, type] = {
+    spiff_timer.TimeDateEventDefinition: TimeDateEventDefinition,
+    spiff_timer.DurationTimerEventDefinition: DurationTimerEventDefinition,
+    spiff_timer.CycleTimerEventDefinition: CycleTimerEventDefinition,
+}
+
+
+def _engine_timer(definition: Any) -> Any:
+    """The engine's timer definition in place of SpiffWorkflow's (anything else unchanged)."""
+    ours = TIMER_DEFINITIONS.get(type(definition))
+    if ours is None:
+        return definition
+    return ours(definition.name, definition.expression, description=definition.description)
+
+
+def _timer_parser(base: type) -> type:
+    """An event parser whose timer definitions are the engine's."""
+
+    def parse_timer_event(self: Any, event: Any) -> Any:
+        return _engine_timer(base.parse_timer_event(self, event))
+
+    return type(base.__name__, (base,), {"parse_timer_event": parse_timer_event})
+
+
+class Parser(SpiffBpmnParser):
+    """SpiffWorkflow's parser with the engine's timer event definitions (its parser class map)."""
+
+    OVERRIDE_PARSER_CLASSES = {
+        tag: (
+            _timer_parser(parser) if issubclass(parser, EventDefinitionParser) else parser,
+            spec,
+        )
+        for tag, (parser, spec) in SpiffBpmnParser.OVERRIDE_PARSER_CLASSES.items()
+    }
 
 
 # --- serialization -----------------------------------------------------------------------------
@@ -93,6 +198,8 @@ def _make_serializer() -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = _StateOnlyWorkflowConverter
     config[Task] = pruning.SharedDataTaskConverter
+    for spiffs, ours in TIMER_DEFINITIONS.items():  # same typenames: stored specs restore as ours
+        config[ours] = config.pop(spiffs)
     registry = BpmnWorkflowSerializer.configure(config)
     registry.register(
         date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]), "date"
@@ -338,6 +445,39 @@ class Runtime:
             return workflow.get_task_from_id(UUID(task_id))
         except Exception:  # noqa: BLE001 - a bad id is ValueError, an unknown one spiff's own
             return None
+
+    @staticmethod
+    def find_user_task(workflow: BpmnWorkflow, task_id: str, element_id: str) -> Task | None:
+        """The task with this id if it is the diagram element expected (else None)."""
+        task = Runtime.find_task(workflow, task_id)
+        if task is None or getattr(task.task_spec, "bpmn_id", None) != element_id:
+            return None
+        return task
+
+    @staticmethod
+    def documentation(spec: Any, subs: Mapping[str, Any], element_id: str) -> str:
+        """A diagram element's documentation (a step's guidance), from the version's specs."""
+        for candidate in (spec, *subs.values()):
+            task_spec = candidate.task_specs.get(element_id)
+            if task_spec is not None:
+                return task_spec.documentation or ""
+        return ""
+
+    @staticmethod
+    def recompute_timer(
+        workflow: BpmnWorkflow, timer_id: str, expression: str, started_at: datetime
+    ) -> Any | None:
+        """Evaluate a waiting timer's expression again as at `started_at` (the calendar may have
+        changed); the new due value when it moved (set on the timer), None when it did not."""
+        task = Runtime.find_task(workflow, timer_id)
+        if task is None:
+            return None
+        with clock.using(FixedClock(started_at)):
+            value = workflow.script_engine.evaluate(task, expression)
+        if value == task.internal_data.get("event_value"):
+            return None
+        task.internal_data["event_value"] = value
+        return value
 
     @staticmethod
     def complete_user_task(

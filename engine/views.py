@@ -160,3 +160,39 @@ class ClaimerCounts:
     total: int
     due_soon: int
     overdue: int
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    """How a step's deadline reads (`engine.wording.describe_deadline`): the same words on the
+    worklist, the case and task pages and in mail."""
+
+    due: date | None
+    state: str  # none | overdue | today | soon | later
+    days: int | None  # working days left (negative once overdue)
+    text: str  # "Due today", "2 working days left", "Overdue by 1 working day"
+    due_text: str  # "7 January 2027"
+
+    @property
+    def overdue(self) -> bool:
+        return self.state == "overdue"
+
+
+@dataclass(frozen=True)
+class CompletedStep:
+    """Who completed a step and when: the one answer every page gives (from the audit)."""
+
+    task_id: str
+    case_id: int
+    name: str
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    """Everything the task page shows, read in one engine call (`Engine.task_page`)."""
+
+    task: TaskInfo
+    case: CaseInfo
+    draft: dict[str, Any] | None

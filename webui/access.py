@@ -152,16 +152,3 @@ def require_task(task_id: str) -> Any:
         return get_engine().task(task_id, teams=my_teams())
     except UnknownTask:
         abort(404)
-
-
-def completed_in_my_case(task_id: str, case_id: int) -> bool:
-    """Was `task_id` completed in case `case_id`, and is that case one of the user's teams'?"""
-    engine = get_engine()
-    try:
-        engine.get_case(case_id, teams=my_teams())
-    except UnknownCase:
-        return False
-    return any(
-        event.task_id == task_id
-        for event in engine.audit_trail(case_id=case_id, action="task_completed")
-    )

@@ -16,8 +16,10 @@ from flask import Blueprint, Response, abort, render_template
 from flask_login import current_user
 
 from engine import clock
-from engine.calendar import LONDON, due_date, working_days_left
+from engine.calendar import LONDON
 from engine.errors import NotFound, UnknownCase
+from engine.views import DeadlineView
+from engine.wording import describe_deadline
 
 from .access import WORKER_ROLES, allow, my_teams, require_case
 from .engine_access import get_engine
@@ -61,36 +63,11 @@ def child_summary(case: Any) -> ChildSummary:
     return ChildSummary(case.child.name, uk_date(born) if born else "", age_text(born))
 
 
-@dataclass(frozen=True)
-class Deadline:
-    due: date
-    working_days_left: int
-    overdue: bool
-
-    @property
-    def due_text(self) -> str:
-        return uk_date(self.due)
-
-    @property
-    def status(self) -> str:
-        """'3 working days left', 'Due today', 'Overdue by 2 working days'."""
-        left = self.working_days_left
-        if self.overdue:
-            late = max(-left, 1)
-            return f"Overdue by {late} working day{'s' if late != 1 else ''}"
-        if left <= 0:
-            return "Due today"
-        return f"{left} working day{'s' if left != 1 else ''} left"
-
-
-def deadline(task: Any) -> Deadline | None:
-    """A step's deadline in its council's working days; None when the step has no deadline."""
+def deadline(task: Any) -> DeadlineView | None:
+    """How a step's deadline reads (as on the worklist); None when the step has no deadline."""
     if task.due_at is None:
         return None
-    now = clock.now()
-    due = due_date(task.due_at)
-    left = working_days_left(today(), due, get_engine().calendar(task.council))
-    return Deadline(due, left, task.due_at < now)
+    return describe_deadline(task.due_at, clock.now(), get_engine().calendar(task.council))
 
 
 def display_name(username: str | None, _cache: dict[str, str] | None = None) -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from flask import current_app
+
+if TYPE_CHECKING:
+    from engine.services import Engine
 
 EXTENSION_KEY = "cinflow"
 
@@ -13,7 +16,7 @@ class EngineNotConfigured(RuntimeError):
     """The app was built without an engine (create_app(engine=None))."""
 
 
-def get_engine() -> Any:
+def get_engine() -> Engine:
     """The engine façade of the current app. Call inside a request or app context."""
     engine = current_app.extensions.get(EXTENSION_KEY)
     if engine is None:

@@ -11,12 +11,11 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from engine.wording import uk_date
+
 LONDON = ZoneInfo("Europe/London")
 
-MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
+__all__ = ["LONDON", "uk_date", "uk_datetime", "uk_short_date", "uk_time"]
 
 
 def to_london(value: datetime) -> datetime:
@@ -29,14 +28,6 @@ def _local_date(value: date | datetime) -> date:
     if isinstance(value, datetime):
         return to_london(value).date()
     return value
-
-
-def uk_date(value: date | datetime | None) -> str:
-    """23 November 2026"""
-    if value is None:
-        return ""
-    d = _local_date(value)
-    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
 
 
 def uk_short_date(value: date | datetime | None) -> str:

@@ -41,9 +41,10 @@ from engine.errors import (
     WrongCase,
 )
 from engine.forms import load_form, validate
+from engine.views import CompletedStep
 
 from . import form_render as fr
-from .access import WORKER_ROLES, allow, completed_in_my_case, my_teams, require_case
+from .access import WORKER_ROLES, allow, my_teams, require_case
 from .cases import child_summary, deadline, display_name
 from .engine_access import get_engine
 from .flashes import say
@@ -101,19 +102,6 @@ def _schema(task: Any) -> dict[str, Any]:
     return load_form(task.form, get_engine().forms_dir)
 
 
-def _completion_event(task_id: str, case_hint: int | None) -> Any | None:
-    """The audit event of a completed task, looked for in the hinted case first."""
-    engine = get_engine()
-    if case_hint is not None:
-        for event in engine.audit_trail(case_id=case_hint, action="task_completed"):
-            if event.task_id == task_id:
-                return event
-    for event in engine.audit_trail(action="task_completed"):
-        if event.task_id == task_id:
-            return event
-    return None
-
-
 def _int(value: Any) -> int | None:
     """A posted or linked id or revision; None unless it fits a database integer."""
     try:
@@ -123,32 +111,33 @@ def _int(value: Any) -> int | None:
     return number if 0 <= number < 2**31 else None
 
 
-def _already_done(task_id: str, case_hint: int | None, status: int) -> tuple[str, int]:
-    """'This step has already been completed': by whom and when; a 404 for other teams."""
-    event = _completion_event(task_id, case_hint)
-    if event is None or not completed_in_my_case(task_id, event.case_id):
+def _already_done(done: CompletedStep | None, status: int) -> tuple[str, int]:
+    """'This step has already been completed': by whom and when (the engine's one answer);
+    a 404 when it is not the user's teams' to know."""
+    if done is None:
         abort(404)
-    get_engine().record_view(event.case_id, _user(), "task_done")
+    get_engine().record_view(done.case_id, _user(), "task_done")
     return (
         render_template(
             "tasks/already_done.html",
-            step=(event.detail or {}).get("name") or "This step",
-            by=display_name(event.actor),
-            at=event.at,
-            case_id=event.case_id,
+            step=done.name or "This step",
+            by=display_name(done.by),
+            at=done.at,
+            case_id=done.case_id,
         ),
         status,
     )
 
 
-def _open_task(task_id: str, case_hint: int | None, status: int) -> Any:
-    """The open task of one of the user's teams; a page (str, status) when it was completed."""
+def _open_task(task_id: str, status: int, *, record_view: bool) -> Any:
+    """The task page's data (engine TaskPage) for one of the user's teams' open tasks, in one
+    engine call; a page (str, status) when it was completed already."""
     try:
-        return get_engine().task(task_id, teams=my_teams())
+        return get_engine().task_page(task_id, _user(), my_teams(), record_view=record_view)
     except UnknownTask:
         abort(404)
-    except TaskAlreadyCompleted:
-        return _already_done(task_id, case_hint, status)
+    except TaskAlreadyCompleted as done:
+        return _already_done(done.completed, status)
 
 
 def _page(
@@ -187,13 +176,12 @@ def _page(
 @bp.get("/tasks/<task_id>")
 @allow(*WORKER_ROLES)
 def show(task_id: str) -> Any:
-    task = _open_task(task_id, _int(request.args.get("case")), 200)
-    if isinstance(task, tuple):
-        return task
-    case = require_case(task.case_id, page="task")
-    schema = _schema(task)
-    draft = get_engine().get_draft(task.id, _user())
-    return _page(task, case, fr.raw_from_data(schema, draft), from_draft=draft is not None)
+    shown = _open_task(task_id, 200, record_view=True)
+    if isinstance(shown, tuple):
+        return shown
+    task, draft = shown.task, shown.draft
+    raw = fr.raw_from_data(_schema(task), draft)
+    return _page(task, shown.case, raw, from_draft=draft is not None)
 
 
 @bp.post("/tasks/<task_id>")
@@ -201,16 +189,16 @@ def show(task_id: str) -> Any:
 def submit(task_id: str) -> Any:
     engine = get_engine()
     case_hint = _int(request.form.get("case_id"))
-    task = _open_task(task_id, case_hint, 409)
-    if isinstance(task, tuple):
-        return task
+    shown = _open_task(task_id, 409, record_view=False)  # a POST is no new view of the case
+    if isinstance(shown, tuple):
+        return shown
+    task, case = shown.task, shown.case
     if case_hint is not None and case_hint != task.case_id:
         abort(404)  # a tampered or mixed-up link
     schema = _schema(task)
     action = request.form.get("action", "")
     raw = fr.raw_from_post(schema, request.form)
     revision = _int(request.form.get("revision"))
-    case = require_case(task.case_id, page="task")
 
     if fr.row_action(action):
         raw, focus = fr.apply_row_action(schema, raw, action)
@@ -247,8 +235,8 @@ def submit(task_id: str) -> Any:
     except InvalidData as invalid:
         errors = fr.error_map(schema, invalid.errors)
         return _page(task, case, raw, errors=errors, revision=revision, status=400)
-    except TaskAlreadyCompleted:
-        return _already_done(task.id, task.case_id, 409)
+    except TaskAlreadyCompleted as completed:
+        return _already_done(completed.completed, 409)
     except Conflict:
         problem = {
             "heading": "Someone else changed this case while you were working on it",
@@ -257,10 +245,10 @@ def submit(task_id: str) -> Any:
         }
         return _page(task, case, raw, revision=revision, problem=problem, status=409)
     except NotAllowed:
-        fresh = _open_task(task.id, task.case_id, 409)
+        fresh = _open_task(task.id, 409, record_view=False)
         if isinstance(fresh, tuple):
             return fresh
-        return _claimed(fresh, case, raw, revision)
+        return _claimed(fresh.task, case, raw, revision)
     except CaseClosed:
         problem = {
             "heading": "This case is closed",
@@ -300,14 +288,23 @@ def done(task_id: str) -> Any:
     """After completing a step: what became ready next, with links."""
     record = session.get(DONE_KEY)
     if not record or record.get("task_id") != task_id:
-        return _already_done(task_id, _int(request.args.get("case")), 200)
+        try:
+            done = get_engine().completed_step(
+                task_id, teams=my_teams(), case_id=_int(request.args.get("case"))
+            )
+        except UnknownTask:
+            abort(404)
+        return _already_done(done, 200)
     case = require_case(_int(record.get("case_id")) or 0, page="done")
-    event = _completion_event(task_id, case.id)
+    try:
+        step = get_engine().completed_step(task_id, teams=my_teams(), case_id=case.id)
+    except UnknownTask:
+        step = None
     wanted = set(record.get("next", []))
     next_tasks = [(t, deadline(t)) for t in case.tasks if t.id in wanted]
     return render_template(
         "tasks/done.html",
-        step=(event.detail or {}).get("name") if event else None,
+        step=step.name if step else None,
         case=case,
         next_tasks=next_tasks,
         other_tasks=[(t, deadline(t)) for t in case.tasks if t.id not in wanted],

@@ -8,7 +8,7 @@ Efficiency: every filter (teams, claimed by, unclaimed, council, child's name, t
 soon, overdue), the ordering and the paging run in SQL on the task projection table
 (`engine.worklist()`); no case is loaded and only the page shown is read. The team overview's
 counts are one GROUP BY (`engine.worklist_counts()`), the Task filter's options one DISTINCT.
-Deadline words ("2 working days left") are worked out here for the rows on the page only.
+Deadline words ("2 working days left", engine.wording) are worked out for the rows on the page only.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,7 +23,6 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user
 
 from engine import clock
-from engine.calendar import due_date, working_days_left
 from engine.errors import (
     ClaimConflict,
     NotAllowed,
@@ -32,12 +30,12 @@ from engine.errors import (
     TaskAlreadyCompleted,
     UnknownTask,
 )
-from engine.views import TaskInfo
+from engine.views import DeadlineView, TaskInfo
+from engine.wording import describe_deadline
 
 from .access import MANAGER_ROLES, WORKER_ROLES, allow, my_teams, require_task
 from .auth import safe_next
 from .engine_access import get_engine
-from .filters import LONDON
 from .flashes import say
 
 bp = Blueprint("worklist", __name__)
@@ -79,49 +77,24 @@ def due_soon_days() -> int:
 # -- deadlines -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Deadline:
-    due: date | None
-    state: str  # none | overdue | today | soon | later
-    days: int | None  # working days left (negative once overdue)
-    text: str
-
-    @property
-    def tag_class(self) -> str | None:
-        return {
-            "overdue": "govuk-tag--red",
-            "today": "govuk-tag--orange",
-            "soon": "govuk-tag--yellow",
-        }.get(self.state)
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def deadline_of(due_at: datetime | None, now: datetime, calendar: Any, soon_days: int) -> Deadline:
-    """How a task's deadline reads: "3 working days left", "Due today", "Overdue by 2 ..."."""
-    if due_at is None:
-        return Deadline(None, "none", None, "No deadline")
-    today = now.astimezone(LONDON).date()
-    due = due_date(due_at)
-    left = working_days_left(today, due, calendar)
-    if due_at < now:
-        late = max(-left, 0)
-        text = f"Overdue by {_plural(late, 'working day')}" if late else "Overdue"
-        return Deadline(due, "overdue", left, text)
-    if left <= 0:
-        text = "Due today" if due <= today else "Due before the next working day"
-        return Deadline(due, "today", 0, text)
-    state = "soon" if left <= soon_days else "later"
-    return Deadline(due, state, left, f"{_plural(left, 'working day')} left")
+# How a deadline reads is engine.wording.describe_deadline (the same on every page and mail);
+# here only its colour.
+DEADLINE_TAGS = {
+    "overdue": "govuk-tag--red",
+    "today": "govuk-tag--orange",
+    "soon": "govuk-tag--yellow",
+}
 
 
 @dataclass(frozen=True)
 class Row:
     task: TaskInfo
-    deadline: Deadline
+    deadline: DeadlineView
     claimed_by_name: str | None
+
+    @property
+    def tag_class(self) -> str | None:
+        return DEADLINE_TAGS.get(self.deadline.state)
 
     @property
     def mine(self) -> bool:
@@ -141,11 +114,11 @@ class _Calendars:
         return self.cache[council]
 
 
-def _deadlines(tasks: Iterable[TaskInfo], engine: Any) -> list[tuple[TaskInfo, Deadline]]:
+def _deadlines(tasks: Iterable[TaskInfo], engine: Any) -> list[tuple[TaskInfo, DeadlineView]]:
     now = clock.now()
     soon = due_soon_days()
     calendars = _Calendars(engine)
-    return [(t, deadline_of(t.due_at, now, calendars(t.council), soon)) for t in tasks]
+    return [(t, describe_deadline(t.due_at, now, calendars(t.council), soon)) for t in tasks]
 
 
 # -- people ---------------------------------------------------------------------------------------

@@ -41,12 +41,14 @@ from engine.views import (
     AuditInfo,
     CaseInfo,
     ClaimerCounts,
+    CompletedStep,
     Completion,
     DiagramInfo,
     NewChild,
     NotificationInfo,
     ProcessInfo,
     TaskInfo,
+    TaskPage,
     TimerInfo,
     WorklistPage,
 )
@@ -254,6 +256,16 @@ class Engine:
 
     def task(self, task_id: str, teams: Iterable[str] | None = None) -> TaskInfo:
         return self.records.task(task_id, teams)
+
+    def task_page(
+        self, task_id: str, user: str, teams: Iterable[str], *, record_view: bool = True
+    ) -> TaskPage:
+        return self.records.task_page(task_id, user, teams, record_view=record_view)
+
+    def completed_step(
+        self, task_id: str, teams: Iterable[str] | None = None, case_id: int | None = None
+    ) -> CompletedStep:
+        return self.records.completed_step(task_id, teams, case_id)
 
     def case_process_xml(self, case_id: int, teams: Iterable[str] | None = None) -> str:
         return self.records.case_process_xml(case_id, teams)

@@ -247,8 +247,8 @@ class Cases:
             if row.form:
                 forms.validate(row.form, data, ctx.forms_dir)
             workflow = store.load(s, case)
-            task = ctx.runtime.find_task(workflow, task_id)
-            if task is None or task.task_spec.bpmn_id != row.element_id:
+            task = ctx.runtime.find_user_task(workflow, task_id, row.element_id)
+            if task is None:
                 raise UnknownTask(f"task {task_id} is not open in case {case.id}")
             fired = ctx.runtime.complete_user_task(workflow, task, forms.form_key(row.form), data)
             now = clock.now()

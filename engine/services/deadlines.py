@@ -9,14 +9,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.clock import FixedClock
 from engine.services.context import CALENDAR_RECHECK_S, Context
 from engine.services.inbox import record_fired
 from engine.store.audit import record_audit
 from engine.store.cases import timer_info
 from engine.store.db import unit_of_work
 from engine.store.models import Case, ClosureDay, TimerRow
-from engine.store.projection import CaseRecord, Writes, case_query, case_record, read_projection
+from engine.store.projection import Writes, read_projection
 from engine.views import CaseInfo, TimerInfo
 
 
@@ -126,7 +125,7 @@ class Deadlines:
         """One transaction of a sweep: (timers fired, cases dealt with)."""
         ctx, store = self.ctx, self.store
         with unit_of_work(ctx.sessions) as s:
-            cases = self._claim_due_cases(s, clock.now(), case_id, batch)
+            cases = store.claim_due_cases(s, clock.now(), case_id, batch)
             projections = read_projection(s, [c.id for c in cases])
             writes = Writes()
             fired = progressed = 0
@@ -152,30 +151,6 @@ class Deadlines:
             except Exception as exc:  # noqa: BLE001 - rolled back; redone case by case
                 raise _BatchFailed([c.id for c in cases], f"a timer could not fire: {exc}") from exc
         return fired, progressed
-
-    @staticmethod
-    def _claim_due_cases(
-        s: Session, now: datetime, case_id: int | None, batch: int
-    ) -> list[CaseRecord]:
-        """Up to `batch` open cases with a timer due, soonest first, locked for this transaction.
-
-        Driven from the timer index; the row lock skips cases another worker holds before the
-        LIMIT counts, so concurrent workers take disjoint batches.
-        """
-        query = (
-            case_query()
-            .join(TimerRow, TimerRow.case_id == Case.id)
-            .where(TimerRow.due_at <= now, Case.status == "open", Case.attention.is_(None))
-            .order_by(TimerRow.due_at, Case.id)
-            .limit(batch)
-            .with_for_update(of=Case.__table__, skip_locked=True)
-        )
-        if case_id is not None:
-            query = query.where(Case.id == case_id)
-        cases: dict[int, CaseRecord] = {}
-        for row in s.execute(query):
-            cases.setdefault(row.id, case_record(row))
-        return list(cases.values())
 
     # -- recomputing --------------------------------------------------------------------------
 
@@ -215,13 +190,12 @@ class Deadlines:
                 for timer_id, row in before.timers.items():
                     if row.due_at < today or (row.started_at or since) < since:
                         continue
-                    task = ctx.runtime.find_task(workflow, timer_id)
-                    if task is None or not row.expression or row.started_at is None:
+                    if not row.expression or row.started_at is None:
                         continue
-                    with clock.using(FixedClock(row.started_at)):
-                        value = workflow.script_engine.evaluate(task, row.expression)
-                    if value != task.internal_data.get("event_value"):
-                        task.internal_data["event_value"] = value
+                    value = ctx.runtime.recompute_timer(
+                        workflow, timer_id, row.expression, row.started_at
+                    )
+                    if value is not None:
                         moved.append((row, value))
                 if not moved:
                     continue

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.calendar import LONDON
 from engine.errors import NotFound
 from engine.notify import Mail, Sender, sender_from_config
 from engine.runtime import TimerView, timer_view
@@ -23,6 +22,7 @@ from engine.store.models import Membership, Notification, User
 from engine.store.projection import CaseRecord, Projection, Writes
 from engine.timescales import CouncilProfile
 from engine.views import NotificationInfo
+from engine.wording import uk_date
 
 # Which lane of a diagram a role works in: team-wide notifications are addressed by lane.
 ROLE_LANES = {"team_manager": "Team manager", "social_worker": "Social worker"}
@@ -140,7 +140,7 @@ def _timer_notification(
     step = task.name if task else (timer.attached_to or timer.name)
     due = task.due_at if task and task.due_at else timer.due_at
     rule = f" ({timer.rule_id})" if timer.rule_id else ""
-    when = due.astimezone(LONDON).strftime("%-d %B %Y")
+    when = uk_date(due)
     if timer.kind == "reminder":
         message = f"Reminder: “{step}” for {case.child_name} is due by {when}{rule}."
         username = task.claimed_by if task else None

@@ -9,13 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.errors import UnknownCase
+from engine.errors import UnknownCase, UnknownTask
 from engine.services.context import Context
 from engine.store.audit import record_audit
-from engine.store.cases import spec_key, task_info
+from engine.store.cases import completed_step, task_info
 from engine.store.db import unit_of_work
-from engine.store.models import AuditEvent, Case, Child, ProcessVersion, TaskRow
-from engine.views import AuditInfo, DiagramInfo, TaskInfo
+from engine.store.models import AuditEvent, Case, Child, Draft, ProcessVersion, TaskRow
+from engine.views import AuditInfo, CompletedStep, DiagramInfo, TaskInfo, TaskPage
 
 
 class Records:
@@ -33,6 +33,40 @@ class Records:
                 .where(Case.id == row.case_id)
             )
             return task_info(row, name or "", self._documentation(s, row))
+
+    def task_page(
+        self, task_id: str, user: str, teams: Iterable[str], *, record_view: bool = True
+    ) -> TaskPage:
+        """The task page's data in one transaction: the open task with its guidance, its case,
+        the user's draft, and (on showing it) the view in the audit trail. A step completed
+        already raises TaskAlreadyCompleted carrying who completed it."""
+        teams = tuple(teams)
+        with unit_of_work(self.ctx.sessions) as s:
+            row = self.store.task_row(s, task_id, teams)
+            case = self.store.case(s, row.case_id)
+            if case.team_key not in teams:
+                raise UnknownTask(f"no open task {task_id}")
+            info = self.store.case_info(s, case)
+            spec, subs = self.store.specs(s, case.process_version_id)
+            guidance = self.ctx.runtime.documentation(spec, subs, row.element_id)
+            task = task_info(row, case.child_name, guidance)
+            draft = s.scalar(
+                select(Draft.data).where(Draft.task_id == task_id, Draft.username == user)
+            )
+            if record_view:
+                record_audit(s, user, "viewed", case.id, detail={"page": "task"})
+            return TaskPage(task, info, dict(draft) if draft is not None else None)
+
+    def completed_step(
+        self, task_id: str, teams: Iterable[str] | None = None, case_id: int | None = None
+    ) -> CompletedStep:
+        """Who completed a step and when (the "already completed" page); another team's step,
+        or one never completed, is UnknownTask."""
+        with self.ctx.sessions() as s:
+            done = completed_step(s, task_id, teams, case_id)
+        if done is None:
+            raise UnknownTask(f"no completed task {task_id}")
+        return done
 
     def case_process_xml(self, case_id: int, teams: Iterable[str] | None = None) -> str:
         """The BPMN of the version a case runs on, without loading the workflow."""
@@ -93,13 +127,10 @@ class Records:
             record_audit(s, user, "viewed", case_id, detail={"page": what})
 
     def _documentation(self, s: Session, row: TaskRow) -> str:
-        case = s.get(Case, row.case_id)
-        assert case is not None
-        version = s.get(ProcessVersion, case.process_version_id)
-        assert version is not None
-        spec, subs = self.ctx.runtime.spec_from_json(spec_key(version), version.spec_json)
-        for candidate in (spec, *subs.values()):
-            task_spec = candidate.task_specs.get(row.element_id)
-            if task_spec is not None:
-                return task_spec.documentation or ""
-        return ""
+        """A step's guidance from the cached specs of its case's version (no version row read
+        unless the specs are not cached yet)."""
+        version_id = s.scalar(select(Case.process_version_id).where(Case.id == row.case_id))
+        if version_id is None:
+            return ""
+        spec, subs = self.store.specs(s, version_id)
+        return self.ctx.runtime.documentation(spec, subs, row.element_id)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine import clock
 from engine.errors import CaseClosed, TaskAlreadyCompleted, UnknownCase, UnknownTask
 from engine.runtime import SERIALIZER_VERSION, Runtime
-from engine.store.models import AuditEvent, Case, ProcessVersion, TaskRow
+from engine.store.models import AuditEvent, Case, ProcessVersion, TaskRow, TimerRow
 from engine.store.projection import (
     CASE_BY_ID,
     LOCK_CASE_BY_ID,
@@ -26,13 +26,14 @@ from engine.store.projection import (
     Projection,
     TaskRecord,
     Writes,
+    case_query,
     case_record,
     lock_case_of_task,
     project,
     read_projection,
 )
 from engine.timescales import CouncilProfile
-from engine.views import CaseInfo, ChildInfo, ProcessInfo, TaskInfo, TimerInfo
+from engine.views import CaseInfo, ChildInfo, CompletedStep, ProcessInfo, TaskInfo, TimerInfo
 
 
 @dataclass(frozen=True)
@@ -96,21 +97,39 @@ class CaseStore:
             if teams is not None and row.team_key not in set(teams):
                 raise UnknownTask(f"no open task {task_id}")
             return row
-        done = s.scalars(
-            select(AuditEvent).where(
-                AuditEvent.task_id == task_id, AuditEvent.action == "task_completed"
-            )
-        ).first()
-        if done is not None and teams is not None:
-            team = s.scalar(select(Case.team_key).where(Case.id == done.case_id))
-            if team not in set(teams):
-                done = None
+        done = completed_step(s, task_id, teams)
         if done is not None:
             raise TaskAlreadyCompleted(
-                f'"{done.detail.get("name", task_id)}" was already completed by {done.actor} '
-                f"on {done.at:%d %B %Y at %H:%M} UTC"
+                f'"{done.name}" was already completed by {done.by} '
+                f"on {done.at:%d %B %Y at %H:%M} UTC",
+                done,
             )
         raise UnknownTask(f"no open task {task_id}")
+
+    @staticmethod
+    def claim_due_cases(
+        s: Session, now: datetime, case_id: int | None, batch: int
+    ) -> list[CaseRecord]:
+        """Up to `batch` open cases with a timer due, soonest first, locked for this transaction.
+
+        Driven from the timer index; the row lock skips cases another worker holds before the
+        LIMIT counts, so concurrent workers take disjoint batches (PostgreSQL; SQLite has one
+        writer at a time and ignores the lock clause).
+        """
+        query = (
+            case_query()
+            .join(TimerRow, TimerRow.case_id == Case.id)
+            .where(TimerRow.due_at <= now, Case.status == "open", Case.attention.is_(None))
+            .order_by(TimerRow.due_at, Case.id)
+            .limit(batch)
+            .with_for_update(of=Case.__table__, skip_locked=True)
+        )
+        if case_id is not None:
+            query = query.where(Case.id == case_id)
+        cases: dict[int, CaseRecord] = {}
+        for row in s.execute(query):
+            cases.setdefault(row.id, case_record(row))
+        return list(cases.values())
 
     def version(self, s: Session, version_id: int) -> VersionRef:
         """A process version's identity, cached per engine (versions never change once stored)."""
@@ -211,6 +230,30 @@ class CaseStore:
             tasks=tasks,
             timers=timers,
         )
+
+
+def completed_step(
+    s: Session, task_id: str, teams: Iterable[str] | None = None, case_id: int | None = None
+) -> CompletedStep | None:
+    """Who completed a step and when, if it was completed in a case of `teams` (any team when
+    None). One query; with `case_id` it is found by the audit's case index."""
+    query = (
+        select(AuditEvent, Case.team_key)
+        .join(Case, Case.id == AuditEvent.case_id)
+        .where(AuditEvent.task_id == task_id, AuditEvent.action == "task_completed")
+        .order_by(AuditEvent.id)
+        .limit(1)
+    )
+    if case_id is not None:
+        query = query.where(AuditEvent.case_id == case_id)
+    found = s.execute(query).first()
+    if found is None:
+        return None
+    event, team = found
+    if teams is not None and team not in set(teams):
+        return None
+    name = (event.detail or {}).get("name") or task_id
+    return CompletedStep(task_id, event.case_id, name, event.actor, event.at)
 
 
 def _task_order(row: TaskRow | TaskRecord) -> tuple[bool, Any, Any, str]:

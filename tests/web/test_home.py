@@ -1,90 +1,56 @@
 from __future__ import annotations
 
-import html
-import re
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
-from web_fakes import CASES, FAKE_PASSWORD, PROCESSES, fake_engine
+from factories import SCRIPT_CHILD, USERS, add_people
+from web_client import ClientRequest
 
+from engine.clock import FixedClock
+from engine.services import Engine
 from webui import create_app
 from webui.engine_access import EngineNotConfigured, get_engine
 from webui.filters import uk_date, uk_datetime, uk_short_date
 
-# Home (/home) shows the fake engine's processes and cases to a signed-in practice manager.
-# These fixtures replace conftest's real-engine ones for this module only.
-
-
-def signed_in(app, username: str = "pm.fake"):
-    client = app.test_client()
-    page = client.get("/sign-in").get_data(as_text=True)
-    signed = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    response = client.post(
-        "/sign-in", data={"username": username, "password": FAKE_PASSWORD, "csrf_token": signed}
-    )
-    assert response.status_code == 302
-    return client
+# Home (/home) on the real engine holding the factories' world (tests/web/conftest.py), seen by
+# a practice manager of the north and Dudley teams.
 
 
 @pytest.fixture
-def engine():
-    return fake_engine()
+def pm(client_request: ClientRequest) -> ClientRequest:
+    return client_request.sign_in("pm.north")
 
 
-@pytest.fixture
-def app(engine):
-    return create_app({"TESTING": True, "SECRET_KEY": "test"}, engine=engine)
+def test_home_lists_processes_and_cases(engine: Engine, pm: ClientRequest) -> None:
+    page = pm.get("/home")
+    assert page.response.mimetype == "text/html"
+    assert page.h1 == "Child in Need procedures"
+    assert "Deployed processes" in page.text and "Open cases in your teams" in page.text
+    processes = engine.list_processes()
+    assert processes
+    for process in processes:
+        assert process.process_id in page.text and process.name in page.text
+        assert uk_date(process.deployed_at) in page.text
+    mine = engine.list_cases(teams=["north", "dudley-cin"])
+    others = engine.list_cases(teams=["south"])
+    assert mine and others
+    for case in mine:
+        assert case.child.name in page.text
+        assert all(step in page.text for step in case.current_steps)
+    for case in others:
+        assert case.child.name not in page.text  # another team's child
 
 
-@pytest.fixture
-def client(app):
-    return signed_in(app)
+def test_home_escapes_html_in_child_names(engine: Engine, pm: ClientRequest) -> None:
+    assert any(c.child.name == SCRIPT_CHILD for c in engine.list_cases(teams=["north"]))
+    page = pm.get("/home")
+    assert "<script>alert(" not in page.html
+    assert "&lt;script&gt;alert(" in page.html
 
 
-def text_of(page: str) -> str:
-    """The page's visible-ish text with whitespace collapsed, for readable assertions."""
-    no_tags = re.sub(r"<[^>]+>", " ", page)
-    return re.sub(r"\s+", " ", html.unescape(no_tags))
-
-
-def test_home_lists_processes_and_cases(client):
-    response = client.get("/home")
-    assert response.status_code == 200
-    assert response.mimetype == "text/html"
-    page = response.get_data(as_text=True)
-    text = text_of(page)
-
-    assert '<h1 class="govuk-heading-xl">Child in Need procedures</h1>' in page
-    assert "Deployed processes" in text
-    assert "Open cases in your teams" in text
-    for process in PROCESSES:
-        assert process.process_id in text
-        assert process.name in text
-        assert process.deployed_by in text
-    assert "Amelia Hughes" in text
-    assert "Visit the child" in text
-    assert "Record the assessment" in text
-    # The case's process is shown by its name, not only its id.
-    assert "Child in Need assessment 3" in text
-
-
-def test_home_dates_are_uk_style_in_london_time(client):
-    text = text_of(client.get("/home").get_data(as_text=True))
-    assert "23 November 2026" in text
-    # 23:30 UTC on 30 June 2026 is 00:30 on 1 July in London (BST).
-    assert "1 July 2026" in text
-    assert "30 June 2026" not in text
-    assert "2 November 2026" in text
-
-
-def test_home_escapes_html_in_child_names(client):
-    page = client.get("/home").get_data(as_text=True)
-    assert "<script>alert(" not in page
-    assert "&lt;script&gt;alert(" in page
-
-
-def test_page_is_a_council_page_not_gov_uk(client):
-    page = client.get("/home").get_data(as_text=True)
+def test_page_is_a_council_page_not_gov_uk(pm: ClientRequest) -> None:
+    page = pm.get("/home").html
     assert '<html lang="en-GB"' in page
     assert "govuk-generic-header" in page
     assert "Example Borough Council" in page
@@ -106,51 +72,52 @@ def test_page_is_a_council_page_not_gov_uk(client):
     assert "<title>Home – cinflow – Example Borough Council</title>" in page
 
 
-def test_empty_engine_shows_empty_states():
-    app = create_app({"TESTING": True}, engine=fake_engine(processes=[], cases=[]))
-    text = text_of(signed_in(app).get("/home").get_data(as_text=True))
-    assert "No processes have been deployed yet." in text
-    assert "There are no open cases in your teams." in text
+def test_empty_engine_shows_empty_states(tmp_path: Path, fixed_clock: FixedClock) -> None:  # noqa: ARG001
+    empty = Engine(f"sqlite:///{tmp_path}/empty.db")
+    empty.init_db()
+    add_people(empty, [u for u in USERS if u[0] == "pm.north"])
+    try:
+        app = create_app({"TESTING": True, "SECRET_KEY": "t"}, engine=empty)
+        text = ClientRequest(app).sign_in("pm.north").get("/home").text
+        assert "No processes have been deployed yet." in text
+        assert "There are no open cases in your teams." in text
+    finally:
+        empty.dispose()
 
 
-def test_unknown_url_is_gov_uk_page_not_found(client):
-    response = client.get("/no/such/page")
-    assert response.status_code == 404
-    page = response.get_data(as_text=True)
+def test_unknown_url_is_gov_uk_page_not_found(pm: ClientRequest) -> None:
+    page = pm.get("/no/such/page", _expected_status=404).html
     assert '<h1 class="govuk-heading-l">Page not found</h1>' in page
     assert "If you typed the web address, check it is correct." in page
     assert "<title>Page not found – cinflow" in page
 
 
-def test_forbidden_page(app):
+def test_forbidden_page(app) -> None:  # noqa: ANN001
     from flask import abort
 
     from webui.access import allow_signed_in
 
     @app.get("/forbidden-for-test")
     @allow_signed_in
-    def forbidden_for_test():
+    def forbidden_for_test():  # noqa: ANN202
         abort(403)
 
-    response = signed_in(app).get("/forbidden-for-test")
-    assert response.status_code == 403
-    assert "You do not have permission to view this page" in response.get_data(as_text=True)
+    page = ClientRequest(app).sign_in("pm.north").get("/forbidden-for-test", _expected_status=403)
+    assert "You do not have permission to view this page" in page.html
 
 
-def test_server_error_page(engine):
-    def broken():
+def test_server_error_page(engine: Engine) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("engine exploded")
 
-    engine.list_cases = broken
+    engine.list_cases = broken  # type: ignore[method-assign]
     app = create_app(
         {"TESTING": False, "PROPAGATE_EXCEPTIONS": False, "SESSION_COOKIE_SECURE": False},
         engine=engine,
     )
-    response = signed_in(app).get("/home")
-    assert response.status_code == 500
-    page = response.get_data(as_text=True)
-    assert "Sorry, there is a problem with the service" in page
-    assert "engine exploded" not in page
+    response = ClientRequest(app).sign_in("pm.north").get("/home", _expected_status=500)
+    assert "Sorry, there is a problem with the service" in response.html
+    assert "engine exploded" not in response.html
 
 
 def test_engine_is_stored_on_the_app(app, engine):
@@ -223,8 +190,3 @@ def test_filters_are_registered(app):
         "{{ t | uk_date }}|{{ t | uk_short_date }}|{{ t | uk_datetime }}"
     ).render(t=moment)
     assert rendered == "23 November 2026|23/11/2026|23 November 2026 at 3:05pm"
-
-
-def test_cases_fixture_has_html_name():
-    # Guard: the escaping test relies on a child name carrying markup.
-    assert any("<script>" in case.child_name for case in CASES)

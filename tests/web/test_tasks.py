@@ -466,3 +466,49 @@ def test_done_page_without_a_completion_in_this_session(engine, sw):
     engine.complete_task(task.id, example("consent"), "sw2.north")
     page = sw.get(f"/tasks/{task.id}/done")
     assert re.search(r"completed by Priya Shah on 23 November 2026 at 9am", page.text)
+
+
+def test_the_worklist_and_the_task_page_word_a_deadline_the_same(engine, sw):
+    """One presenter: a deadline on a day the council is now closed (every working day up to
+    it closed, without moving it) reads the same on both pages, not "Due today" on one."""
+    from datetime import timedelta
+
+    from engine import clock
+    from engine.store.models import ClosureDay
+
+    now = clock.now()
+    case = start_plan(engine)
+    (task,) = case.tasks
+    with engine.sessions() as s, s.begin():
+        day = date(2026, 11, 24)
+        while day <= date(2026, 12, 7):
+            s.add(ClosureDay(council_key=task.council, day=day, reason="test", created_at=now))
+            day += timedelta(days=1)
+    engine.context.calendar_changed(task.council)  # as if read after the recheck time
+    row = next(r for r in sw.get("/worklist/unclaimed").rows() if r["id"] == task.id)
+    assert row["due"] == "7 December 2026 Due before the next working day"
+    page = sw.get(f"/tasks/{task.id}")
+    due = page.text_of(page.testid("task-deadline")[0])
+    assert due == "Due 7 December 2026 Due before the next working day"
+
+
+def test_the_task_page_is_one_engine_call_to_show_and_one_to_read_on_post(engine, sw, monkeypatch):
+    """GET: the page's data in one call (plus the in-memory calendar for the deadline words),
+    with the view audited; POST: one read and the change, and no view audited for it."""
+    case = start_plan(engine)
+    (task,) = case.tasks
+    calls: list[str] = []
+    for name in ("task_page", "task", "get_case", "get_draft", "record_view", "audit_trail",
+                 "save_draft", "completed_step", "calendar"):  # fmt: skip
+        real = getattr(engine, name)
+        monkeypatch.setattr(
+            engine, name, lambda *a, _n=name, _r=real, **k: (calls.append(_n), _r(*a, **k))[1]
+        )
+    sw.get(f"/tasks/{task.id}")
+    assert calls == ["task_page", "calendar"]
+    views = [e for e in engine.audit_trail(case.id) if e.action == "viewed"]
+    assert [v.detail for v in views] == [{"page": "task"}]
+    calls.clear()
+    sw.post(f"/tasks/{task.id}", form_data(task, case, {}, action="save"))
+    assert calls == ["task_page", "save_draft"]
+    assert len([e for e in engine.audit_trail(case.id) if e.action == "viewed"]) == 1
