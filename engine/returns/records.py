@@ -13,12 +13,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from xml.etree import ElementTree as ET
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.calendar import LONDON
-from engine.store.models import AuditEvent, Case, Child, ProcessVersion
+from engine.store.models import AuditEvent, Case, Child, ProcessVersion, TaskRow
 
 ACTIONS = ("case_started", "task_completed", "message_received", "timer_fired:deadline")
 
@@ -177,3 +178,97 @@ def by_child(records: Iterable[CaseRecord]) -> Iterator[tuple[int, list[CaseReco
     for record in records:
         groups.setdefault(record.child_id, []).append(record)
     yield from groups.items()
+
+
+@dataclass(frozen=True)
+class OpenTask:
+    case_id: int
+    element_id: str
+    name: str
+    due_at: datetime | None
+    claimed_by: str | None
+    team: str | None
+    process_version_id: int
+
+
+def read_open_tasks(sessions: sessionmaker[Session], council: str) -> list[OpenTask]:
+    """The steps waiting now on a council's real cases (training cases' are left out)."""
+    with sessions() as s:
+        rows = s.execute(
+            select(
+                TaskRow.case_id,
+                TaskRow.element_id,
+                TaskRow.name,
+                TaskRow.due_at,
+                TaskRow.claimed_by,
+                Case.team_key,
+                Case.process_version_id,
+            )
+            .join(Case, Case.id == TaskRow.case_id)
+            .where(
+                Case.council_key == council,
+                Case.training.is_(False),
+                TaskRow.training.is_(False),
+            )
+        )
+        return [OpenTask(*row) for row in rows]
+
+
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
+
+
+@dataclass(frozen=True)
+class VersionSteps:
+    """What a process version's diagrams say about their steps: names, rules, deadlines."""
+
+    version_id: int
+    process_id: str
+    version: int
+    xml: str
+    names: dict[str, str]
+    rules: dict[str, str]  # user task -> its main rule id
+    deadlines: set[str]  # user tasks with a deadline timer
+
+
+def read_versions(
+    sessions: sessionmaker[Session], version_ids: Iterable[int]
+) -> dict[int, VersionSteps]:
+    """Parse each version's XML (and its call targets') once, with ElementTree only."""
+    wanted = sorted(set(version_ids))
+    if not wanted:
+        return {}
+    with sessions() as s:
+        rows = s.execute(
+            select(
+                ProcessVersion.id,
+                ProcessVersion.process_id,
+                ProcessVersion.version,
+                ProcessVersion.xml,
+                ProcessVersion.dependency_xml,
+            ).where(ProcessVersion.id.in_(wanted))
+        ).all()
+    out: dict[int, VersionSteps] = {}
+    for vid, process_id, version, xml, deps in rows:
+        steps = VersionSteps(vid, process_id, version, xml, {}, {}, set())
+        for text in [xml, *(deps or {}).values()]:
+            _read_steps(text, steps)
+        out[vid] = steps
+    return out
+
+
+def _read_steps(text: str, steps: VersionSteps) -> None:
+    try:
+        root = ET.fromstring(text.encode("utf-8") if isinstance(text, str) else text)
+    except ET.ParseError:
+        return
+    for task in root.iter(f"{BPMN}userTask"):
+        element = task.get("id", "")
+        steps.names[element] = task.get("name") or element
+        for prop in task.iter(f"{SPIFF}property"):
+            if prop.get("name") == "rule" and prop.get("value"):
+                steps.rules[element] = prop.get("value", "")
+    for event in root.iter(f"{BPMN}boundaryEvent"):
+        kinds = {p.get("value") for p in event.iter(f"{SPIFF}property") if p.get("name") == "timer"}
+        if "deadline" in kinds and event.get("attachedToRef"):
+            steps.deadlines.add(event.get("attachedToRef", ""))

@@ -18,6 +18,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from engine import clock
 from engine.calendar import LONDON
 from engine.returns import codes
@@ -53,6 +55,7 @@ class Journey:
     training: bool
     case_id: int = 0
     report: Report | None = None
+    stopped: bool = False
     start: dict[str, Any] = field(default_factory=dict)
 
 
@@ -67,13 +70,20 @@ def upn(rng: random.Random, la_code: str) -> str:
     return codes.upn_check_letter(rest) + rest
 
 
+class _Stop(Exception):
+    """The journey stops part-way: the child's case is still open at that step."""
+
+
 class _Practitioner:
     """The engine as the journey sees it, answering the census questions at each step."""
 
-    def __init__(self, engine: Engine, journey: Journey, rng: random.Random) -> None:
+    def __init__(
+        self, engine: Engine, journey: Journey, rng: random.Random, stop_after: int | None
+    ) -> None:
         self._engine = engine
         self.journey = journey
         self.rng = rng
+        self.left = stop_after
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._engine, name)
@@ -139,6 +149,10 @@ class _Practitioner:
         return case
 
     def complete_task(self, task_id: str, data: Mapping[str, Any], user: str, **kw: Any) -> Any:
+        if self.left is not None:
+            if self.left <= 0:
+                raise _Stop
+            self.left -= 1
         form = self._engine.task(task_id).form
         today = clock.now().astimezone(LONDON).date().isoformat()
         answers = dict(data)
@@ -194,11 +208,12 @@ def run_cohort(
     training_every: int = 25,
     seed: int = 16,
 ) -> list[Journey]:
-    """Run each journey `copies` times, each time for a new child in one of two teams."""
+    """Run each journey `copies` times, each time for a new child in one of two teams: the
+    first copy to its end, the others stopping part-way (cases still open at every stage)."""
     rng = random.Random(seed)
     journeys: list[Journey] = []
     teams: set[str] = set()
-    for _copy in range(copies):
+    for copy in range(copies):
         for path in files:
             council = default_deploy(path)[1] or "any"
             team = f"{council}-{'north' if rng.random() < 0.5 else 'south'}"
@@ -212,6 +227,13 @@ def run_cohort(
                 f"sw.{team}.{rng.randint(1, 3)}",
                 training=len(journeys) % training_every == training_every - 1,
             )
-            journey.report = run_file(path, engine=_Practitioner(engine, journey, rng))
+            stop = None
+            if copy:
+                steps = yaml.safe_load(path.read_text(encoding="utf-8"))["steps"]
+                stop = int(sum("complete" in step for step in steps) * copy / copies)
+            try:
+                journey.report = run_file(path, engine=_Practitioner(engine, journey, rng, stop))
+            except _Stop:
+                journey.stopped = True
             journeys.append(journey)
     return journeys
