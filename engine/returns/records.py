@@ -76,7 +76,9 @@ class CaseRecord:
         return None
 
 
-def _cases_query(council: str | None, case_ids: Iterable[int] | None) -> Select[Any]:
+def _cases_query(
+    council: str | None, case_ids: Iterable[int] | None, teams: Iterable[str] | None = None
+) -> Select[Any]:
     query = (
         select(
             Case.id,
@@ -100,6 +102,8 @@ def _cases_query(council: str | None, case_ids: Iterable[int] | None) -> Select[
         query = query.where(Case.council_key == council)
     if case_ids is not None:
         query = query.where(Case.id.in_(list(case_ids)))
+    if teams is not None:
+        query = query.where(Case.team_key.in_(list(teams)))
     return query
 
 
@@ -107,16 +111,19 @@ def read_cases(
     sessions: sessionmaker[Session],
     council: str | None = None,
     case_ids: Iterable[int] | None = None,
+    teams: Iterable[str] | None = None,
 ) -> list[CaseRecord]:
-    """Every real (not training) case of a council with its events, oldest first.
+    """Every real (not training) case of a council (or of some of its teams) with its events.
 
     Two queries whatever the number of cases: the cases, then their events in id order.
     """
     with sessions() as s:
-        records = {row[0]: CaseRecord(*row) for row in s.execute(_cases_query(council, case_ids))}
+        records = {
+            row[0]: CaseRecord(*row) for row in s.execute(_cases_query(council, case_ids, teams))
+        }
         if not records:
             return []
-        wanted = _cases_query(council, case_ids).with_only_columns(Case.id).scalar_subquery()
+        wanted = _cases_query(council, case_ids, teams).with_only_columns(Case.id).scalar_subquery()
         events = s.execute(
             select(
                 AuditEvent.case_id,
@@ -191,7 +198,9 @@ class OpenTask:
     process_version_id: int
 
 
-def read_open_tasks(sessions: sessionmaker[Session], council: str) -> list[OpenTask]:
+def read_open_tasks(
+    sessions: sessionmaker[Session], council: str, teams: Iterable[str] | None = None
+) -> list[OpenTask]:
     """The steps waiting now on a council's real cases (training cases' are left out)."""
     with sessions() as s:
         rows = s.execute(
@@ -209,6 +218,7 @@ def read_open_tasks(sessions: sessionmaker[Session], council: str) -> list[OpenT
                 Case.council_key == council,
                 Case.training.is_(False),
                 TaskRow.training.is_(False),
+                Case.team_key.in_(list(teams)) if teams is not None else True,
             )
         )
         return [OpenTask(*row) for row in rows]

@@ -6,7 +6,7 @@ store afresh (nothing cached) and changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -71,12 +71,14 @@ class Returns:
             read_cases(self.sessions, council), clock.now(), self.team_names(council)
         )
 
-    def oversight(self, council: str, start: date, end: date) -> oversight.Oversight:
-        records = read_cases(self.sessions, council)
+    def oversight(
+        self, council: str, start: date, end: date, teams: Iterable[str] | None = None
+    ) -> oversight.Oversight:
+        """The figures for a period, for a council or only some of its teams."""
+        records = read_cases(self.sessions, council, teams=teams)
         versions = read_versions(self.sessions, {r.process_version_id for r in records})
-        return oversight.build(
-            records, versions, read_open_tasks(self.sessions, council), start, end, clock.now()
-        )
+        tasks = read_open_tasks(self.sessions, council, teams)
+        return oversight.build(records, versions, tasks, start, end, clock.now())
 
     def versions(self, council: str) -> list[VersionInfo]:
         """A council's process versions that have real cases, for choosing a heatmap."""
@@ -96,13 +98,15 @@ class Returns:
             ).all()
         return [VersionInfo(*row) for row in rows]
 
-    def heatmap(self, council: str, version_id: int) -> Heatmap:
+    def heatmap(self, council: str, version_id: int, teams: Iterable[str] | None = None) -> Heatmap:
         info = next((v for v in self.versions(council) if v.id == version_id), None)
         if info is None:
             raise NotFound(f"no process version {version_id} with cases in {council}")
         steps = read_versions(self.sessions, [version_id])[version_id]
         records = [
-            r for r in read_cases(self.sessions, council) if r.process_version_id == version_id
+            r
+            for r in read_cases(self.sessions, council, teams=teams)
+            if r.process_version_id == version_id
         ]
-        tasks = read_open_tasks(self.sessions, council)
+        tasks = read_open_tasks(self.sessions, council, teams)
         return Heatmap(info, steps.xml, oversight.heatmap(steps, records, tasks))
