@@ -3,14 +3,17 @@ in a SQLite template database built once per session.
 
 Building it takes about a minute on two cores, so the template is also kept between sessions
 in .pytest_cache/, named by a hash of everything that shapes it (processes/, forms/, engine/
-and this file): a change to any of them builds a new one.
+but the returns code it is there to check, and `_build`): a change to any of them builds a new
+one.
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -63,7 +66,7 @@ def _fingerprint() -> str:
             if path.is_file() and "__pycache__" not in path.parts and not returns:
                 digest.update(str(path.relative_to(ROOT)).encode())
                 digest.update(path.read_bytes())
-    digest.update(Path(__file__).read_bytes())
+    digest.update(inspect.getsource(_build).encode())
     return digest.hexdigest()[:16]
 
 
@@ -119,3 +122,13 @@ def cohort_engine(cohort: Cohort, tmp_path: Path) -> Iterator[Engine]:
     engine = Engine(f"sqlite:///{db}")
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def dfe_validator() -> Path:
+    """The DfE's validator (csc-validator-be-cin), installed once into .venv-cin-validator."""
+    done = subprocess.run(
+        [str(ROOT / "scripts" / "cin-validator.sh")], capture_output=True, text=True
+    )
+    assert done.returncode == 0, f"cannot install the DfE validator:\n{done.stderr[-3000:]}"
+    return ROOT / ".venv-cin-validator" / "bin" / "python"

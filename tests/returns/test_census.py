@@ -10,7 +10,6 @@ from datetime import date
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -22,19 +21,8 @@ from engine.services import Engine, NewChild
 from engine.store.models import AuditEvent, Case
 
 ROOT = Path(__file__).resolve().parents[2]
-VALIDATOR = ROOT / ".venv-cin-validator" / "bin" / "python"
 YEAR, RULESET, REFERENCE = "2026-27", "cin2026_27", date(2027, 3, 31)
 LA = {"teeswide": "808"}
-
-
-@pytest.fixture(scope="session")
-def dfe_validator() -> Path:
-    """The DfE's validator (csc-validator-be-cin), installed once into .venv-cin-validator."""
-    done = subprocess.run(
-        [str(ROOT / "scripts" / "cin-validator.sh")], capture_output=True, text=True
-    )
-    assert done.returncode == 0, f"cannot install the DfE validator:\n{done.stderr[-3000:]}"
-    return VALIDATOR
 
 
 def run_cli(engine: Engine, *args: str) -> tuple[int, str, str]:
