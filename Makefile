@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench install serve clean assets browser-deps
+.PHONY: demo test lint bench install serve clean assets browser-deps cin-validator
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ assets:
 browser-deps: install
 	./scripts/browser-deps.sh
 
+# The DfE's CIN census validation rules in their own venv (.venv-cin-validator, Python 3.11).
+cin-validator:
+	./scripts/cin-validator.sh
+
 demo: install assets
 	mkdir -p var
 	$(BIN)/cinflow demo --serve
@@ -27,7 +31,7 @@ demo: install assets
 serve: install assets
 	$(BIN)/cinflow serve
 
-test: install assets browser-deps
+test: install assets browser-deps cin-validator
 	./.ci/pg-up
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
@@ -40,6 +44,7 @@ bench: install
 	-$(BIN)/python bench/engine.py
 	-$(BIN)/python bench/timers.py
 	-$(BIN)/python bench/worklist.py
+	-$(BIN)/python bench/census.py
 
 clean:
-	rm -rf $(VENV) var node_modules webui/static/build
+	rm -rf $(VENV) .venv-cin-validator var node_modules webui/static/build
