@@ -6,12 +6,16 @@ steps the engine already knows (the CIN plan starts the day its plan step is com
 section 47 enquiry starts on the day of the strategy discussion that decided it). Nothing is
 invented: a fact the census needs and no step recorded is an `Issue`, with the step where it is
 recorded, and the child's element leaves it out (so the DfE's validator flags it too).
+
+A little over 500 lines on purpose: one function per block of the DfE's XML (identifiers,
+characteristics, episode, assessments, CIN plan, section 47, CP plan), read top to bottom in
+the order of the census guide.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -534,6 +538,3 @@ def la_code_for(council: str, given: str | None) -> str:
             f'no DfE local authority code is known for "{council}"; give it with --la-code'
         )
     return code
-
-
-Reader = Callable[[], list[CaseRecord]]
