@@ -29,7 +29,9 @@ from engine.returns.records import CaseRecord, Event, by_child
 ICPC_TARGET_WORKING_DAYS = 15
 # The forms whose answers are census facts; other forms may reuse a name for something else
 # (a transfer's "referral_date" is the referral to the receiving council).
-CENSUS_FORMS = frozenset({"assessment_outcome.json", "closure.json", "s47_enquiry.json"})
+CENSUS_FORMS = frozenset(
+    {"assessment_outcome.json", "closure.json", "s47_enquiry.json", "chair_agreement.json"}
+)
 START_ONLY = frozenset({"referral_date"})
 
 

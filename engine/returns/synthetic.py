@@ -84,6 +84,7 @@ class _Practitioner:
         self.journey = journey
         self.rng = rng
         self.left = stop_after
+        self.icpc: str | None = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._engine, name)
@@ -124,15 +125,12 @@ class _Practitioner:
                 "assessment_completed_date": (today - timedelta(days=2)).isoformat(),
                 "assessment_factors": rng.sample(FACTORS, 2),
             }
-            if "step_down_cp" in process_id:
+            if "step_down_cp" in process_id:  # the enquiry and conference before the plan
                 icpc = _weekday(today - timedelta(days=20))
+                self.icpc = icpc.isoformat()
                 start |= {
                     "s47_start_date": (icpc - timedelta(days=7)).isoformat(),
                     "icpc_date": icpc.isoformat(),
-                    "cp_plan_start_date": icpc.isoformat(),
-                    "cp_plan_end_date": today.isoformat(),
-                    "initial_category_of_abuse": rng.choice(CATEGORIES),
-                    "number_of_previous_cpp": 0,
                 }
         start |= dict(data or {})
         self.journey.start = start
@@ -161,6 +159,14 @@ class _Practitioner:
         for key in ("assessment_completed_date", "closure_date"):
             if key in answers and answers[key] == example.get(key):
                 answers[key] = today
+        if form == "chair_agreement.json" and self.icpc and "cp_plan_end_date" not in answers:
+            # The conference that ends the child protection plan records it for the census.
+            answers |= {
+                "cp_plan_start_date": self.icpc,
+                "cp_plan_end_date": today,
+                "initial_category_of_abuse": self.rng.choice(CATEGORIES),
+                "number_of_previous_cpp": 0,
+            }
         if form == "assessment_outcome.json":
             referral = self.journey.start.get("referral_date", today)
             answers |= {

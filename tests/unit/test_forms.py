@@ -522,7 +522,7 @@ def test_census_questions_offer_the_dfe_code_lists_in_plain_words():
 
 
 def test_census_questions_are_optional_and_grouped():
-    for name in ("assessment_outcome", "s47_enquiry"):
+    for name in ("assessment_outcome", "s47_enquiry", "chair_agreement"):
         schema = load(name)
         census = [k for k, v in schema["properties"].items() if "x-section" in v]
         assert census, name
