@@ -41,6 +41,8 @@ from engine.errors import (
     WrongCase,
 )
 from engine.forms import load_form, validate
+from engine.returns.prefill import census_fields
+from engine.returns.service import Returns
 
 from . import form_render as fr
 from .access import WORKER_ROLES, allow, completed_in_my_case, my_teams, require_case
@@ -189,7 +191,12 @@ def show(task_id: str) -> Any:
     case = require_case(task.case_id, page="task")
     schema = _schema(task)
     draft = get_engine().get_draft(task.id, _user())
-    return _page(task, case, fr.raw_from_data(schema, draft), from_draft=draft is not None)
+    if draft is None:  # the census questions open with what the case already knows
+        known = Returns.for_engine(get_engine()).known_answers(
+            case.id, census_fields(schema), task.created_at
+        )
+        return _page(task, case, fr.raw_from_data(schema, known or None))
+    return _page(task, case, fr.raw_from_data(schema, draft), from_draft=True)
 
 
 @bp.post("/tasks/<task_id>")

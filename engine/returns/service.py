@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import clock
-from engine.calendar import WorkingCalendar
+from engine.calendar import LONDON, WorkingCalendar
 from engine.errors import NotFound
-from engine.returns import annex_a, census, oversight
+from engine.returns import annex_a, census, oversight, prefill
 from engine.returns.records import read_cases, read_open_tasks, read_versions
 from engine.store.models import Case, ProcessVersion, Team
 
@@ -58,6 +58,19 @@ class Returns:
         return census.build(
             read_cases(self.sessions, council), parsed, code, self.calendar(council), clock.now()
         )
+
+    def known_answers(
+        self, case_id: int, fields: list[str], step_opened: datetime | None = None
+    ) -> dict[str, Any]:
+        """What the case already knows for these census questions (see prefill)."""
+        if not fields:
+            return {}
+        records = read_cases(self.sessions, case_ids=[case_id])
+        if not records:
+            return {}
+        today = clock.now().astimezone(LONDON).date()
+        opened = step_opened.astimezone(LONDON).date() if step_opened else None
+        return prefill.known_answers(records[0], fields, today, opened)
 
     def team_names(self, council: str) -> dict[str, str]:
         with self.sessions() as s:

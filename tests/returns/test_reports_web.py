@@ -273,3 +273,42 @@ def test_census_page_lists_problems_with_links_and_downloads(site, cohort_engine
     assert all(li.xpath(".//a/@href") == [f"/cases/{case.id}"] for li in mine)
     refused = client.get(f"/reports/census.xml?council={COUNCIL}&year={year}")
     assert refused.status_code == 409
+
+
+def test_census_questions_open_with_what_the_case_already_knows(site, cohort_engine, cohort):
+    app, _ = site
+    with cohort_engine.sessions() as s:
+        waiting = s.execute(
+            select(TaskRow.id, TaskRow.case_id, Case.team_key, TaskRow.created_at)
+            .join(Case, Case.id == TaskRow.case_id)
+            .where(TaskRow.form == "assessment_outcome.json", Case.training.is_(False))
+        ).first()
+    assert waiting is not None, "a journey stopped at an assessment"
+    task_id, case_id, team, opened = waiting
+    member = next(m for m in cohort.members if m.case_id == case_id)
+    with mock.patch.dict(people._SCRYPT, n=2**10):
+        cohort_engine.people.add_user("sw.pre", "Pre Fill", PASSWORD, "social_worker", [team])
+    client = signed_in(app, "sw.pre")
+    doc = lxml.html.fromstring(client.get(f"/tasks/{task_id}").get_data(as_text=True))
+    assert doc.xpath('//input[@name="sex"][@checked]/@value') == [member.start["sex"]]
+    assert doc.xpath('//input[@name="ethnicity"][@checked]/@value') == [member.start["ethnicity"]]
+    # The assessment starts at the referral, or (after an earlier one) the day its step opened.
+    with cohort_engine.sessions() as s:
+        details = s.scalars(
+            select(AuditEvent.detail).where(
+                AuditEvent.case_id == case_id, AuditEvent.action == "task_completed"
+            )
+        ).all()
+    earlier = any(d.get("form") == "assessment_outcome.json" for d in details)
+    if earlier or "assessment_completed_date" in member.start:
+        started = opened.astimezone(LONDON).date()
+    else:
+        started = date.fromisoformat(member.start["referral_date"])
+    assert doc.xpath('//input[@name="assessment_start_date-day"]/@value') == [str(started.day)]
+    # The group is one closed details element, under the practitioner's own questions.
+    details = doc.xpath("//details[contains(@class, 'govuk-details')]")
+    assert [d.xpath("string(.//summary)").strip() for d in details] == [
+        "For the DfE census: the assessment",
+        "For the DfE census: about the child",
+    ]
+    assert not any(d.get("open") is not None for d in details)
