@@ -312,3 +312,24 @@ def test_census_questions_open_with_what_the_case_already_knows(site, cohort_eng
         "For the DfE census: about the child",
     ]
     assert not any(d.get("open") is not None for d in details)
+
+
+def test_a_council_without_a_known_la_code_is_asked_for_it(site, cohort_engine):
+    app, _ = site
+    teams = sorted(t.key for t in cohort_engine.people.teams() if t.council == "teeswide")
+    with mock.patch.dict(people._SCRYPT, n=2**10):
+        cohort_engine.people.add_user("pm.tees", "Pat Tees", PASSWORD, "practice_manager", teams)
+    client = signed_in(app, "pm.tees")
+    doc = lxml.html.fromstring(
+        client.get("/reports/census?council=teeswide&year=2026-27").get_data(as_text=True)
+    )
+    assert "give it below" in doc.xpath('string(//*[@data-testid="census-problem"])')
+    assert doc.xpath('//input[@name="la_code"]')
+    doc = lxml.html.fromstring(
+        client.get("/reports/census?council=teeswide&year=2026-27&la_code=808").get_data(
+            as_text=True
+        )
+    )
+    href = doc.xpath('//*[@data-testid="census-download"]/@href')[0]
+    download = client.get(href)
+    assert download.status_code == 200 and b"<LEA>808</LEA>" in download.data
