@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench install serve clean assets browser-deps
+.PHONY: demo test lint bench install serve clean assets browser-deps cin-validator
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ assets:
 browser-deps: install
 	./scripts/browser-deps.sh
 
+# The DfE's CIN census validation rules in their own venv (.venv-cin-validator, Python 3.11).
+cin-validator:
+	./scripts/cin-validator.sh
+
 demo: install assets
 	mkdir -p var
 	$(BIN)/cinflow demo --serve
@@ -27,7 +31,7 @@ demo: install assets
 serve: install assets
 	$(BIN)/cinflow serve
 
-test: install assets browser-deps
+test: install assets browser-deps cin-validator
 	./.ci/pg-up
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
@@ -44,9 +48,10 @@ bench: install
 	$(BIN)/python bench/engine.py --database $(PG_BENCH) || failed="$$failed engine(PostgreSQL)"; \
 	$(BIN)/python bench/timers.py --database $(PG_BENCH) || failed="$$failed timers"; \
 	$(BIN)/python bench/worklist.py --database $(PG_BENCH) || failed="$$failed worklist"; \
+	$(BIN)/python bench/census.py || failed="$$failed census"; \
 	$(BIN)/python bench/signin.py || failed="$$failed signin"; \
 	if [ -n "$$failed" ]; then echo "make bench: targets missed in:$$failed"; exit 1; fi; \
 	echo "make bench: every target met"
 
 clean:
-	rm -rf $(VENV) var node_modules webui/static/build
+	rm -rf $(VENV) .venv-cin-validator var node_modules webui/static/build

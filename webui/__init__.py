@@ -113,6 +113,9 @@ def create_app(config: dict | None = None, engine: object | None = None) -> Flas
     from . import tasks  # the task and case pages
 
     tasks.register(app)
+    from . import reports  # oversight, heatmap, census, Annex A
+
+    app.register_blueprint(reports.bp)
     errors.register(app)
     access.init_app(app)  # after every blueprint: declares static, refuses undeclared routes
     return app

@@ -19,6 +19,7 @@ import click
 
 from engine.cli import _engine, cli
 from engine.demo import seed
+from engine.returns import cli as _returns_cli  # noqa: F401 - adds census, annex-a
 
 HOST, PORT = "127.0.0.1", 5000
 THREADS = 4

@@ -451,6 +451,10 @@ class Field:
     in_row: bool = False
     autofocus: bool = False
     width: str = ""
+    # x-section: consecutive fields with the same section are drawn as one GOV.UK details
+    # (for example the census questions), open when one of them needs attention.
+    section: str = ""
+    section_open: bool = False
 
 
 @dataclass
@@ -501,6 +505,7 @@ def _field(
         anchor=_anchor(node, field_id),
         in_row=in_row,
         width=_width(node),
+        section="" if in_row else node.get("x-section", ""),
     )
     if kind in (RADIOS, YESNO, CHECKBOXES):
         choices = options(node.get("items", {}) if kind == CHECKBOXES else node)
@@ -594,6 +599,8 @@ def build(
                 collect(row["fields"])
 
     collect(top)
+    for f in top:
+        f.section_open = any(g.error for g in top if g.section and g.section == f.section)
     for path, message in errors.items():
         if path.replace(".", "-") not in placed and not any(s["text"] == message for s in summary):
             summary.append({"text": message, "href": "#task-form"})

@@ -41,6 +41,8 @@ from engine.errors import (
     WrongCase,
 )
 from engine.forms import load_form, validate
+from engine.returns.prefill import census_fields
+from engine.returns.service import Returns
 from engine.views import CompletedStep
 
 from . import form_render as fr
@@ -179,9 +181,13 @@ def show(task_id: str) -> Any:
     shown = _open_task(task_id, 200, record_view=True)
     if isinstance(shown, tuple):
         return shown
-    task, draft = shown.task, shown.draft
-    raw = fr.raw_from_data(_schema(task), draft)
-    return _page(task, shown.case, raw, from_draft=draft is not None)
+    task, case, draft = shown.task, shown.case, shown.draft
+    schema = _schema(task)
+    if draft is None and (fields := census_fields(schema)):
+        # the census questions open with what the case already knows
+        known = Returns.for_engine(get_engine()).known_answers(case.id, fields, task.created_at)
+        return _page(task, case, fr.raw_from_data(schema, known or None))
+    return _page(task, case, fr.raw_from_data(schema, draft), from_draft=draft is not None)
 
 
 @bp.post("/tasks/<task_id>")

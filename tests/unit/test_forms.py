@@ -501,3 +501,29 @@ def test_invalid_answers_are_rejected(name, label, mutate):
     data = copy.deepcopy(example(name))
     mutate(data)
     assert not validator(name).is_valid(data), label
+
+
+def test_census_questions_offer_the_dfe_code_lists_in_plain_words():
+    from engine.returns import codes
+
+    assert labels("assessment_outcome", "sex") == codes.labelled(codes.SEX)
+    assert labels("assessment_outcome", "ethnicity") == codes.labelled(codes.ETHNICITY)
+    assert labels("assessment_outcome", "referral_source") == codes.labelled(codes.REFERRAL_SOURCE)
+    assert labels("assessment_outcome", "upn_unknown_reason") == codes.labelled(codes.UPN_UNKNOWN)
+    assert labels("assessment_outcome", "primary_need_code") == codes.labelled(codes.PRIMARY_NEED)
+    assert labels("closure", "reason_code") == codes.labelled(codes.CLOSURE_REASON)
+    props = load("assessment_outcome")["properties"]
+    for name, table in (
+        ("disabilities", codes.DISABILITY),
+        ("assessment_factors", codes.ASSESSMENT_FACTOR),
+    ):
+        items = props[name]["items"]["oneOf"]
+        assert {o["const"]: o["title"] for o in items} == codes.labelled(table)
+
+
+def test_census_questions_are_optional_and_grouped():
+    for name in ("assessment_outcome", "s47_enquiry", "chair_agreement"):
+        schema = load(name)
+        census = [k for k, v in schema["properties"].items() if "x-section" in v]
+        assert census, name
+        assert not set(census) & set(schema["required"])  # older journeys stay valid

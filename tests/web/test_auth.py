@@ -50,8 +50,8 @@ def test_signing_in_goes_to_the_worklist_and_shows_who_you_are(client_request) -
 @pytest.mark.parametrize(
     ("username", "lands_on", "nav"),
     [
-        ("tm.north", "/worklist", ["Worklist", "Inbox"]),
-        ("pm.north", "/worklist", ["Worklist", "Inbox", "Home"]),
+        ("tm.north", "/worklist", ["Worklist", "Inbox", "Reports"]),
+        ("pm.north", "/worklist", ["Worklist", "Inbox", "Reports", "Home"]),
         ("trainer.north", "/home", ["Inbox", "Home"]),
         ("admin", "/home", ["Inbox", "Home", "Users"]),
     ],

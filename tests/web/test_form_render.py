@@ -486,3 +486,27 @@ def test_html_in_answers_is_escaped(render):
     html = render_schema(render, raw, {"name": evil})
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_census_questions_are_drawn_as_one_closed_group_until_one_needs_attention():
+    import json
+    from pathlib import Path
+
+    from webui import form_render
+
+    schema = json.loads(
+        (Path(__file__).resolve().parents[2] / "forms" / "assessment_outcome.json").read_text()
+    )
+    view = form_render.build(schema, form_render.raw_from_data(schema, {}))
+    sections = [f.section for f in view.fields if f.section]
+    assert sections and not any(f.section_open for f in view.fields)
+    assert set(sections) == {
+        "For the DfE census: the assessment",
+        "For the DfE census: about the child",
+    }
+    view = form_render.build(
+        schema, form_render.raw_from_data(schema, {}), {"sex": "Select the sex"}
+    )
+    assert [f.name for f in view.fields if f.section_open] == [
+        f.name for f in view.fields if f.section == "For the DfE census: about the child"
+    ]
