@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine import clock
+from engine import clock, conventions
 from engine.deployment import parse_bundle, read_files
 from engine.errors import UnknownProcess
 from engine.runtime import SERIALIZER_VERSION, Runtime
@@ -37,7 +37,13 @@ class Deployments:
             files = read_files([Path(p) for p in files])
         council = council or ANY_COUNCIL
         profile = ctx.profile(council)
-        parsed = parse_bundle(files, ctx.forms_dir, profile.timescales, ctx.calendar(council))
+        parsed = parse_bundle(
+            files,
+            ctx.forms_dir,
+            profile.timescales,
+            ctx.calendar(council),
+            conventions.context_for(council, ctx.processes_dir, ctx.forms_dir),
+        )
         result: list[ProcessInfo] = []
         with unit_of_work(ctx.sessions) as s:
             ctx.ensure_council(s, council)

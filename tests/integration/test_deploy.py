@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.deployment import DeploymentError
+from engine.deployment import DeploymentError, read_files
 from engine.services import Engine, NewChild
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -187,3 +187,22 @@ def test_every_problem_is_listed_at_once(engine: Engine) -> None:
         "complete_assessment",
         "hold_planning_meeting",
     }
+
+
+def test_a_council_pack_breaking_a_convention_is_refused_naming_the_element(
+    engine: Engine,
+) -> None:
+    """The rule set (engine/conventions.json) runs at deploy: a deadline with no escalation."""
+    files = read_files([ROOT / "processes" / "common", ROOT / "processes" / "portsmouth"])
+    name = "portsmouth/portsmouth_after_assessment.bpmn"
+    files[name] = files[name].replace(
+        "<bpmn:flowNodeRef>chase_initial_plan</bpmn:flowNodeRef>", "", 1
+    )
+    with pytest.raises(DeploymentError) as caught:
+        engine.deploy(files, "pm1", council="portsmouth")
+    assert [(p.file, p.element_id) for p in caught.value.problems] == [
+        (name, "chase_initial_plan"),
+        (name, "initial_plan_deadline"),
+    ]
+    assert "leads to no task in the Team manager lane" in caught.value.problems[1].message
+    assert engine.list_processes() == []
