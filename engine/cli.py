@@ -109,6 +109,25 @@ def processes(ctx: click.Context, all_versions: bool) -> None:
         click.echo(f"{line} by {v.deployed_by}")
 
 
+@cli.command(help="Write a council's current versions out as BPMN files, to keep and diff.")
+@click.argument("council")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def export(ctx: click.Context, council: str, folder: Path) -> None:
+    try:
+        files = _engine(ctx).export_files(council)
+    except CinflowError as exc:
+        _fail(str(exc))
+    for name, xml in files.items():
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            _fail(f"refusing to write {name}: not a plain relative file name")
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(xml, encoding="utf-8")
+        click.echo(str(target))
+    click.echo(f"Deploy them again with: cinflow deploy {folder}/* --council {council}", err=True)
+
+
 @cli.command(help="Start a case for a child on the newest version of a process.")
 @click.argument("process_id")
 @click.option("--child", "child_name", required=True, help="The child's name (synthetic in demos).")

@@ -121,6 +121,9 @@ class Engine:
     ) -> list[ProcessInfo]:
         return self.deployments.list_processes(council, all_versions)
 
+    def export_files(self, council: str) -> dict[str, str]:
+        return self.deployments.export_files(council)
+
     # -- cases --------------------------------------------------------------------------------
 
     def start_case(

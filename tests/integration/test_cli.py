@@ -177,3 +177,34 @@ def test_closure_day_moves_pending_deadlines(run) -> None:  # noqa: ANN001
     bad = run("closure-day", "any", "24/12/2026")
     assert bad.exit_code == 2 and "is not a date" in bad.output
     assert "0 pending deadline(s) moved" in run("recompute-deadlines", "any").output
+
+
+def test_export_writes_the_current_versions_and_deploying_them_again_is_a_no_op(
+    run,  # noqa: ANN001
+    tmp_path: Path,
+) -> None:
+    assert run("deploy", str(ROOT / "processes" / "teeswide"), "--by", "pm1").exit_code == 0
+    before = run("processes", "--all-versions").output
+    out = tmp_path / "teeswide-export"
+    exported = run("export", "teeswide", str(out))
+    assert exported.exit_code == 0, exported.output
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.bpmn"))
+    shipped = sorted(
+        p.relative_to(ROOT / "processes").as_posix()
+        for folder in ("common", "teeswide")
+        for p in (ROOT / "processes" / folder).glob("*.bpmn")
+    )
+    assert written == shipped
+    for name in written:  # byte-identical, so a council's own copy diffs cleanly
+        assert (out / name).read_bytes() == (ROOT / "processes" / name).read_bytes(), name
+
+    again = run("deploy", str(out / "common"), str(out / "teeswide"), "--council", "teeswide")
+    assert again.exit_code == 0, again.output
+    assert "version 2" not in again.output
+    assert run("processes", "--all-versions").output == before
+
+    edited = out / "teeswide" / "teeswide_review.bpmn"
+    edited.write_text(edited.read_text(encoding="utf-8").replace(' name="', ' name="Edited: ', 1))
+    changed = run("deploy", str(out / "common"), str(out / "teeswide"), "--council", "teeswide")
+    assert "teeswide/teeswide_review version 2" in changed.output
+    assert run("export", "nowhere", str(tmp_path / "x")).exit_code == 1
