@@ -7,14 +7,16 @@ Every command prints plain text for people and exits 0 on success, 1 on a refusa
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
+from lxml import etree
 
-from engine import clock
+from engine import bpmn_diff, clock
 from engine.calendar import LONDON
 from engine.clock import FixedClock
 from engine.deployment import DeploymentError
@@ -126,6 +128,37 @@ def export(ctx: click.Context, council: str, folder: Path) -> None:
         target.write_text(xml, encoding="utf-8")
         click.echo(str(target))
     click.echo(f"Deploy them again with: cinflow deploy {folder}/* --council {council}", err=True)
+
+
+@cli.command(
+    help="What changed between two versions: each is a .bpmn file or COUNCIL/PROCESS@VERSION."
+)
+@click.argument("old")
+@click.argument("new")
+@click.option("--json", "as_json", is_flag=True, help="Print the diff as data (for tools).")
+@click.pass_context
+def diff(ctx: click.Context, old: str, new: str, as_json: bool) -> None:
+    texts = []
+    for ref in (old, new):
+        if Path(ref).is_file():
+            texts.append(Path(ref).read_text(encoding="utf-8"))
+            continue
+        match = re.fullmatch(r"([\w-]+)/([\w.-]+)@(\d+)", ref)
+        if not match:
+            _fail(f'"{ref}" is neither a file nor COUNCIL/PROCESS@VERSION')
+        try:
+            texts.append(_engine(ctx).version_xml(match[1], match[2], int(match[3])))
+        except CinflowError as exc:
+            _fail(str(exc))
+    try:
+        result = bpmn_diff.diff(*texts)
+    except etree.XMLSyntaxError as exc:
+        _fail(f"not well-formed XML: {exc}")
+    if as_json:
+        click.echo(json.dumps(result.as_data(), indent=2))
+    else:
+        for line in result.lines():
+            click.echo(line)
 
 
 @cli.command(help="Start a case for a child on the newest version of a process.")

@@ -121,6 +121,9 @@ class Engine:
     ) -> list[ProcessInfo]:
         return self.deployments.list_processes(council, all_versions)
 
+    def version_xml(self, council: str, process_id: str, version: int) -> str:
+        return self.deployments.version_xml(council, process_id, version)
+
     def export_files(self, council: str) -> dict[str, str]:
         return self.deployments.export_files(council)
 

@@ -103,6 +103,20 @@ class Deployments:
         paths = ([common] if common.is_dir() else []) + [folder]
         return self.deploy(paths, deployed_by, comment or f"{council} pack", council=council)
 
+    def version_xml(self, council: str, process_id: str, version: int) -> str:
+        """The XML of one deployed version (for diffs and the viewer)."""
+        with self.ctx.sessions() as s:
+            xml = s.scalar(
+                select(ProcessVersion.xml).where(
+                    ProcessVersion.council_key == council,
+                    ProcessVersion.process_id == process_id,
+                    ProcessVersion.version == version,
+                )
+            )
+        if xml is None:
+            raise UnknownProcess(f"{council}/{process_id} has no version {version}")
+        return xml
+
     def export_files(self, council: str) -> dict[str, str]:
         """A council's current version of each process as files (name -> XML), named as they
         were deployed (`common/common_consent.bpmn`), so deploying them again is a no-op."""

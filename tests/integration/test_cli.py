@@ -208,3 +208,31 @@ def test_export_writes_the_current_versions_and_deploying_them_again_is_a_no_op(
     changed = run("deploy", str(out / "common"), str(out / "teeswide"), "--council", "teeswide")
     assert "teeswide/teeswide_review version 2" in changed.output
     assert run("export", "nowhere", str(tmp_path / "x")).exit_code == 1
+
+
+def test_diff_between_two_deployed_versions_and_files(run, tmp_path: Path) -> None:  # noqa: ANN001
+    folder = tmp_path / "sample"
+    folder.mkdir()
+    old = (SAMPLE / "sample_referral.bpmn").read_text(encoding="utf-8")
+    (folder / "sample_consent.bpmn").write_text((SAMPLE / "sample_consent.bpmn").read_text())
+    (folder / "sample_referral.bpmn").write_text(old)
+    assert run("deploy", str(folder)).exit_code == 0
+    new = old.replace('name="Complete the assessment"', 'name="Finish the assessment"')
+    (folder / "sample_referral.bpmn").write_text(new)
+    assert "sample_referral version 2" in run("deploy", str(folder)).output
+
+    shown = run("diff", "any/sample_referral@1", "any/sample_referral@2")
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.splitlines() == [
+        'changed userTask complete_assessment "Finish the assessment": '
+        'name "Complete the assessment" -> "Finish the assessment"'
+    ]
+    as_data = json.loads(run("diff", str(SAMPLE / "sample_referral.bpmn"),
+                             str(folder / "sample_referral.bpmn"), "--json").output)  # fmt: skip
+    assert as_data["changed"] == {
+        "complete_assessment": {
+            "name": {"before": "Complete the assessment", "after": "Finish the assessment"}
+        }
+    }
+    missing = run("diff", "any/sample_referral@1", "any/sample_referral@9")
+    assert missing.exit_code == 1 and "has no version 9" in missing.output
