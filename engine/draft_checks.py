@@ -16,7 +16,7 @@ from pathlib import Path
 from engine.conventions import context_for
 from engine.deployment import DeploymentError, parse_bundle
 from engine.errors import CinflowError
-from engine.scenario import ScenarioError, run_file
+from engine.scenario import Report, ScenarioError, run_file
 from engine.timescales import profile_for
 
 
@@ -52,7 +52,9 @@ def check_pack(
             copy = pack / "scenarios" / journey.name
             shutil.copy(journey, copy)
             try:
-                report = run_file(copy)
+                report = _run_journey(
+                    copy, Path(tmp) / f"{journey.stem}.db", forms_dir, processes_dir
+                )
             except (ScenarioError, CinflowError, DeploymentError) as exc:
                 failures.append(f"scenario {journey.name}: {exc}")
                 continue
@@ -60,3 +62,15 @@ def check_pack(
                 f"scenario {journey.name}: {o.line()}" for o in report.outcomes if not o.ok
             )
     return failures
+
+
+def _run_journey(path: Path, db: Path, forms_dir: Path, processes_dir: Path) -> Report:
+    """One journey on its own scratch database, with the council's timescales as installed."""
+    from engine.services import Engine
+
+    engine = Engine(f"sqlite:///{db}", forms_dir=forms_dir, processes_dir=processes_dir)
+    engine.init_db()
+    try:
+        return run_file(path, engine=engine)
+    finally:
+        engine.dispose()

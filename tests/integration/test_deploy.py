@@ -43,6 +43,13 @@ def test_changed_xml_is_a_new_version_and_running_cases_stay_on_theirs(engine: E
     versions = {v.process_id: v.version for v in engine.deploy(files, "pm1", "rename")}
     assert versions == {"sample_referral": 2, "sample_consent": 1}
     assert engine.get_case(case.id).version == 1
+    draft = engine.start_case(
+        "sample_referral", NewChild("Cy Example"), {"referral_date": "2026-11-23"}, "sw1"
+    )
+    assert draft.version == 1, "a deploy is a draft: new cases stay on the live version"
+    engine.people.add_user("pm2", "Pat Second", "a long enough password 1", "practice_manager")
+    engine.approve_drafts("any", "pm2")
+    engine.go_live("any", "pm2")
     newer = engine.start_case(
         "sample_referral", NewChild("Bo Example"), {"referral_date": "2026-11-23"}, "sw1"
     )
