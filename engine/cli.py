@@ -95,7 +95,13 @@ def deploy(
         sys.exit(1)
     for v in versions:
         click.echo(
-            f"{v.council}/{v.process_id} version {v.version}  sha256 {v.sha256[:12]}  ({v.name})"
+            f"{v.council}/{v.process_id} version {v.version} {v.status}  sha256 {v.sha256[:12]}"
+            f"  ({v.name})"
+        )
+    if any(v.status == "draft" for v in versions):
+        click.echo(
+            "Drafts: new cases stay on the live versions until a second practice manager runs "
+            "`cinflow approve` and `cinflow go-live`."
         )
 
 
@@ -107,11 +113,11 @@ def processes(ctx: click.Context, all_versions: bool) -> None:
     if not rows:
         click.echo("No processes deployed. Try: cinflow deploy processes/sample")
     for v in rows:
-        line = f"{v.council:14} {v.process_id:34} v{v.version:<3} {uk(v.deployed_at)}"
+        line = f"{v.council:14} {v.process_id:34} v{v.version:<3} {v.status:8} {uk(v.deployed_at)}"
         click.echo(f"{line} by {v.deployed_by}")
 
 
-@cli.command(help="Write a council's current versions out as BPMN files, to keep and diff.")
+@cli.command(help="Write a council's live versions out as BPMN files, to keep and diff.")
 @click.argument("council")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @click.pass_context
@@ -161,7 +167,7 @@ def diff(ctx: click.Context, old: str, new: str, as_json: bool) -> None:
             click.echo(line)
 
 
-@cli.command(help="Start a case for a child on the newest version of a process.")
+@cli.command(help="Start a case for a child on the live version of a process.")
 @click.argument("process_id")
 @click.option("--child", "child_name", required=True, help="The child's name (synthetic in demos).")
 @click.option("--dob", default=None, help="Date of birth, YYYY-MM-DD.")
@@ -383,3 +389,6 @@ def users_add_team(
 
 def main() -> None:
     cli(obj={})
+
+
+from engine import cli_versions  # noqa: E402, F401  (registers the lifecycle commands)

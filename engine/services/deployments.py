@@ -169,23 +169,13 @@ class Deployments:
         return xml
 
     def export_files(self, council: str) -> dict[str, str]:
-        """A council's current version of each process as files (name -> XML), named as they
+        """A council's live version of each process as files (name -> XML), named as they
         were deployed (`common/common_consent.bpmn`), so deploying them again is a no-op."""
         with self.ctx.sessions() as s:
-            rows = s.scalars(
-                select(ProcessVersion)
-                .where(ProcessVersion.council_key == council)
-                .order_by(ProcessVersion.process_id, ProcessVersion.version.desc())
-            ).all()
-        current: dict[str, ProcessVersion] = {}
-        for row in rows:
-            current.setdefault(row.process_id, row)
-        if not current:
-            raise UnknownProcess(f'nothing is deployed for council "{council}"')
-        return {
-            row.file_name: row.xml
-            for row in sorted(current.values(), key=lambda r: (r.deployed_at, r.id))
-        }
+            files = lifecycle.live_files(s, council)
+        if not files:
+            raise UnknownProcess(f'nothing is live for council "{council}"')
+        return files
 
     def list_processes(
         self, council: str | None = None, all_versions: bool = False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -236,3 +237,53 @@ def test_diff_between_two_deployed_versions_and_files(run, tmp_path: Path) -> No
     }
     missing = run("diff", "any/sample_referral@1", "any/sample_referral@9")
     assert missing.exit_code == 1 and "has no version 9" in missing.output
+
+
+def test_draft_approve_go_live_migrate_and_document_control(run, tmp_path: Path) -> None:  # noqa: ANN001
+    for user in ("pm1", "pm2"):
+        added = run("users", "add", user, "--name", user.upper(), "--role", "practice_manager",
+                    "--password", "correct horse battery")  # fmt: skip
+        assert added.exit_code == 0, added.output
+    folder = tmp_path / "sample"
+    shutil.copytree(SAMPLE, folder, ignore=shutil.ignore_patterns("scenarios"))
+    assert run("deploy", str(folder), "--by", "pm1").exit_code == 0
+    started = run("start", "sample_referral", "--child", "Ada Example",
+                  "--data", '{"referral_date": "2026-11-23"}')  # fmt: skip
+    assert started.exit_code == 0, started.output
+    referral = folder / "sample_referral.bpmn"
+    referral.write_text(
+        referral.read_text().replace("Complete the assessment", "Complete the single assessment")
+    )
+    drafted = run("deploy", str(folder), "--by", "pm1", "--comment", "clearer name")
+    assert "any/sample_referral version 2 draft" in drafted.output
+    assert "Drafts: new cases stay on the live versions" in drafted.output
+
+    own = run("approve", "any", "--by", "pm1")
+    assert own.exit_code == 1 and "pm1 made the draft" in own.output
+    early = run("go-live", "any", "--by", "pm2")
+    assert early.exit_code == 1 and "approve the drafts first" in early.output
+    approved = run("approve", "any", "--by", "pm2", "--comment", "fine")
+    assert approved.output.strip() == "any/sample_referral version 2 approved by pm2"
+    assert run("go-live", "any", "--by", "pm2").output.strip() == (
+        "any/sample_referral version 2 is live"
+    )
+
+    shelf = run("library", "any").output
+    assert re.search(r"v2\s+live\s+deployed by pm1 .* approved by pm2 .* open cases 0", shelf)
+    assert re.search(r"v1\s+retired .* open cases 1", shelf)
+
+    preview = run("migrate", "any", "sample_referral", "--preview")
+    assert preview.exit_code == 0, preview.output
+    assert preview.output.startswith("case 1: version 1 -> 2: can migrate; on record_consent")
+    assert re.search(r"v1\s+retired .* open cases 1", run("library", "any").output)  # unchanged
+    moved = run("migrate", "any", "sample_referral", "--by", "pm2")
+    assert moved.output.startswith("case 1: version 1 -> 2: migrated")
+    assert run("migrate", "any", "sample_referral").output.strip() == (
+        "No open case is on another version."
+    )
+
+    dc = run("document-control", "any", "sample_referral", "2", "--owner",
+             "Head of Service", "--next-review", "2026-06-30", "--by", "pm2")  # fmt: skip
+    assert dc.exit_code == 0, dc.output
+    assert "owner Head of Service" in dc.output and "next review 30 June 2026" in dc.output
+    assert "next review 30 June 2026  REVIEW OVERDUE" in run("library", "any").output
