@@ -105,6 +105,9 @@ def create_app(config: dict | None = None, engine: object | None = None) -> Flas
 
     app.register_blueprint(inbox.bp)
     app.jinja_env.globals["inbox_unread"] = inbox.unread_count
+    from . import processes
+
+    app.register_blueprint(processes.bp)
     from . import tasks  # the task and case pages
 
     tasks.register(app)

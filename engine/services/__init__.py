@@ -23,7 +23,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from engine import forms, lifecycle
+from engine import bpmn_diff, forms, lifecycle
 from engine.calendar import WorkingCalendar
 from engine.notify import Sender
 from engine.people import People, TeamInfo
@@ -159,6 +159,11 @@ class Engine:
 
     def version_xml(self, council: str, process_id: str, version: int) -> str:
         return self.deployments.version_xml(council, process_id, version)
+
+    def compare_versions(
+        self, council: str, process_id: str, old: int, new: int
+    ) -> bpmn_diff.VersionDiff:
+        return self.deployments.compare_versions(council, process_id, old, new)
 
     def export_files(self, council: str) -> dict[str, str]:
         return self.deployments.export_files(council)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import clock, conventions, lifecycle
+from engine import bpmn_diff, clock, conventions, lifecycle
 from engine.deployment import parse_bundle, read_files
 from engine.errors import UnknownProcess
 from engine.runtime import SERIALIZER_VERSION, Runtime
@@ -167,6 +167,15 @@ class Deployments:
         if xml is None:
             raise UnknownProcess(f"{council}/{process_id} has no version {version}")
         return xml
+
+    def compare_versions(
+        self, council: str, process_id: str, old: int, new: int
+    ) -> bpmn_diff.VersionDiff:
+        """What changed from version `old` to `new` (engine/bpmn_diff.py: lines and data)."""
+        with self.ctx.sessions() as s:
+            before = lifecycle.find_version(s, council, process_id, old).xml
+            after = lifecycle.find_version(s, council, process_id, new).xml
+        return bpmn_diff.diff(before, after)
 
     def export_files(self, council: str) -> dict[str, str]:
         """A council's live version of each process as files (name -> XML), named as they
