@@ -81,6 +81,17 @@ class Context:
     coverage: tuple[tuple[str, str, str], ...] = ()  # (rule id, process id, element id)
 
 
+def context_json(context: Context) -> dict[str, Any]:
+    """The context as the browser runner (webui/static/js/conventions.mjs) takes it."""
+    return {
+        "council": context.council,
+        "forms": sorted(context.forms),
+        "timescales": dict(context.timescales),
+        "ruleIds": sorted(context.rule_ids) if context.rule_ids is not None else None,
+        "coverage": [list(c) for c in context.coverage],
+    }
+
+
 def context_for(council: str, processes_dir: Path, forms_dir: Path) -> Context:
     """The context of a council's pack folder (timescales.yaml, coverage.yaml) and forms/."""
     folder = processes_dir / council

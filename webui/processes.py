@@ -5,7 +5,17 @@ preview of moving running cases. Changing a diagram happens in a modeler and `ci
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from engine import clock
@@ -95,6 +105,15 @@ def version_xml(council: str, process_id: str, version: int) -> Response:
     except NotFound:
         abort(404)
     return Response(xml, mimetype="application/xml")
+
+
+@bp.get("/<council>/conventions.json")
+@allow(*ROLES)
+def conventions(council: str) -> Response:
+    """The deploy rule set and this council's context, for the browser runner
+    (static/js/conventions.mjs) the modeler uses to show findings before a deploy."""
+    rules, context = get_engine().conventions(_council(council))
+    return jsonify({"rules": rules, "context": context})
 
 
 @bp.get("/<council>/<process_id>/migration")

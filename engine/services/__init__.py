@@ -157,6 +157,9 @@ class Engine:
             council, process_id, by, case_ids=case_ids, to_version=to_version, preview=preview
         )
 
+    def conventions(self, council: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        return self.deployments.conventions(council)
+
     def version_xml(self, council: str, process_id: str, version: int) -> str:
         return self.deployments.version_xml(council, process_id, version)
 

@@ -154,6 +154,12 @@ class Deployments:
             files, council, forms_dir=self.ctx.forms_dir, processes_dir=self.ctx.processes_dir
         )
 
+    def conventions(self, council: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The deploy rule set and a council's context, as the browser runner takes them."""
+        ctx = self.ctx
+        context = conventions.context_for(council, ctx.processes_dir, ctx.forms_dir)
+        return conventions.rule_set(), conventions.context_json(context)
+
     def version_xml(self, council: str, process_id: str, version: int) -> str:
         """The XML of one deployed version (for diffs and the viewer)."""
         with self.ctx.sessions() as s:

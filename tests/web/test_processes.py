@@ -93,3 +93,17 @@ def test_only_practice_managers_of_the_council(client_request, new_client_reques
     pm.get("/processes/portsmouth/sample_referral/v9", _expected_status=404)
     pm.get("/processes/portsmouth/nothing/migration", _expected_status=404)
     pm.get("/processes", _expected_status=302, _expected_redirect="/processes/dudley")
+
+
+def test_the_rule_set_and_context_for_the_browser_runner(client_request) -> None:  # noqa: ANN001
+    client_request.sign_in("pm.north")
+    response = client_request.client.get("/processes/portsmouth/conventions.json")
+    assert response.status_code == 200
+    data = response.get_json()
+    assert [r["id"] for r in data["rules"]["rules"]][:2] == [
+        "user-task-lane",
+        "user-task-documentation",
+    ]
+    assert data["context"]["council"] == "portsmouth"
+    assert "initial_plan" in data["context"]["timescales"]
+    assert "P1" in data["context"]["ruleIds"] and "cin_plan.json" in data["context"]["forms"]
