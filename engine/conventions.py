@@ -1,9 +1,10 @@
 """The diagram conventions as a rule set: what the old build scripts guaranteed, checked at deploy.
 
 The rules themselves (which elements, which parameters, which messages) are data in
-`conventions.json`, so the modeler's bpmnlint plugin can read the same definition; this module is
-the Python runner. Each rule names a `check` from a small fixed vocabulary (`in-lane`, `form`,
-`timer-pair`, `escalation`, `drawn`, ...), implemented once per runner. A finding names the
+`conventions.json`; this module is the Python runner, webui/static/js/conventions.mjs the
+browser's (tests/browser/test_conventions_parity.py keeps them in step). Each rule names a
+`check` from a small fixed vocabulary (`in-lane`, `form-exists`, `timer-pair`, `escalation`,
+`drawn`, ...), implemented once per runner. A finding names the
 element and its line, so a practice manager can find what to fix.
 """
 
