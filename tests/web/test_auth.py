@@ -49,7 +49,7 @@ def test_signing_in_goes_to_the_worklist_and_shows_who_you_are(client_request) -
     ("username", "lands_on", "nav"),
     [
         ("tm.north", "/worklist", ["Worklist", "Inbox"]),
-        ("pm.north", "/worklist", ["Worklist", "Inbox", "Home"]),
+        ("pm.north", "/worklist", ["Worklist", "Inbox", "Procedures", "Home"]),
         ("trainer.north", "/home", ["Inbox", "Home"]),
         ("admin", "/home", ["Inbox", "Home"]),
     ],
