@@ -92,6 +92,33 @@ def check(registry: Any, workflow: BpmnWorkflow, spec: Any, subs: Mapping[str, A
                     f'a step it has passed in "{name}", {_label(task)}, is not in the new version'
                     for task in sub_diff.removed
                 )
+    reasons.extend(_new_events_on_current_steps(workflow, spec, subs))
+    return reasons
+
+
+def _new_events_on_current_steps(
+    workflow: BpmnWorkflow, spec: Any, subs: Mapping[str, Any]
+) -> list[str]:
+    """A step the case waits at that gained a boundary event (a timer, a message) in the new
+    version would not get it: SpiffWorkflow attached the events when the step began."""
+    reasons = []
+    for task in workflow.get_tasks(state=TaskState.READY | TaskState.STARTED):
+        split = task.parent
+        if split is None or not split.task_spec.name.endswith(".BoundaryEventSplit"):
+            continue
+        own = task.workflow.spec
+        target = spec if own.name == spec.name else subs.get(own.name)
+        new_split = target.task_specs.get(split.task_spec.name) if target else None
+        if new_split is None:
+            continue
+        have = {child.task_spec.name for child in split.children}
+        added = [o for o in new_split.outputs if o.name not in have]
+        if added:
+            names = ", ".join(f'"{o.bpmn_name or o.bpmn_id or o.name}"' for o in added)
+            reasons.append(
+                f"its current step {_label(task)} has new events in the new version ({names}), "
+                "which a step already started would not get"
+            )
     return reasons
 
 

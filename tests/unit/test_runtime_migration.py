@@ -137,3 +137,31 @@ def test_a_case_whose_current_step_was_removed_is_refused_with_the_reason(runnin
             for r in result.reasons
         ), result.reasons
         assert runtime.dump_state(workflow) == state  # refused: nothing changed
+
+
+def test_a_case_at_a_step_that_gained_a_timer_is_refused(running) -> None:  # noqa: ANN001
+    """Version 1 without the reminder; the case waits at the step; version 2 adds it back."""
+    from lxml import etree
+
+    root = etree.fromstring(version().encode())
+    for element_id in ("step_reminder", "step_reminded", "flow_step_reminder_to_step_reminded"):
+        for el in root.xpath("//*[@id=$i or @bpmnElement=$i]", i=element_id):
+            el.getparent().remove(el)
+    for ref in root.xpath("//*[local-name()='flowNodeRef' or local-name()='outgoing']"):
+        if ref.text in ("step_reminder", "step_reminded", "flow_step_reminder_to_step_reminded"):
+            ref.getparent().remove(ref)
+    without = etree.tostring(root, encoding="unicode")
+    runtime = Runtime()
+    with clock.using(FixedClock(STARTED)):
+        workflow = runtime.new_workflow(*spec(without), {}, FUNCTIONS)
+        runtime.run(workflow)
+    assert set(waiting(workflow)) == {"step_deadline"}
+    with clock.using(FixedClock(MIGRATED)):
+        result = runtime_migration.migrate(
+            runtime.serializer.registry, workflow, *spec(version()), {}
+        )
+    assert not result.ok
+    assert result.reasons == (
+        'its current step "Send the plan" (step) has new events in the new version '
+        '("Reminder"), which a step already started would not get',
+    )
