@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
+from lxml import etree
 
-from engine import clock
+from engine import bpmn_diff, clock
 from engine.calendar import LONDON
 from engine.clock import FixedClock
 from engine.deployment import DeploymentError
@@ -94,7 +96,13 @@ def deploy(
         sys.exit(1)
     for v in versions:
         click.echo(
-            f"{v.council}/{v.process_id} version {v.version}  sha256 {v.sha256[:12]}  ({v.name})"
+            f"{v.council}/{v.process_id} version {v.version} {v.status}  sha256 {v.sha256[:12]}"
+            f"  ({v.name})"
+        )
+    if any(v.status == "draft" for v in versions):
+        click.echo(
+            "Drafts: new cases stay on the live versions until a second practice manager runs "
+            "`cinflow approve` and `cinflow go-live`."
         )
 
 
@@ -106,11 +114,61 @@ def processes(ctx: click.Context, all_versions: bool) -> None:
     if not rows:
         click.echo("No processes deployed. Try: cinflow deploy processes/sample")
     for v in rows:
-        line = f"{v.council:14} {v.process_id:34} v{v.version:<3} {uk(v.deployed_at)}"
+        line = f"{v.council:14} {v.process_id:34} v{v.version:<3} {v.status:8} {uk(v.deployed_at)}"
         click.echo(f"{line} by {v.deployed_by}")
 
 
-@cli.command(help="Start a case for a child on the newest version of a process.")
+@cli.command(help="Write a council's live versions out as BPMN files, to keep and diff.")
+@click.argument("council")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def export(ctx: click.Context, council: str, folder: Path) -> None:
+    try:
+        files = _engine(ctx).export_files(council)
+    except CinflowError as exc:
+        _fail(str(exc))
+    for name, xml in files.items():
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            _fail(f"refusing to write {name}: not a plain relative file name")
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(xml, encoding="utf-8")
+        click.echo(str(target))
+    click.echo(f"Deploy them again with: cinflow deploy {folder}/* --council {council}", err=True)
+
+
+@cli.command(
+    help="What changed between two versions: each is a .bpmn file or COUNCIL/PROCESS@VERSION."
+)
+@click.argument("old")
+@click.argument("new")
+@click.option("--json", "as_json", is_flag=True, help="Print the diff as data (for tools).")
+@click.pass_context
+def diff(ctx: click.Context, old: str, new: str, as_json: bool) -> None:
+    texts = []
+    for ref in (old, new):
+        if Path(ref).is_file():
+            texts.append(Path(ref).read_text(encoding="utf-8"))
+            continue
+        match = re.fullmatch(r"([\w-]+)/([\w.-]+)@(\d+)", ref)
+        if not match:
+            _fail(f'"{ref}" is neither a file nor COUNCIL/PROCESS@VERSION')
+        try:
+            texts.append(_engine(ctx).version_xml(match[1], match[2], int(match[3])))
+        except CinflowError as exc:
+            _fail(str(exc))
+    try:
+        result = bpmn_diff.diff(*texts)
+    except etree.XMLSyntaxError as exc:
+        _fail(f"not well-formed XML: {exc}")
+    if as_json:
+        click.echo(json.dumps(result.as_data(), indent=2))
+    else:
+        for line in result.lines():
+            click.echo(line)
+
+
+@cli.command(help="Start a case for a child on the live version of a process.")
 @click.argument("process_id")
 @click.option("--child", "child_name", required=True, help="The child's name (synthetic in demos).")
 @click.option("--dob", default=None, help="Date of birth, YYYY-MM-DD.")
@@ -385,3 +443,6 @@ def users_add_team(
 
 def main() -> None:
     cli(obj={})
+
+
+from engine import cli_versions  # noqa: E402, F401  (registers the lifecycle commands)

@@ -31,7 +31,7 @@ def pack_folders(processes_dir: Path) -> list[Path]:
     return sorted(
         p
         for p in processes_dir.iterdir()
-        if p.is_dir() and p.name not in ("common", "authoring") and any(p.glob("*.bpmn"))
+        if p.is_dir() and p.name not in ("common", "harness", "templates") and any(p.glob("*.bpmn"))
     )
 
 

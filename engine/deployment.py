@@ -1,9 +1,11 @@
 """Deploy-time validation: refuse a diagram with every problem listed by element and line.
 
 Diagrams come from practice managers' browsers, so nothing is trusted: XML that is not BPMN, a
-process that cannot execute, a missing call target, a timer that does not evaluate, a user task
-with no lane (no role to do it), a form that does not exist, and any script at all. What each
-construct may be is in `engine.deploy_rules`; add a rule to its lists (or to `FILE_CHECKS`).
+process that cannot execute, a missing call target, a timer that does not evaluate, and any
+script at all. What each construct may be is in `engine.deploy_rules`; add a rule to its lists
+(or to `FILE_CHECKS`). The diagram conventions (lanes, documentation, forms, timer pairs,
+escalations, drawing, rule ids: what the old build scripts guaranteed) are the rule set of
+engine/conventions.json, run by `engine.conventions` with the council's context.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from engine import deploy_rules, timer_values
 from engine.calendar import WorkingCalendar
+from engine.conventions import Context as ConventionContext
+from engine.conventions import check as check_conventions
 from engine.deploy_rules import BPMN, NS, Diagram, Problem
 from engine.expressions import SAFE_BUILTINS, ExpressionError, check_syntax, evaluate
 from engine.functions import FUNCTION_NAMES, Timescale, diagram_functions
@@ -154,8 +158,8 @@ def _probe_data(text: str, functions: set[str]) -> dict[str, Any]:
 
 
 def _lint_tree(d: Diagram) -> list[Problem]:
-    """The house conventions: lanes, documentation, forms, no code, expressions that parse."""
-    file_name, root, forms_dir, functions = d.file_name, d.root, d.forms_dir, d.functions
+    """No code, expressions that parse (lanes, documentation, forms: engine.conventions)."""
+    file_name, root, functions = d.file_name, d.root, d.functions
     problems: list[Problem] = []
 
     def add(el: Any, message: str) -> None:
@@ -173,20 +177,6 @@ def _lint_tree(d: Diagram) -> list[Problem]:
                 'properties (isExecutable="true")',
             )
             continue
-        in_lane = {
-            ref.text.strip()
-            for ref in process.iterfind(".//bpmn:lane/bpmn:flowNodeRef", NS)
-            if ref.text
-        }
-        for task in process.iterfind(".//bpmn:userTask", NS):
-            if task.get("id") not in in_lane:
-                add(
-                    task,
-                    f'user task "{task.get("name") or task.get("id")}" is in no lane: '
-                    "put it in the lane of the role who does it",
-                )
-            if not (task.findtext("bpmn:documentation", namespaces=NS) or "").strip():
-                add(task, "user task has no documentation: explain the step for the worker")
         for sub in process.iterfind(".//bpmn:subProcess[@triggeredByEvent='true']", NS):
             for start in sub.iterfind("bpmn:startEvent", NS):
                 if start.get("isInterrupting", "true") != "false":
@@ -200,12 +190,6 @@ def _lint_tree(d: Diagram) -> list[Problem]:
                 if (el.text or "").strip():
                     owner = el.getparent().getparent()
                     add(owner, f"{tag} is not allowed: diagrams cannot run code")
-        for prop in process.iterfind(".//spiffworkflow:property", NS):
-            if prop.get("name") == FORM_PROPERTY:
-                owner = prop.getparent().getparent().getparent()
-                form = prop.get("value") or ""
-                if not form or "/" in form or not (forms_dir / form).is_file():
-                    add(owner, f'form "{form}" does not exist in forms/')
         for kind in timer_values.KINDS:
             for el in process.iterfind(f".//bpmn:{kind}", NS):
                 event = el.getparent().getparent()
@@ -261,16 +245,22 @@ def parse_bundle(
     forms_dir: Path,
     timescales: Mapping[str, Timescale] | None = None,
     calendar: WorkingCalendar | None = None,
+    rules: ConventionContext | None = None,
 ) -> list[ParsedProcess]:
     """Validate and parse a set of BPMN files deployed together; raise DeploymentError.
 
     A bundle already parsed in this process (same files, forms, timescales and calendar) is
     not parsed again: packs are deployed to every new database in tests and demos.
     """
-    key = _bundle_key(files, forms_dir, timescales, calendar)
+    rules = rules or ConventionContext(
+        "any",
+        frozenset(p.name for p in forms_dir.glob("*.json")),
+        tuple(sorted((k, t.at_deadline) for k, t in (timescales or {}).items())),
+    )
+    key = _bundle_key(files, forms_dir, timescales, calendar) + str(hash(rules))
     cached = _PARSED.get(key)
     if cached is None:
-        cached = _parse_bundle(files, forms_dir, timescales, calendar)
+        cached = _parse_bundle(files, forms_dir, timescales, calendar, rules)
         if len(_PARSED) >= _PARSED_LIMIT:
             _PARSED.pop(next(iter(_PARSED)))
         _PARSED[key] = cached
@@ -282,6 +272,7 @@ def _parse_bundle(
     forms_dir: Path,
     timescales: Mapping[str, Timescale] | None,
     calendar: WorkingCalendar | None,
+    rules: ConventionContext,
 ) -> list[ParsedProcess]:
     functions = diagram_functions(calendar or WorkingCalendar(), timescales)
     problems: list[Problem] = []
@@ -311,6 +302,10 @@ def _parse_bundle(
     for diagram in diagrams:
         for check in FILE_CHECKS:
             problems.extend(check(diagram))
+        problems.extend(
+            Problem(diagram.file_name, f.line, f.element_id, f.message)
+            for f in check_conventions(diagram.root, rules)
+        )
     for bundle_check in BUNDLE_CHECKS:
         problems.extend(bundle_check(diagrams))
     if problems:

@@ -38,6 +38,7 @@ class Timescale:
     section: str
     remind_before: Duration = Duration(2, "working_days")
     note: str = ""
+    at_deadline: str = ""  # "abandon": the step is dropped, not escalated, when the deadline passes
 
 
 def to_datetime(value: Any) -> datetime:

@@ -574,6 +574,18 @@ class Runtime:
             top_level,
         )
 
+    def migrate(
+        self,
+        workflow: BpmnWorkflow,
+        spec: Any,
+        subs: Mapping[str, Any],
+        started: Mapping[str, datetime],
+    ) -> Any:
+        """Move a case onto another version keeping its deadlines (engine/runtime_migration)."""
+        from engine import runtime_migration
+
+        return runtime_migration.migrate(self.serializer.registry, workflow, spec, subs, started)
+
     @staticmethod
     def cancel(workflow: BpmnWorkflow) -> None:
         workflow.cancel()

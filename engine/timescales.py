@@ -55,6 +55,7 @@ def load_profile(path: Path) -> CouncilProfile:
             section=str(item.get("section", "")),
             remind_before=Duration.parse(str(item.get("remind_before", "2 working days"))),
             note=str(item.get("note", "")),
+            at_deadline=str(item.get("at_deadline", "")),
         )
     return CouncilProfile(
         str(raw.get("council", path.parent.name)), str(raw.get("name", "")), scales

@@ -19,6 +19,7 @@ class ProcessInfo:
     deployed_by: str
     comment: str
     file_name: str
+    status: str = "live"  # draft, approved, live or retired (engine/lifecycle.py)
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,10 @@ def create_app(config: dict | None = None, engine: object | None = None) -> Flas
     from .flashes import banners
 
     app.jinja_env.globals["flashed_banners"] = banners
+
+    from . import processes
+
+    app.register_blueprint(processes.bp)
     from . import tasks  # the task and case pages
 
     tasks.register(app)

@@ -23,7 +23,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from engine import forms
+from engine import bpmn_diff, forms, lifecycle
 from engine.calendar import WorkingCalendar
 from engine.notify import Sender
 from engine.people import People, TeamInfo
@@ -33,6 +33,7 @@ from engine.services.context import ANY_COUNCIL, CALENDAR_RECHECK_S, Context
 from engine.services.deadlines import Deadlines
 from engine.services.deployments import Deployments
 from engine.services.inbox import ROLE_LANES, Inbox
+from engine.services.migrations import Migrations
 from engine.services.records import Records
 from engine.services.worklist import TaskQuery, Worklist
 from engine.store.db import create_schema
@@ -89,6 +90,7 @@ class Engine:
         self.deadlines = Deadlines(ctx)
         self.inbox = Inbox(ctx)
         self.records = Records(ctx)
+        self.migrations = Migrations(ctx)
 
     # -- set-up -------------------------------------------------------------------------------
 
@@ -122,6 +124,54 @@ class Engine:
         self, council: str | None = None, all_versions: bool = False
     ) -> list[ProcessInfo]:
         return self.deployments.list_processes(council, all_versions)
+
+    # -- the version lifecycle (see engine/lifecycle.py) --------------------------------------
+
+    def process_library(self, council: str) -> list[lifecycle.LibraryEntry]:
+        return self.deployments.library(council)
+
+    def approve_drafts(
+        self, council: str, by: str, comment: str = "", versions: Mapping[str, int] | None = None
+    ) -> list[lifecycle.VersionInfo]:
+        return self.deployments.approve_drafts(council, by, comment, versions)
+
+    def go_live(
+        self, council: str, by: str, comment: str = "", versions: Mapping[str, int] | None = None
+    ) -> list[lifecycle.VersionInfo]:
+        return self.deployments.go_live(council, by, comment, versions)
+
+    def set_document_control(
+        self, council: str, process_id: str, version: int, by: str, **fields: Any
+    ) -> lifecycle.VersionInfo:
+        return self.deployments.set_document_control(council, process_id, version, by, **fields)
+
+    def migrate_cases(
+        self,
+        council: str,
+        process_id: str,
+        by: str,
+        *,
+        case_ids: Iterable[int] | None = None,
+        to_version: int | None = None,
+        preview: bool = False,
+    ) -> list[lifecycle.CaseMigration]:
+        return self.migrations.migrate_cases(
+            council, process_id, by, case_ids=case_ids, to_version=to_version, preview=preview
+        )
+
+    def conventions(self, council: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        return self.deployments.conventions(council)
+
+    def version_xml(self, council: str, process_id: str, version: int) -> str:
+        return self.deployments.version_xml(council, process_id, version)
+
+    def compare_versions(
+        self, council: str, process_id: str, old: int, new: int
+    ) -> bpmn_diff.VersionDiff:
+        return self.deployments.compare_versions(council, process_id, old, new)
+
+    def export_files(self, council: str) -> dict[str, str]:
+        return self.deployments.export_files(council)
 
     # -- cases --------------------------------------------------------------------------------
 

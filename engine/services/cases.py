@@ -50,10 +50,12 @@ class Cases:
         training: bool = False,
         team: str | None = None,
     ) -> CaseInfo:
-        """Start the newest version of a process for a child; the case stays on that version."""
+        """Start the live version of a process for a child; the case stays on that version."""
         ctx, store = self.ctx, self.store
         with unit_of_work(ctx.sessions) as s:
-            query = select(ProcessVersion).where(ProcessVersion.process_id == process_id)
+            query = select(ProcessVersion).where(
+                ProcessVersion.process_id == process_id, ProcessVersion.status == "live"
+            )
             if council:
                 query = query.where(ProcessVersion.council_key == council)
             version = s.scalars(query.order_by(ProcessVersion.version.desc()).limit(1)).first()

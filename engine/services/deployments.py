@@ -1,4 +1,8 @@
-"""Deploying process versions and council packs, and listing what is deployed."""
+"""Deploying process versions and council packs, listing them, and the version lifecycle.
+
+A changed deploy is a draft (engine/lifecycle.py has the rules); approval (four eyes, after
+the council's checks pass), going live and document control happen here, each one use case.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from engine import clock
+from engine import bpmn_diff, clock, conventions, lifecycle
 from engine.deployment import parse_bundle, read_files
 from engine.errors import UnknownProcess
 from engine.runtime import SERIALIZER_VERSION, Runtime
@@ -37,7 +42,13 @@ class Deployments:
             files = read_files([Path(p) for p in files])
         council = council or ANY_COUNCIL
         profile = ctx.profile(council)
-        parsed = parse_bundle(files, ctx.forms_dir, profile.timescales, ctx.calendar(council))
+        parsed = parse_bundle(
+            files,
+            ctx.forms_dir,
+            profile.timescales,
+            ctx.calendar(council),
+            conventions.context_for(council, ctx.processes_dir, ctx.forms_dir),
+        )
         result: list[ProcessInfo] = []
         with unit_of_work(ctx.sessions) as s:
             ctx.ensure_council(s, council)
@@ -69,6 +80,9 @@ class Deployments:
                     deployed_at=clock.now(),
                     comment=comment,
                 )
+                if latest is not None:
+                    lifecycle.supersede(s, council, item.process_id, record_audit, deployed_by)
+                lifecycle.start_new_version(row, latest)
                 s.add(row)
                 s.flush()
                 record_audit(
@@ -80,6 +94,7 @@ class Deployments:
                         "process_id": row.process_id,
                         "version": row.version,
                         "sha256": row.sha256,
+                        "status": row.status,
                         "comment": comment,
                     },
                 )
@@ -96,6 +111,86 @@ class Deployments:
         common = self.ctx.processes_dir / "common"
         paths = ([common] if common.is_dir() else []) + [folder]
         return self.deploy(paths, deployed_by, comment or f"{council} pack", council=council)
+
+    # -- the version lifecycle -----------------------------------------------------------------
+
+    def library(self, council: str) -> list[lifecycle.LibraryEntry]:
+        """Each process of a council once, with its versions, status and open cases."""
+        with self.ctx.sessions() as s:
+            return lifecycle.library(s, council)
+
+    def approve_drafts(
+        self, council: str, by: str, comment: str = "", versions: Mapping[str, int] | None = None
+    ) -> list[lifecycle.VersionInfo]:
+        """Four eyes: approve someone else's drafts (all the council's, or `versions`: process
+        id -> version) after the validation and the council's journeys pass on the live pack
+        with the drafts in it; refused with every failure, changing nothing."""
+        with unit_of_work(self.ctx.sessions) as s:
+            rows = _chosen(s, council, "draft", versions)
+            lifecycle.approve(s, rows, by, self._draft_failures, record_audit, comment)
+            return [lifecycle.version_info(r) for r in rows]
+
+    def go_live(
+        self, council: str, by: str, comment: str = "", versions: Mapping[str, int] | None = None
+    ) -> list[lifecycle.VersionInfo]:
+        """Approved versions (all, or `versions`) become live; the live ones retire."""
+        with unit_of_work(self.ctx.sessions) as s:
+            rows = _chosen(s, council, "approved", versions)
+            lifecycle.go_live(s, rows, by, record_audit, comment)
+            return [lifecycle.version_info(r) for r in rows]
+
+    def set_document_control(
+        self, council: str, process_id: str, version: int, by: str, **fields: Any
+    ) -> lifecycle.VersionInfo:
+        with unit_of_work(self.ctx.sessions) as s:
+            row = lifecycle.find_version(s, council, process_id, version)
+            lifecycle.set_document_control(s, row, by, record_audit, **fields)
+            return lifecycle.version_info(row)
+
+    def _draft_failures(self, files: Mapping[str, str], council: str) -> list[str]:
+        from engine import draft_checks  # it runs journeys, which build engines: import late
+
+        return draft_checks.check_pack(
+            files, council, forms_dir=self.ctx.forms_dir, processes_dir=self.ctx.processes_dir
+        )
+
+    def conventions(self, council: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The deploy rule set and a council's context, as the browser runner takes them."""
+        ctx = self.ctx
+        context = conventions.context_for(council, ctx.processes_dir, ctx.forms_dir)
+        return conventions.rule_set(), conventions.context_json(context)
+
+    def version_xml(self, council: str, process_id: str, version: int) -> str:
+        """The XML of one deployed version (for diffs and the viewer)."""
+        with self.ctx.sessions() as s:
+            xml = s.scalar(
+                select(ProcessVersion.xml).where(
+                    ProcessVersion.council_key == council,
+                    ProcessVersion.process_id == process_id,
+                    ProcessVersion.version == version,
+                )
+            )
+        if xml is None:
+            raise UnknownProcess(f"{council}/{process_id} has no version {version}")
+        return xml
+
+    def compare_versions(
+        self, council: str, process_id: str, old: int, new: int
+    ) -> bpmn_diff.VersionDiff:
+        """What changed from version `old` to `new` (engine/bpmn_diff.py: lines and data)."""
+        with self.ctx.sessions() as s:
+            before = lifecycle.find_version(s, council, process_id, old).xml
+            after = lifecycle.find_version(s, council, process_id, new).xml
+        return bpmn_diff.diff(before, after)
+
+    def export_files(self, council: str) -> dict[str, str]:
+        """A council's live version of each process as files (name -> XML), named as they
+        were deployed (`common/common_consent.bpmn`), so deploying them again is a no-op."""
+        with self.ctx.sessions() as s:
+            files = lifecycle.live_files(s, council)
+        if not files:
+            raise UnknownProcess(f'nothing is live for council "{council}"')
+        return files
 
     def list_processes(
         self, council: str | None = None, all_versions: bool = False
@@ -115,6 +210,14 @@ class Deployments:
                 out.append(process_info(row))
             seen.add(key)
         return out
+
+
+def _chosen(
+    s: Session, council: str, status: str, versions: Mapping[str, int] | None
+) -> list[ProcessVersion]:
+    if versions is None:
+        return lifecycle.drafts(s, council, status)
+    return [lifecycle.find_version(s, council, p, v) for p, v in versions.items()]
 
 
 def _spec_json(runtime: Runtime, item: Any) -> str:

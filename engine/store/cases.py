@@ -276,6 +276,7 @@ def process_info(row: ProcessVersion) -> ProcessInfo:
         row.deployed_by,
         row.comment,
         row.file_name,
+        row.status,
     )
 
 

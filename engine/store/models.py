@@ -151,6 +151,19 @@ class ProcessVersion(Base):
     deployed_by: Mapped[str] = mapped_column(String(200))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     comment: Mapped[str] = mapped_column(Text, default="")
+    # Lifecycle: draft -> approved -> live -> retired (new cases start on the live version only).
+    status: Mapped[str] = mapped_column(String(20), default="live", server_default="live")
+    approved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    live_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    live_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Document control, as councils publish it for a procedure (Rochdale's table).
+    doc_owner: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    doc_author: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    doc_approver: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    approval_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    next_review_date: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class Case(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -215,3 +216,112 @@ def test_users_set_password_deactivate_activate_unlock(run, db_url) -> None:  # 
         assert missing.exit_code == 1 and "nobody" in missing.output
     finally:
         engine.dispose()
+
+
+def test_export_writes_the_current_versions_and_deploying_them_again_is_a_no_op(
+    run,  # noqa: ANN001
+    tmp_path: Path,
+) -> None:
+    assert run("deploy", str(ROOT / "processes" / "teeswide"), "--by", "pm1").exit_code == 0
+    before = run("processes", "--all-versions").output
+    out = tmp_path / "teeswide-export"
+    exported = run("export", "teeswide", str(out))
+    assert exported.exit_code == 0, exported.output
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.bpmn"))
+    shipped = sorted(
+        p.relative_to(ROOT / "processes").as_posix()
+        for folder in ("common", "teeswide")
+        for p in (ROOT / "processes" / folder).glob("*.bpmn")
+    )
+    assert written == shipped
+    for name in written:  # byte-identical, so a council's own copy diffs cleanly
+        assert (out / name).read_bytes() == (ROOT / "processes" / name).read_bytes(), name
+
+    again = run("deploy", str(out / "common"), str(out / "teeswide"), "--council", "teeswide")
+    assert again.exit_code == 0, again.output
+    assert "version 2" not in again.output
+    assert run("processes", "--all-versions").output == before
+
+    edited = out / "teeswide" / "teeswide_review.bpmn"
+    edited.write_text(edited.read_text(encoding="utf-8").replace(' name="', ' name="Edited: ', 1))
+    changed = run("deploy", str(out / "common"), str(out / "teeswide"), "--council", "teeswide")
+    assert "teeswide/teeswide_review version 2" in changed.output
+    assert run("export", "nowhere", str(tmp_path / "x")).exit_code == 1
+
+
+def test_diff_between_two_deployed_versions_and_files(run, tmp_path: Path) -> None:  # noqa: ANN001
+    folder = tmp_path / "sample"
+    folder.mkdir()
+    old = (SAMPLE / "sample_referral.bpmn").read_text(encoding="utf-8")
+    (folder / "sample_consent.bpmn").write_text((SAMPLE / "sample_consent.bpmn").read_text())
+    (folder / "sample_referral.bpmn").write_text(old)
+    assert run("deploy", str(folder)).exit_code == 0
+    new = old.replace('name="Complete the assessment"', 'name="Finish the assessment"')
+    (folder / "sample_referral.bpmn").write_text(new)
+    assert "sample_referral version 2" in run("deploy", str(folder)).output
+
+    shown = run("diff", "any/sample_referral@1", "any/sample_referral@2")
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.splitlines() == [
+        'changed userTask complete_assessment "Finish the assessment": '
+        'name "Complete the assessment" -> "Finish the assessment"'
+    ]
+    as_data = json.loads(run("diff", str(SAMPLE / "sample_referral.bpmn"),
+                             str(folder / "sample_referral.bpmn"), "--json").output)  # fmt: skip
+    assert as_data["changed"] == {
+        "complete_assessment": {
+            "name": {"before": "Complete the assessment", "after": "Finish the assessment"}
+        }
+    }
+    missing = run("diff", "any/sample_referral@1", "any/sample_referral@9")
+    assert missing.exit_code == 1 and "has no version 9" in missing.output
+
+
+def test_draft_approve_go_live_migrate_and_document_control(run, tmp_path: Path) -> None:  # noqa: ANN001
+    for user in ("pm1", "pm2"):
+        added = run("users", "add", user, "--name", user.upper(), "--role", "practice_manager",
+                    "--password", "correct horse battery")  # fmt: skip
+        assert added.exit_code == 0, added.output
+    folder = tmp_path / "sample"
+    shutil.copytree(SAMPLE, folder, ignore=shutil.ignore_patterns("scenarios"))
+    assert run("deploy", str(folder), "--by", "pm1").exit_code == 0
+    started = run("start", "sample_referral", "--child", "Ada Example",
+                  "--data", '{"referral_date": "2026-11-23"}')  # fmt: skip
+    assert started.exit_code == 0, started.output
+    referral = folder / "sample_referral.bpmn"
+    referral.write_text(
+        referral.read_text().replace("Complete the assessment", "Complete the single assessment")
+    )
+    drafted = run("deploy", str(folder), "--by", "pm1", "--comment", "clearer name")
+    assert "any/sample_referral version 2 draft" in drafted.output
+    assert "Drafts: new cases stay on the live versions" in drafted.output
+
+    own = run("approve", "any", "--by", "pm1")
+    assert own.exit_code == 1 and "pm1 made the draft" in own.output
+    early = run("go-live", "any", "--by", "pm2")
+    assert early.exit_code == 1 and "approve the drafts first" in early.output
+    approved = run("approve", "any", "--by", "pm2", "--comment", "fine")
+    assert approved.output.strip() == "any/sample_referral version 2 approved by pm2"
+    assert run("go-live", "any", "--by", "pm2").output.strip() == (
+        "any/sample_referral version 2 is live"
+    )
+
+    shelf = run("library", "any").output
+    assert re.search(r"v2\s+live\s+deployed by pm1 .* approved by pm2 .* open cases 0", shelf)
+    assert re.search(r"v1\s+retired .* open cases 1", shelf)
+
+    preview = run("migrate", "any", "sample_referral", "--preview")
+    assert preview.exit_code == 0, preview.output
+    assert preview.output.startswith("case 1: version 1 -> 2: can migrate; on record_consent")
+    assert re.search(r"v1\s+retired .* open cases 1", run("library", "any").output)  # unchanged
+    moved = run("migrate", "any", "sample_referral", "--by", "pm2")
+    assert moved.output.startswith("case 1: version 1 -> 2: migrated")
+    assert run("migrate", "any", "sample_referral").output.strip() == (
+        "No open case is on another version."
+    )
+
+    dc = run("document-control", "any", "sample_referral", "2", "--owner",
+             "Head of Service", "--next-review", "2026-06-30", "--by", "pm2")  # fmt: skip
+    assert dc.exit_code == 0, dc.output
+    assert "owner Head of Service" in dc.output and "next review 30 June 2026" in dc.output
+    assert "next review 30 June 2026  REVIEW OVERDUE" in run("library", "any").output

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.deployment import DeploymentError
+from engine.deployment import DeploymentError, read_files
 from engine.services import Engine, NewChild
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,6 +43,13 @@ def test_changed_xml_is_a_new_version_and_running_cases_stay_on_theirs(engine: E
     versions = {v.process_id: v.version for v in engine.deploy(files, "pm1", "rename")}
     assert versions == {"sample_referral": 2, "sample_consent": 1}
     assert engine.get_case(case.id).version == 1
+    draft = engine.start_case(
+        "sample_referral", NewChild("Cy Example"), {"referral_date": "2026-11-23"}, "sw1"
+    )
+    assert draft.version == 1, "a deploy is a draft: new cases stay on the live version"
+    engine.people.add_user("pm2", "Pat Second", "a long enough password 1", "practice_manager")
+    engine.approve_drafts("any", "pm2")
+    engine.go_live("any", "pm2")
     newer = engine.start_case(
         "sample_referral", NewChild("Bo Example"), {"referral_date": "2026-11-23"}, "sw1"
     )
@@ -187,3 +194,22 @@ def test_every_problem_is_listed_at_once(engine: Engine) -> None:
         "complete_assessment",
         "hold_planning_meeting",
     }
+
+
+def test_a_council_pack_breaking_a_convention_is_refused_naming_the_element(
+    engine: Engine,
+) -> None:
+    """The rule set (engine/conventions.json) runs at deploy: a deadline with no escalation."""
+    files = read_files([ROOT / "processes" / "common", ROOT / "processes" / "portsmouth"])
+    name = "portsmouth/portsmouth_after_assessment.bpmn"
+    files[name] = files[name].replace(
+        "<bpmn:flowNodeRef>chase_initial_plan</bpmn:flowNodeRef>", "", 1
+    )
+    with pytest.raises(DeploymentError) as caught:
+        engine.deploy(files, "pm1", council="portsmouth")
+    assert [(p.file, p.element_id) for p in caught.value.problems] == [
+        (name, "chase_initial_plan"),
+        (name, "initial_plan_deadline"),
+    ]
+    assert "leads to no task in the Team manager lane" in caught.value.problems[1].message
+    assert engine.list_processes() == []

@@ -249,3 +249,37 @@ def test_migrations_do_not_import_engine_code() -> None:
             elif isinstance(node, ast.ImportFrom):
                 modules.add(node.module or "")
         assert modules <= {"collections.abc", "sqlalchemy", "alembic"}, script.name
+
+
+def test_0005_keeps_the_newest_version_live_and_retires_the_older(db: Engine) -> None:
+    """Before the lifecycle, new cases started on the newest version: that one becomes live."""
+    with migration_connection(db) as (_conn, config):
+        command.upgrade(config, "0004_closure_day_created_at")
+    with db.begin() as conn:
+        conn.execute(text("INSERT INTO council (key, name) VALUES ('c1', 'Council One')"))
+        for pid, version in (("p", 1), ("p", 2), ("q", 1)):
+            conn.execute(
+                text(
+                    "INSERT INTO process_version (council_key, process_id, name, version, sha256,"
+                    " file_name, xml, dependency_xml, spec_json, serializer_version, deployed_by,"
+                    " deployed_at, comment) VALUES ('c1', :pid, 'P', :v, :sha, 'p.bpmn', '<x/>',"
+                    " '{}', '{}', '1', 'pm1', :at, '')"
+                ),
+                {
+                    "pid": pid,
+                    "v": version,
+                    "sha": str(version) * 64,
+                    "at": datetime(2026, 11, 23, tzinfo=UTC),
+                },
+            )
+    upgrade_schema(db)
+    with db.connect() as conn:
+        rows = conn.execute(
+            text("SELECT process_id, version, status, live_by FROM process_version ORDER BY 1, 2")
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("p", 1, "retired", "pm1"),
+        ("p", 2, "live", "pm1"),
+        ("q", 1, "live", "pm1"),
+    ]
+    assert differences(db) == []

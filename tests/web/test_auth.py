@@ -51,7 +51,7 @@ def test_signing_in_goes_to_the_worklist_and_shows_who_you_are(client_request) -
     ("username", "lands_on", "nav"),
     [
         ("tm.north", "/worklist", ["Worklist", "Inbox", "Reports"]),
-        ("pm.north", "/worklist", ["Worklist", "Inbox", "Reports", "Home"]),
+        ("pm.north", "/worklist", ["Worklist", "Inbox", "Reports", "Procedures", "Home"]),
         ("trainer.north", "/home", ["Inbox", "Home"]),
         ("admin", "/home", ["Inbox", "Home", "Users"]),
     ],

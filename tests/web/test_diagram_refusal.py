@@ -15,13 +15,26 @@ BROKEN = 'assessment_outcome.decision == "cin_plan" and assessment_outcome.urgen
 
 
 def test_a_condition_that_fails_on_the_answers_is_a_409_page_and_nothing_is_saved(
-    engine: Engine, client_request
-) -> None:  # noqa: ANN001
+    engine: Engine,
+    client_request,
+    tmp_path: Path,
+    monkeypatch,  # noqa: ANN001
+) -> None:
     files = {p.name: p.read_text() for p in SAMPLE.glob("*.bpmn")}
     files["sample_referral.bpmn"] = files["sample_referral.bpmn"].replace(
         'assessment_outcome.decision == "cin_plan"', BROKEN.replace('"', "&quot;")
     )
     engine.deploy(files, "pm.portsmouth", "broken condition", council="portsmouth")
+    # the draft goes live (approved by another practice manager; this world's Portsmouth has
+    # no journeys to run, so only the validation is checked)
+    pack = tmp_path / "processes" / "portsmouth"
+    pack.mkdir(parents=True)
+    (pack / "timescales.yaml").write_text(
+        (ROOT / "processes" / "portsmouth" / "timescales.yaml").read_text()
+    )
+    monkeypatch.setattr(engine.context, "processes_dir", pack.parent)
+    engine.approve_drafts("portsmouth", "pm.north")
+    engine.go_live("portsmouth", "pm.north")
     case = start_sample(engine)
     engine.complete_task(case.tasks[0].id, example("consent"), "sw.north")
     case = engine.get_case(case.id)
