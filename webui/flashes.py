@@ -121,6 +121,16 @@ _MESSAGES: dict[str, Callable[[_Refs], Banner]] = {
         "text": "They have been signed out everywhere and cannot sign in.",
     },
     "user_activated": lambda r: {"kind": "success", "heading": f"{r.person()} can sign in again"},
+    "drafts_approved": lambda r: {
+        "kind": "success",
+        "heading": f"Approved {r.message.get('count')} draft version(s)",
+        "text": "Put them live when you are ready.",
+    },
+    "versions_live": lambda r: {
+        "kind": "success",
+        "heading": f"{r.message.get('count')} version(s) are live",
+        "text": "New cases start on them.",
+    },
     "not_yourself": lambda r: {
         "kind": "important",
         "heading": "You cannot deactivate yourself",

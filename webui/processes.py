@@ -9,7 +9,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    flash,
     jsonify,
     redirect,
     render_template,
@@ -25,6 +24,7 @@ from engine.lifecycle import ApprovalRefused
 
 from .access import allow
 from .engine_access import get_engine
+from .flashes import say
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 ROLES = ("practice_manager",)
@@ -141,7 +141,7 @@ def approve(council: str) -> Response | tuple:
         return library(council, failures=exc.failures, status=409)
     except CinflowError as exc:
         return library(council, failures=[str(exc)], status=409)
-    flash(f"Approved {len(done)} draft version(s). Put them live when you are ready.")
+    say("drafts_approved", count=len(done))
     return redirect(url_for("processes.library", council=council))
 
 
@@ -152,5 +152,5 @@ def go_live(council: str) -> Response | tuple:
         done = get_engine().go_live(_council(council), current_user.username)
     except CinflowError as exc:
         return library(council, failures=[str(exc)], status=409)
-    flash(f"{len(done)} version(s) are live: new cases start on them.")
+    say("versions_live", count=len(done))
     return redirect(url_for("processes.library", council=council))
