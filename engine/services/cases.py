@@ -63,6 +63,10 @@ class Cases:
                 where = f" for {council}" if council else ""
                 raise UnknownProcess(f'no deployed process "{process_id}"{where}; deploy it first')
             council = version.council_key
+            spec, subs = ctx.runtime.spec_from_json(spec_key(version), version.spec_json)
+            start_form = _start_form(spec)
+            if start_form:
+                forms.validate(start_form, dict(data or {}))
             ctx.ensure_council(s, council)
             now = clock.now()
             child_row = Child(
@@ -103,7 +107,6 @@ class Cases:
                     else None,
                 },
             }
-            spec, subs = ctx.runtime.spec_from_json(spec_key(version), version.spec_json)
             workflow = ctx.runtime.new_workflow(spec, subs, initial, ctx.functions(council))
             fired = ctx.runtime.run(workflow)
             record_audit(
@@ -353,3 +356,17 @@ class Cases:
             return s.scalar(
                 select(Draft.saved_at).where(Draft.task_id == task_id, Draft.username == user)
             )
+
+
+def _start_form(spec: Any) -> str | None:
+    """The form a process's start event names: the dates its clocks count from, checked at start.
+
+    A clock that counts from an event (transfer to the team, a conference, a return home) reads
+    a date given when the case starts; the start event's `formJsonSchemaFilename` makes that
+    date required and a real date, so a missing or malformed one is refused, never guessed.
+    """
+    for event in spec.start.outputs:
+        form = ((event.extensions or {}).get("properties") or {}).get("formJsonSchemaFilename")
+        if form:
+            return str(form)
+    return None

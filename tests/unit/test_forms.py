@@ -482,6 +482,14 @@ INVALID: dict[str, list[tuple[str, Mutation]]] = {
         ("no summary", change(drop=("summary",))),
         ("unknown enquiry type", change(enquiry_type="phone")),
     ],
+    "start_after_assessment": [
+        ("no transfer date", change(drop=("transfer_date",))),
+        ("assessment end as a time", change(cin_start_date="2027-01-04T09:00:00Z")),
+    ],
+    "start_step_down": [
+        ("no event date", change(drop=("cin_start_date",))),
+        ("event date not a date", change(cin_start_date="last Tuesday")),
+    ],
     "visit_done": [
         ("no visit date", change(drop=("visit_date",))),
         ("seen as text", change(child_seen="yes")),
