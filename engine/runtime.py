@@ -455,13 +455,14 @@ class Runtime:
         return task
 
     @staticmethod
-    def documentation(spec: Any, subs: Mapping[str, Any], element_id: str) -> str:
-        """A diagram element's documentation (a step's guidance), from the version's specs."""
+    def documentation(spec: Any, subs: Mapping[str, Any], element_id: str) -> tuple[str, str]:
+        """A diagram element's documentation (a step's guidance), from the version's specs,
+        with the id of the process it is drawn in (a council may word a shared block's step)."""
         for candidate in (spec, *subs.values()):
             task_spec = candidate.task_specs.get(element_id)
             if task_spec is not None:
-                return task_spec.documentation or ""
-        return ""
+                return candidate.name, task_spec.documentation or ""
+        return "", ""
 
     @staticmethod
     def recompute_timer(

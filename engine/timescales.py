@@ -1,12 +1,15 @@
 """Council timescales: each timed rule's duration, read from processes/<council>/timescales.yaml.
 
 Durations live in one file per council and nowhere else, so a diagram names the rule
-(`deadline("plan_distribution")`) and never types the number.
+(`deadline("plan_distribution")`) and never types the number. Beside it, guidance.yaml holds
+the council's own words for the shared blocks' steps, so each council sees its procedure only.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +26,7 @@ class CouncilProfile:
     key: str
     name: str
     timescales: dict[str, Timescale]
+    guidance: Mapping[str, str] = field(default_factory=dict)
 
     def rule_for_key(self, key: str) -> str | None:
         scale = self.timescales.get(key)
@@ -42,6 +46,24 @@ class CouncilProfile:
         own = [i for i in ids if i[:1] in prefixes]
         return "/".join(own) or None
 
+    def own_guidance(self, process_id: str, element_id: str, text: str) -> str:
+        """What the council's worker reads on a step: its guidance.yaml words for a shared
+        block's step, else the diagram's text with other councils' rule citations removed."""
+        own = self.guidance.get(f"{process_id}:{element_id}")
+        if own is not None:
+            return own
+        prefixes = {scale.rule[:1] for scale in self.timescales.values() if scale.rule}
+        match = _CITATIONS.search(text)
+        if not prefixes or match is None:
+            return text
+        kept = [c for c in match.group(0).split("; ") if c[:1] in prefixes]
+        return (text[: match.start()] + "; ".join(kept)).rstrip()
+
+
+# The rule citations a step's guidance ends with: "P2 · Portsmouth 1.2; D5 · Dudley Timescales".
+_CITE = r"[A-Z]\d+(?:(?:, |/|-)[A-Z]?\d+)* · [^;]+"
+_CITATIONS = re.compile(rf"(?<![^ ]){_CITE}(?:; {_CITE})*$")
+
 
 def load_profile(path: Path) -> CouncilProfile:
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -57,8 +79,13 @@ def load_profile(path: Path) -> CouncilProfile:
             note=str(item.get("note", "")),
             at_deadline=str(item.get("at_deadline", "")),
         )
+    guidance_file = path.parent / "guidance.yaml"
+    guidance: dict[str, str] = {}
+    if guidance_file.is_file():
+        for key, item in (yaml.safe_load(guidance_file.read_text(encoding="utf-8")) or {}).items():
+            guidance[str(key)] = str(item).strip()
     return CouncilProfile(
-        str(raw.get("council", path.parent.name)), str(raw.get("name", "")), scales
+        str(raw.get("council", path.parent.name)), str(raw.get("name", "")), scales, guidance
     )
 
 

@@ -4,6 +4,7 @@ the process XML, and the audit trail (including who viewed what)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,7 +49,7 @@ class Records:
                 raise UnknownTask(f"no open task {task_id}")
             info = self.store.case_info(s, case)
             spec, subs = self.store.specs(s, case.process_version_id)
-            guidance = self.ctx.runtime.documentation(spec, subs, row.element_id)
+            guidance = self._guidance(case.council_key, spec, subs, row.element_id)
             task = task_info(row, case.child_name, guidance)
             draft = s.scalar(
                 select(Draft.data).where(Draft.task_id == task_id, Draft.username == user)
@@ -129,8 +130,15 @@ class Records:
     def _documentation(self, s: Session, row: TaskRow) -> str:
         """A step's guidance from the cached specs of its case's version (no version row read
         unless the specs are not cached yet)."""
-        version_id = s.scalar(select(Case.process_version_id).where(Case.id == row.case_id))
-        if version_id is None:
+        case = s.execute(
+            select(Case.process_version_id, Case.council_key).where(Case.id == row.case_id)
+        ).first()
+        if case is None:
             return ""
-        spec, subs = self.store.specs(s, version_id)
-        return self.ctx.runtime.documentation(spec, subs, row.element_id)
+        spec, subs = self.store.specs(s, case.process_version_id)
+        return self._guidance(case.council_key, spec, subs, row.element_id)
+
+    def _guidance(self, council: str, spec: Any, subs: Any, element_id: str) -> str:
+        """What the council's worker reads on a step: its own words on a shared block's step."""
+        process_id, text = self.ctx.runtime.documentation(spec, subs, element_id)
+        return self.ctx.profile(council).own_guidance(process_id, element_id, text)
