@@ -88,12 +88,12 @@ BREAKS = {
     "timer-key": (
         lambda: _edit('deadline("initial_plan", ', 'deadline("initial_plans", '),
         "initial_plan_deadline",
-        'timer "Deadline passed" names timescale "initial_plans"',
+        'timer "15 working days" names timescale "initial_plans"',
     ),
     "timer-kind": (
         lambda: _edit('name="timer" value="deadline"', 'name="timer" value="late"'),
         "initial_plan_deadline",
-        'boundary timer "Deadline passed" is neither a reminder nor a deadline',
+        'boundary timer "15 working days" is neither a reminder nor a deadline',
     ),
     "timer-pair": (
         lambda: _without("initial_plan_reminder"),
@@ -170,8 +170,8 @@ def test_a_step_the_rule_abandons_needs_no_escalation_but_an_interrupting_deadli
     ]
     assert "must interrupt it" in found[-1].message
     interrupting = text.replace(
-        'id="initial_plan_deadline" name="Deadline passed" cancelActivity="false"',
-        'id="initial_plan_deadline" name="Deadline passed" cancelActivity="true"',
+        'id="initial_plan_deadline" name="15 working days" cancelActivity="false"',
+        'id="initial_plan_deadline" name="15 working days" cancelActivity="true"',
     )
     assert _findings(interrupting, timescales=scales) == []
 
