@@ -120,9 +120,9 @@ def test_task_page_shows_guidance_child_deadline_and_form(engine, sw):
     assert "for each assessed need, the outcome, the actions" in guide
     assert "D2 · Dudley" not in guide  # the references are not left in the guidance text
     tags = [page.text_of(t) for t in page.xpath('//*[@data-testid="task-guidance"]//strong')]
-    assert tags == ["D2", "P1"]
+    assert tags == ["P1"]  # a Portsmouth worker sees Portsmouth's rules only, not Dudley's D2
     assert page.xpath('//*[@data-testid="task-guidance"]//strong[contains(@class,"govuk-tag")]')
-    assert "Source: Dudley Timescales; Portsmouth 3" in guide
+    assert "Source: Portsmouth 3" in guide and "Dudley" not in guide
 
     child = page.text_of(page.testid("child-summary")[0])
     assert "Leo Whitlow" in child and "4 May 2016" in child and "10 years old" in child
