@@ -29,9 +29,24 @@ from engine.store.models import Council, Membership, Team, User, UserSession
 
 __all__ = ["_SCRYPT", "hash_password", "verify_password"]  # kept for older callers and tests
 
-ROLES = ("social_worker", "team_manager", "practice_manager", "trainer", "admin")
+# senior_practitioner stands for senior, consultant and advanced practitioners (who chair
+# meetings); iro for conference chairs and independent reviewing officers. Which role may act in
+# which lane of a diagram: processes/lanes.yaml (engine/lanes.py).
+ROLES = (
+    "social_worker",
+    "senior_practitioner",
+    "iro",
+    "business_support",
+    "team_manager",
+    "practice_manager",
+    "trainer",
+    "admin",
+)
 ROLE_NAMES = {
     "social_worker": "Social worker",
+    "senior_practitioner": "Senior practitioner",
+    "iro": "Conference chair / IRO",
+    "business_support": "Business support",
     "team_manager": "Team manager",
     "practice_manager": "Practice manager",
     "trainer": "Trainer",

@@ -6,7 +6,8 @@ Durations live in one file per council and nowhere else, so a diagram names the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import yaml
 
 from engine.calendar import Duration
 from engine.functions import Timescale
+from engine.lanes import default_lanes, parse_lanes
 
 PROCESSES_DIR = Path(__file__).resolve().parent.parent / "processes"
 
@@ -23,6 +25,8 @@ class CouncilProfile:
     key: str
     name: str
     timescales: dict[str, Timescale]
+    # lane -> the roles that may act in it (processes/lanes.yaml, then the council's `lanes:`)
+    lanes: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def rule_for_key(self, key: str) -> str | None:
         scale = self.timescales.get(key)
@@ -43,8 +47,12 @@ class CouncilProfile:
         return "/".join(own) or None
 
 
-def load_profile(path: Path) -> CouncilProfile:
+def load_profile(path: Path, processes_dir: Path | None = None) -> CouncilProfile:
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    lanes = {
+        **default_lanes(processes_dir or path.parent.parent),
+        **parse_lanes(raw.get("lanes"), str(path)),
+    }
     scales: dict[str, Timescale] = {}
     for key, item in (raw.get("timescales") or {}).items():
         scales[key] = Timescale(
@@ -57,7 +65,7 @@ def load_profile(path: Path) -> CouncilProfile:
             note=str(item.get("note", "")),
         )
     return CouncilProfile(
-        str(raw.get("council", path.parent.name)), str(raw.get("name", "")), scales
+        str(raw.get("council", path.parent.name)), str(raw.get("name", "")), scales, lanes
     )
 
 
@@ -66,5 +74,6 @@ def profile_for(council: str, processes_dir: Path = PROCESSES_DIR) -> CouncilPro
     """A council's profile; councils without a timescales file get an empty one."""
     path = processes_dir / council / "timescales.yaml"
     if path.is_file():
-        return load_profile(path)
-    return CouncilProfile(council, council.replace("_", " ").title(), {})
+        return load_profile(path, processes_dir)
+    name = council.replace("_", " ").title()
+    return CouncilProfile(council, name, {}, dict(default_lanes(processes_dir)))
