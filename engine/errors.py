@@ -122,7 +122,6 @@ class DatabaseUnavailable(CinflowError):
     """The database could not be reached after retrying; nothing was changed. Try again."""
 
 
-
 class BadTaskId(InvalidInput, UnknownTask):
     """Not a task id at all (task ids are UUIDs): no task has it, so also an UnknownTask."""
 
