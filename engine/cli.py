@@ -405,5 +405,16 @@ def users_add_team(
         raise click.UsageError("give --council (to create the team) and/or --user")
 
 
+def run(group: click.Group) -> None:
+    """Run a command; a database that cannot be reached is a one-line error, not a traceback."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        group(obj={})
+    except OperationalError as exc:
+        click.echo(f"Error: the database could not be reached ({exc.orig}); try again.", err=True)
+        sys.exit(1)
+
+
 def main() -> None:
-    cli(obj={})
+    run(cli)

@@ -43,7 +43,11 @@ def validate(name: str, data: Mapping[str, Any], forms_dir: Path = FORMS_DIR) ->
     path = forms_dir / name
     validator = _validator(str(path), path.stat().st_mtime)
     errors = []
-    for error in sorted(validator.iter_errors(dict(data)), key=lambda e: list(map(str, e.path))):
+    try:
+        found = sorted(validator.iter_errors(dict(data)), key=lambda e: list(map(str, e.path)))
+    except RecursionError:  # engine.payloads refuses deep answers first; never a traceback
+        raise InvalidData([FieldError("", "The answers are nested too deeply", "depth")]) from None
+    for error in found:
         path = ".".join(str(p) for p in error.absolute_path)
         if error.validator == "required":
             missing = error.message.split("'")[1] if "'" in error.message else ""
