@@ -114,3 +114,34 @@ def check_lane(
         f"{ROLE_NAMES.get(role, role)}. A team manager can give it to someone in that role. "
         "Nothing has been changed."
     )
+
+
+def lane_problems(parsed: Any, lanes: Lanes) -> list[Any]:
+    """Deploy check: a user task in a lane no role may act in could never be done by anyone.
+
+    `parsed`: `engine.deployment.ParsedProcess` items; returns `Problem`s (file, element).
+    """
+    from engine.deployment import Problem
+
+    problems = []
+    seen: set[tuple[str, str]] = set()
+    for item in parsed:
+        for spec in (item.spec, *item.subprocess_specs.values()):
+            for task in spec.task_specs.values():
+                lane = getattr(task, "lane", None)
+                if lane is None or type(task).__name__ != "UserTask" or lane in lanes:
+                    continue
+                if (item.file_name, task.bpmn_id) in seen:
+                    continue
+                seen.add((item.file_name, task.bpmn_id))
+                problems.append(
+                    Problem(
+                        item.file_name,
+                        None,
+                        task.bpmn_id,
+                        f'user task "{task.bpmn_name or task.bpmn_id}" is in the lane "{lane}", '
+                        f"which no role may act in; use one of {', '.join(sorted(lanes))} or "
+                        "add the lane to processes/lanes.yaml (or the council's timescales.yaml)",
+                    )
+                )
+    return problems
