@@ -196,6 +196,41 @@ def message_payload(value: Any) -> Mapping[str, Any]:
     return value
 
 
+def start_data(value: Any) -> Mapping[str, Any]:
+    """What a case starts with: an object of plain JSON within the answers' limits."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidInput(f"a case's starting data must be an object, not {_kind(value)}")
+    found = problems(value, ANSWERS_MAX_DEPTH, ANSWERS_MAX_BYTES)
+    if found:
+        path, message, kind = found[0]
+        error = TooLarge if kind in ("size", "depth") else InvalidInput
+        where = f" at {path}" if path else ""
+        raise error(f"the case's starting data{where} {message}; nothing was saved")
+    return value
+
+
+def json_size(value: Any, limit: int = CASE_DATA_MAX_BYTES) -> int:
+    """About how many characters `value` takes as JSON, counted up to just over `limit`
+    (walked with a stack: a deep value costs no recursion)."""
+    size = 0
+    stack = [value]
+    while stack and size <= limit:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            size += 2 + sum(len(str(k)) + 4 for k in node)
+            stack.extend(node.values())
+        elif isinstance(node, list | tuple):
+            size += 2 + len(node)
+            stack.extend(node)
+        elif isinstance(node, str):
+            size += len(node) + 2
+        else:
+            size += len(str(node))
+    return size
+
+
 def check_case_data_size(size: int, case: int) -> None:
     """Refuse a change that would take a case's data over its budget."""
     if size > CASE_DATA_MAX_BYTES:

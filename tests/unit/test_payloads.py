@@ -120,3 +120,20 @@ def test_case_data_over_budget_is_too_large():
     payloads.check_case_data_size(payloads.CASE_DATA_MAX_BYTES, 3)
     with pytest.raises(TooLarge, match="case 3 would hold"):
         payloads.check_case_data_size(payloads.CASE_DATA_MAX_BYTES + 1, 3)
+
+
+def test_json_size_is_close_to_the_json_and_stops_early():
+    import json
+
+    value = {"a": [1, 2, {"b": "xyz" * 100}], "c": None, "d": True}
+    assert abs(payloads.json_size(value) - len(json.dumps(value))) < 20
+    assert payloads.json_size(nested(100_000), limit=1000) <= 1010  # no recursion, stops early
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [("text", InvalidInput), ({"a": nested(50)}, TooLarge), ({"a": "\x00"}, InvalidInput)],
+)
+def test_bad_starting_data_is_refused(value, error):
+    with pytest.raises(error):
+        payloads.start_data(value)
