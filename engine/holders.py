@@ -38,18 +38,13 @@ def gone(s: Session, task_id: str, teams: frozenset[str] | None = None) -> Cinfl
 
     With `teams`, a task of another team's case is simply unknown (never who did what).
     """
-    done = s.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.task_id == task_id, AuditEvent.action == "task_completed")
-        .limit(1)
-    ).first()
-    outside = teams is not None and done is not None
-    if outside and s.scalar(select(Case.team_key).where(Case.id == done.case_id)) not in teams:
-        done = None
+    from engine.store.cases import completed_step  # the one answer to who completed a step
+
+    done = completed_step(s, task_id, teams)
     if done is not None:
-        name = (done.detail or {}).get("name") or "This step"
         return TaskAlreadyCompleted(
-            f'"{name}" was already completed by {person(s, done.actor)} on {when(done.at)}'
+            f'"{done.name}" was already completed by {person(s, done.by)} on {when(done.at)}',
+            done,
         )
     return UnknownTask(f"no open task {task_id}")
 

@@ -168,12 +168,7 @@ def answers(value: Any) -> Mapping[str, Any]:
     found = problems(value, ANSWERS_MAX_DEPTH, ANSWERS_MAX_BYTES)
     if found:
         raise InvalidData(
-            [
-                FieldError(
-                    path, f"The answers {message}" if not path else f"This answer {message}", kind
-                )
-                for path, message, kind in found
-            ]
+            [FieldError(path, _sentence(path, message), kind) for path, message, kind in found]
         )
     return value
 
@@ -239,6 +234,13 @@ def check_case_data_size(size: int, case: int) -> None:
             f"{CASE_DATA_MAX_BYTES // 1024} KiB; shorten the answers (or attach long documents "
             "in the case record system). Nothing was saved."
         )
+
+
+def _sentence(path: str, message: str) -> str:
+    """ "This answer is ..." for a field; "The answers are ..." for the whole form."""
+    if path:
+        return f"This answer {message}"
+    return "The answers " + (f"are {message[3:]}" if message.startswith("is ") else message)
 
 
 def _kind(value: Any) -> str:

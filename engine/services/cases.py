@@ -13,9 +13,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from engine import clock, forms
+from engine import clock, forms, holders, payloads
 from engine.errors import (
-    ClaimConflict,
     Conflict,
     MessageNotExpected,
     NotAllowed,
@@ -24,6 +23,7 @@ from engine.errors import (
     UnknownTask,
     WrongCase,
 )
+from engine.lanes import check_lane
 from engine.runtime import SERIALIZER_VERSION
 from engine.services.context import Context
 from engine.services.inbox import record_fired
@@ -52,6 +52,10 @@ class Cases:
     ) -> CaseInfo:
         """Start the newest version of a process for a child; the case stays on that version."""
         ctx, store = self.ctx, self.store
+        started_by = payloads.user_name(started_by)
+        payloads.text(child.name, "child's name")
+        payloads.text(process_id, "process id")
+        data = payloads.start_data(data)
         with unit_of_work(ctx.sessions) as s:
             query = select(ProcessVersion).where(ProcessVersion.process_id == process_id)
             if council:
@@ -159,25 +163,32 @@ class Cases:
     # -- who holds a task ---------------------------------------------------------------------
 
     def claim(self, task_id: str, user: str) -> TaskInfo:
+        """Take a task. Serialised with completions and hand-overs by the case lock: the
+        loser hears who has it or who completed it, and when."""
+        task_id, user = payloads.task_id(task_id), payloads.user_name(user)
         with unit_of_work(self.ctx.sessions) as s:
-            row = self.store.task_row(s, task_id)
+            row = holders.lock_task(s, task_id)
             if row.claimed_by == user:
                 return task_info(row)
+            self._check_lane(s, user, row, "claim")
+            if row.claimed_by is not None:
+                raise holders.held(s, row)
             won = s.execute(
                 update(TaskRow)
                 .where(TaskRow.id == task_id, TaskRow.claimed_by.is_(None))
                 .values(claimed_by=user)
             ).rowcount
-            if not won:
-                holder = s.scalar(select(TaskRow.claimed_by).where(TaskRow.id == task_id))
-                raise ClaimConflict(f'"{row.name}" is already claimed by {holder}', holder)
+            if not won:  # SQLite (no row lock): someone was quicker between our read and now
+                fresh = s.get(TaskRow, task_id, populate_existing=True)
+                raise holders.held(s, fresh) if fresh is not None else holders.gone(s, task_id)
             record_audit(s, user, "task_claimed", row.case_id, task_id, row.element_id)
             s.refresh(row)
             return task_info(row)
 
     def unclaim(self, task_id: str, user: str, *, as_manager: bool = False) -> TaskInfo:
+        task_id, user = payloads.task_id(task_id), payloads.user_name(user)
         with unit_of_work(self.ctx.sessions) as s:
-            row = self.store.task_row(s, task_id)
+            row = holders.lock_task(s, task_id)
             if row.claimed_by is None:
                 return task_info(row)
             if row.claimed_by != user and not as_manager:
@@ -196,9 +207,13 @@ class Cases:
             return task_info(row)
 
     def assign(self, task_id: str, to_user: str, by: str) -> TaskInfo:
-        """A manager gives a task to a worker, whoever holds it now."""
+        """A manager gives a task to a worker, whoever holds it now (if the worker's role may
+        act in the task's lane)."""
+        task_id = payloads.task_id(task_id)
+        to_user, by = payloads.user_name(to_user, "assignee"), payloads.user_name(by)
         with unit_of_work(self.ctx.sessions) as s:
-            row = self.store.task_row(s, task_id)
+            row = holders.lock_task(s, task_id)
+            self._check_lane(s, to_user, row, "be given")
             previous, row.claimed_by = row.claimed_by, to_user
             record_audit(
                 s,
@@ -210,6 +225,11 @@ class Cases:
                 detail={"to": to_user, "previously": previous},
             )
             return task_info(row)
+
+    def _check_lane(self, s: Any, user: str, row: Any, doing: str) -> None:
+        """Refuse unless `user`'s role may act in the task's lane (lanes are roles)."""
+        lanes = self.ctx.profile(row.council_key).lanes
+        check_lane(s, lanes, user, row.lane, row.name, doing)
 
     # -- running a case on --------------------------------------------------------------------
 
@@ -227,6 +247,10 @@ class Cases:
         Two reads (the locked case, its projection) and one statement per kind of row changed.
         """
         ctx, store = self.ctx, self.store
+        task_id, user = payloads.task_id(task_id), payloads.user_name(user)
+        data = payloads.answers(data)
+        if case_id is not None:
+            case_id = payloads.case_id(case_id)
         with unit_of_work(ctx.sessions) as s:
             case, before = store.lock_case_of_task(s, task_id)
             row = before.tasks.get(task_id)
@@ -240,6 +264,7 @@ class Cases:
                     f"case {case.id} was changed by someone else (revision {case.revision}, "
                     f"you had {revision}); reload it and try again"
                 )
+            self._check_lane(s, user, row, "complete")
             if row.claimed_by not in (None, user):
                 raise NotAllowed(
                     f'"{row.name}" is claimed by {row.claimed_by}; ask them or a manager'
@@ -251,6 +276,7 @@ class Cases:
             if task is None:
                 raise UnknownTask(f"task {task_id} is not open in case {case.id}")
             fired = ctx.runtime.complete_user_task(workflow, task, forms.form_key(row.form), data)
+            self._within_budget(workflow, case.id)
             now = clock.now()
             writes = Writes()
             writes.audit(
@@ -264,15 +290,35 @@ class Cases:
             )
             saved = store.save(s, case, workflow, user, writes, before, now)
             record_fired(ctx.profile(case.council_key), case, fired, user, saved, writes, now)
-            writes.flush(s)  # the task's drafts go with its row (ON DELETE CASCADE)
+            # The holder as read under the lock, checked again as the case is written: a
+            # claim or hand-over committed while this waited for the lock refuses it.
+            writes.check_holder(task_id, row.claimed_by)
+            try:
+                writes.flush(s)  # the task's drafts go with its row (ON DELETE CASCADE)
+            except Conflict:
+                fresh = s.get(TaskRow, task_id, populate_existing=True)
+                if fresh is not None and fresh.claimed_by not in (row.claimed_by, user):
+                    raise holders.held(s, fresh) from None
+                raise
             info = store.case_info(s, case, saved.projection)
             return Completion(info, [t for t in info.tasks if t.id not in saved.previous_task_ids])
+
+    def _within_budget(self, workflow: Any, case_id: int) -> None:
+        """Refuse a change that would take the case's data over its budget (TooLarge)."""
+        data = self.ctx.runtime.case_data(workflow)
+        payloads.check_case_data_size(payloads.json_size(data), case_id)
 
     def send_message(
         self, case_id: int, name: str, payload: Mapping[str, Any], user: str
     ) -> CaseInfo:
-        """Something happened outside the diagram (family moved, child turned 18...)."""
+        """Something happened outside the diagram (family moved, child turned 18...).
+
+        The payload is checked (an object of plain JSON, shallow and small) before the case is
+        even read: a case must never hold what it cannot load again."""
         ctx, store = self.ctx, self.store
+        case_id, user = payloads.case_id(case_id), payloads.user_name(user)
+        name = payloads.text(name, "message name")
+        payload = payloads.message_payload(payload)
         with unit_of_work(ctx.sessions) as s:
             case = store.open_case(s, case_id)
             workflow = store.load(s, case)
@@ -282,6 +328,7 @@ class Cases:
                 raise MessageNotExpected(
                     f'case {case_id} is not waiting for "{name}" (waiting for: {waiting})'
                 )
+            self._within_budget(workflow, case.id)
             now = clock.now()
             writes = Writes()
             writes.audit(
@@ -297,6 +344,8 @@ class Cases:
             return store.case_info(s, case, saved.projection)
 
     def cancel_case(self, case_id: int, reason: str, user: str) -> CaseInfo:
+        case_id, user = payloads.case_id(case_id), payloads.user_name(user)
+        reason = payloads.text(reason, "reason", 2000)
         if not reason.strip():
             raise NotAllowed("give a reason for cancelling the case")
         store = self.store
@@ -325,9 +374,16 @@ class Cases:
     # -- drafts -------------------------------------------------------------------------------
 
     def save_draft(self, task_id: str, user: str, data: Mapping[str, Any]) -> None:
-        """Keep answers typed so far (not validated: a draft may be half done)."""
+        """Keep answers typed so far: a draft may be half done, but not beyond the form's
+        limits (field lengths, list sizes, the answers budget), and only by someone whose role
+        may act in the task's lane."""
+        task_id, user = payloads.task_id(task_id), payloads.user_name(user)
+        data = payloads.answers(data)
         with unit_of_work(self.ctx.sessions) as s:
             row = self.store.task_row(s, task_id)
+            self._check_lane(s, user, row, "save a draft for")
+            if row.form:
+                forms.validate_draft(row.form, data, self.ctx.forms_dir)
             draft = s.scalars(
                 select(Draft).where(Draft.task_id == task_id, Draft.username == user)
             ).first()

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine import clock
-from engine.deployment import parse_bundle, read_files
+from engine import clock, lanes
+from engine.deployment import DeploymentError, parse_bundle, read_files
 from engine.errors import UnknownProcess
 from engine.runtime import SERIALIZER_VERSION, Runtime
 from engine.services.context import ANY_COUNCIL, Context
@@ -38,6 +38,9 @@ class Deployments:
         council = council or ANY_COUNCIL
         profile = ctx.profile(council)
         parsed = parse_bundle(files, ctx.forms_dir, profile.timescales, ctx.calendar(council))
+        lane_problems = lanes.lane_problems(parsed, profile.lanes)
+        if lane_problems:
+            raise DeploymentError(lane_problems)
         result: list[ProcessInfo] = []
         with unit_of_work(ctx.sessions) as s:
             ctx.ensure_council(s, council)

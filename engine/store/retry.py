@@ -30,11 +30,21 @@ AT_COMMIT = "cinflow_at_commit"  # attribute set on an error raised while commit
 
 
 def is_transient(exc: BaseException) -> bool:
-    """A connection or operational fault worth trying again (not a fault of the data)."""
-    if getattr(exc, AT_COMMIT, False):
-        return False
-    if not isinstance(exc, DBAPIError):
-        return False
+    """A connection or operational fault worth trying again (not a fault of the data), raised
+    as is or as the cause of another error (a library wrapping it)."""
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 10:
+        if getattr(current, AT_COMMIT, False):
+            return False
+        if isinstance(current, DBAPIError):
+            return _transient_dbapi(current)
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return False
+
+
+def _transient_dbapi(exc: DBAPIError) -> bool:
     if exc.connection_invalidated:
         return True
     orig = exc.orig

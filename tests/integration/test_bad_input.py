@@ -172,7 +172,7 @@ def refusals(world: dict[str, Any]) -> list[tuple[str, type[CinflowError], str, 
         (
             "5 MB draft",
             InvalidData,
-            "characters or fewer",
+            "are more than 256 KiB",
             lambda e: e.save_draft(task, "sw1", {"given_by_name": "x" * 5_000_000}),
         ),
         (
@@ -234,7 +234,7 @@ def test_the_cli_refuses_bad_data_and_ids_without_a_traceback(
         (("complete", task, "--data", '"\\ud800"'), "--data"),
         (("complete", task, "--data", '{"given_by_name": "\\ud800"}'), "surrogate"),
         (("complete", task, "--data", "\udcff\udcfe"), "--data"),
-        (("complete", task, "--data", "[1, 2]"), "set of named answers"),
+        (("complete", task, "--data", "[1, 2]"), "must be a JSON object"),
         (("complete", task, "--data", "1" * 5000), "--data"),
         (("complete", "not-a-task", "--data", "{}"), "not a task id"),
         (("complete", task, "--by", "x" * 201, "--data", json.dumps(CONSENT)), "201 characters"),

@@ -25,9 +25,9 @@ from sqlalchemy import create_engine, func, select, text
 
 from engine.clock import FixedClock
 from engine.errors import CinflowError, TaskAlreadyCompleted
-from engine.projection import Writes
 from engine.services import Engine, NewChild
 from engine.store.models import AuditEvent, Case, TimerRow
+from engine.store.projection import Writes
 
 DATA = Path(__file__).parent / "data"
 USERS = ("alice", "bob", "carol", "dave")
@@ -171,7 +171,8 @@ def test_a_claim_waiting_for_a_completion_is_told_who_completed_it_and_when(
 
 def waiting_on_lock(engine: Engine, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
-    with engine.db.connect() as conn:
+    # autocommit: each poll a fresh pg_stat_activity (a transaction keeps its first snapshot)
+    with engine.db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         while time.monotonic() < deadline:
             if conn.scalar(
                 text(
@@ -206,7 +207,9 @@ def test_killing_the_sweeps_connections_flags_no_case_and_fires_every_timer_once
     def kill() -> None:
         nonlocal killed
         with killer.connect() as conn:
-            while not stop.is_set():
+            for _ in range(12):  # a burst of kills over the first second or so of sweeping
+                if stop.is_set():
+                    return
                 killed += (
                     conn.scalar(
                         text(
@@ -217,13 +220,13 @@ def test_killing_the_sweeps_connections_flags_no_case_and_fires_every_timer_once
                     )
                     or 0
                 )
-                time.sleep(0.03)
+                time.sleep(0.1)
 
     fixed_clock.advance(timedelta(days=2))
     thread = threading.Thread(target=kill)
     try:
         thread.start()
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             # DatabaseUnavailable: unreachable even after retrying; the next sweep goes on
             with contextlib.suppress(CinflowError):
