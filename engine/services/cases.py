@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from engine import clock, forms, holders, payloads
 from engine.errors import (
     Conflict,
+    DiagramError,
     MessageNotExpected,
     NotAllowed,
     UnknownCase,
@@ -245,7 +246,23 @@ class Cases:
         """Validate the answers against the task's form, run the case on, save, project, audit.
 
         Two reads (the locked case, its projection) and one statement per kind of row changed.
+        A diagram that cannot go on (a condition or timer failing on this case's data) changes
+        nothing, the step stays open, and the refusal is audited.
         """
+        try:
+            return self._complete_task(task_id, data, user, case_id, revision)
+        except DiagramError as stuck:
+            self._audit_refusal(stuck, user, "complete", task_id=task_id)
+            raise
+
+    def _complete_task(
+        self,
+        task_id: str,
+        data: Mapping[str, Any],
+        user: str,
+        case_id: int | None,
+        revision: int | None,
+    ) -> Completion:
         ctx, store = self.ctx, self.store
         task_id, user = payloads.task_id(task_id), payloads.user_name(user)
         data = payloads.answers(data)
@@ -314,7 +331,43 @@ class Cases:
         """Something happened outside the diagram (family moved, child turned 18...).
 
         The payload is checked (an object of plain JSON, shallow and small) before the case is
-        even read: a case must never hold what it cannot load again."""
+        even read: a case must never hold what it cannot load again. A diagram that cannot go
+        on changes nothing and the refusal is audited."""
+        try:
+            return self._send_message(case_id, name, payload, user)
+        except DiagramError as stuck:
+            self._audit_refusal(stuck, user, "message", case_id=case_id, message=name)
+            raise
+
+    def _audit_refusal(
+        self,
+        stuck: DiagramError,
+        user: str,
+        doing: str,
+        *,
+        task_id: str | None = None,
+        case_id: int | None = None,
+        message: str | None = None,
+    ) -> None:
+        """Record, in a transaction of its own (the change was rolled back), that the diagram
+        refused: managers see which element and expression to fix."""
+        with unit_of_work(self.ctx.sessions) as s:
+            if case_id is None and task_id is not None:
+                case_id = s.scalar(select(TaskRow.case_id).where(TaskRow.id == task_id))
+            detail = {
+                "refused": doing,
+                "problem": stuck.problem,
+                "process_id": stuck.process_id,
+                "element_name": stuck.element_name,
+                "expression": stuck.expression,
+            }
+            if message is not None:
+                detail["message"] = message
+            record_audit(s, user, "diagram_refused", case_id, task_id, stuck.element_id, detail)
+
+    def _send_message(
+        self, case_id: int, name: str, payload: Mapping[str, Any], user: str
+    ) -> CaseInfo:
         ctx, store = self.ctx, self.store
         case_id, user = payloads.case_id(case_id), payloads.user_name(user)
         name = payloads.text(name, "message name")
