@@ -26,7 +26,7 @@ LANE_OF_STEP = {
 }
 # Who may act in each lane (processes/lanes.yaml; the seeds name the chairs).
 MAY_ACT = {
-    "Social worker": {"social_worker", "senior_practitioner", "team_manager"},
+    "Social worker": {"social_worker", "senior_practitioner", "team_manager", "practice_manager"},
     "Team manager": {"team_manager", "practice_manager"},
     "Chair": {"senior_practitioner", "team_manager"},
     "Conference chair / IRO": {"iro"},

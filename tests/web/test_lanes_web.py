@@ -21,7 +21,7 @@ LANE_OF_STEP = {
     "bs_step": "Business support",
 }
 MAY_ACT = {
-    "Social worker": {"social_worker", "senior_practitioner", "team_manager"},
+    "Social worker": {"social_worker", "senior_practitioner", "team_manager", "practice_manager"},
     "Team manager": {"team_manager", "practice_manager"},
     "Chair": {"senior_practitioner", "team_manager"},
     "Conference chair / IRO": {"iro"},

@@ -258,7 +258,7 @@ def test_a_manager_reassigns_to_someone_in_the_team(tm, engine, world) -> None: 
     row = next(r for r in tm.get("/worklist/due-soon").rows() if r["child"] == "Chloe Davies")
     assert row["actions"] == ["Reassign"]
     # Only people of the task's team whose role may act in its lane (Social worker) are offered.
-    assert row["reassign_to"] == ["", "sp.north", "sw.north", "sw2.north", "tm.north"]
+    assert row["reassign_to"] == ["", "pm.north", "sp.north", "sw.north", "sw2.north", "tm.north"]
     page = tm.follow(
         tm.post(f"/worklist/tasks/{chloe.id}/reassign", {"to": "sw.north", "next": "/worklist"})
     )
