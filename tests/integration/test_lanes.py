@@ -73,20 +73,11 @@ def counts(engine: Engine) -> tuple[int, int, int]:
         )
 
 
-@pytest.fixture
-def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    from engine import people as people_module
-
-    monkeypatch.setitem(people_module._SCRYPT, "n", 2**10)
-
-
 @pytest.mark.parametrize(
     ("council", "chair_too"),
     [("portsmouth", set()), ("teeswide", {"social_worker"})],  # Teeswide: the SW chairs
 )
-def test_every_lane_and_role(
-    engine: Engine, fast_hashing: None, council: str, chair_too: set[str]
-) -> None:
+def test_every_lane_and_role(engine: Engine, council: str, chair_too: set[str]) -> None:
     engine.deploy([EVERY_LANE], "pm1", council=council)
     users = people(engine, council)
     expected = {lane: set(roles) for lane, roles in MAY_ACT.items()}
@@ -126,7 +117,7 @@ def test_every_lane_and_role(
     }
 
 
-def test_a_disabled_account_may_do_nothing(engine: Engine, fast_hashing: None) -> None:
+def test_a_disabled_account_may_do_nothing(engine: Engine) -> None:
     engine.deploy([EVERY_LANE], "pm1", council="portsmouth")
     users = people(engine, "portsmouth")
     case = engine.start_case("every_lane", NewChild("Dee"), {}, "pm1", team="t1")
@@ -143,7 +134,7 @@ def test_a_disabled_account_may_do_nothing(engine: Engine, fast_hashing: None) -
         engine.complete_task(step.id, {}, users["social_worker"])
 
 
-def test_the_username_is_matched_whatever_its_case(engine: Engine, fast_hashing: None) -> None:
+def test_the_username_is_matched_whatever_its_case(engine: Engine) -> None:
     engine.deploy([EVERY_LANE], "pm1", council="portsmouth")
     users = people(engine, "portsmouth")
     case = engine.start_case("every_lane", NewChild("Eli"), {}, "pm1", team="t1")
