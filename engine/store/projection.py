@@ -7,6 +7,9 @@ itself. Here the case and its projection rows are read once, when the case is lo
 projection is diffed against them in Python (`project`); and a `Writes` gathers the rows of one
 transaction (one case, or a whole batch of a timer sweep) and sends at most one statement per
 table and kind (`Writes.flush`).
+
+Over 500 lines on purpose: the reads, the diff and the statements that write them (with the
+completion's holder check) must agree column for column, so they stay side by side.
 """
 
 from __future__ import annotations
