@@ -45,6 +45,31 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
+def _json_data(text: str) -> dict[str, Any]:
+    """`--data`: a JSON object. Deep, badly encoded or non-object input is a usage error that
+    says so (exit 2), never a traceback."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise click.BadParameter(
+            "--data is not valid UTF-8 text; check the shell's encoding", param_hint="--data"
+        ) from None
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise click.BadParameter(
+            "--data is nested too deeply to read", param_hint="--data"
+        ) from None
+    except ValueError as exc:
+        raise click.BadParameter(f"--data is not JSON: {exc}", param_hint="--data") from None
+    if not isinstance(value, dict):
+        raise click.BadParameter(
+            f'--data must be a JSON object like {{"field": "value"}}, not {type(value).__name__}',
+            param_hint="--data",
+        )
+    return value
+
+
 @click.group(help="cinflow: Child in Need procedures as BPMN.")
 @click.option(
     "--database",
@@ -189,11 +214,11 @@ def start(
     data: str,
     by: str,
 ) -> None:
+    payload = _json_data(data)
     try:
-        payload = json.loads(data)
         birth = date.fromisoformat(dob) if dob else None
     except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+        raise click.BadParameter(str(exc), param_hint="--dob") from None
     try:
         case = _engine(ctx).start_case(
             process_id, NewChild(child_name, birth), payload, by, council=council
@@ -230,10 +255,7 @@ def tasks(ctx: click.Context, case_id: int | None, user: str | None) -> None:
 @click.option("--by", "by", default="cli", show_default=True)
 @click.pass_context
 def complete(ctx: click.Context, task_id: str, data: str, by: str) -> None:
-    try:
-        payload = json.loads(data)
-    except ValueError as exc:
-        raise click.BadParameter(f"--data is not JSON: {exc}") from None
+    payload = _json_data(data)
     try:
         result = _engine(ctx).complete_task(task_id, payload, by)
     except InvalidData as exc:
@@ -441,8 +463,19 @@ def users_add_team(
         raise click.UsageError("give --council (to create the team) and/or --user")
 
 
+def run(group: click.Group) -> None:
+    """Run a command; a database that cannot be reached is a one-line error, not a traceback."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        group(obj={})
+    except OperationalError as exc:
+        click.echo(f"Error: the database could not be reached ({exc.orig}); try again.", err=True)
+        sys.exit(1)
+
+
 def main() -> None:
-    cli(obj={})
+    run(cli)
 
 
 from engine import cli_versions  # noqa: E402, F401  (registers the lifecycle commands)

@@ -53,6 +53,9 @@ def deploy_all(engine: Engine, by: str = DEMO_ACTOR) -> tuple[list[str], list[st
 DEMO_PASSWORD = "demo-password-123"  # synthetic demo only; printed by `cinflow demo`
 DEMO_ROLES = [
     ("sw", "Social worker", "social_worker"),
+    ("sp", "Senior practitioner", "senior_practitioner"),  # chairs meetings (the Chair lane)
+    ("iro", "Conference chair / IRO", "iro"),
+    ("bs", "Business support", "business_support"),
     ("tm", "Team manager", "team_manager"),
     ("pm", "Practice manager", "practice_manager"),
     ("trainer", "Trainer", "trainer"),
@@ -60,7 +63,8 @@ DEMO_ROLES = [
 
 
 def seed_people(engine: Engine, councils: list[str]) -> list[str]:
-    """One CIN team per council with a worker, a manager, a practice manager and a trainer."""
+    """One CIN team per council with someone for every lane of its diagrams (processes/lanes.yaml),
+    a practice manager and a trainer."""
     logins = []
     existing = {u.username for u in engine.people.users()}
     for council in councils:

@@ -103,3 +103,28 @@ class DiagramError(CinflowError):
             f"the diagram cannot go on{where}: {problem}. Nothing was changed: fix the diagram "
             "(deploy a corrected version) or the case data, then try again"
         )
+
+
+class NotInLane(NotAllowed):
+    """The person's role may not act in the task's lane (lanes are roles, per council)."""
+
+
+class InvalidInput(CinflowError):
+    """An id, user name or payload the engine cannot take (wrong type, bad characters, too
+    deep or too big): refused before anything is read or written."""
+
+
+class TooLarge(InvalidInput):
+    """Within the form's rules but over a size budget (answers, a message, a case's data)."""
+
+
+class DatabaseUnavailable(CinflowError):
+    """The database could not be reached after retrying; nothing was changed. Try again."""
+
+
+class BadTaskId(InvalidInput, UnknownTask):
+    """Not a task id at all (task ids are UUIDs): no task has it, so also an UnknownTask."""
+
+
+class BadCaseId(InvalidInput, UnknownCase):
+    """Not a case id at all (case ids are positive whole numbers): also an UnknownCase."""

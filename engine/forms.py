@@ -43,7 +43,11 @@ def validate(name: str, data: Mapping[str, Any], forms_dir: Path = FORMS_DIR) ->
     path = forms_dir / name
     validator = _validator(str(path), path.stat().st_mtime)
     errors = []
-    for error in sorted(validator.iter_errors(dict(data)), key=lambda e: list(map(str, e.path))):
+    try:
+        found = sorted(validator.iter_errors(dict(data)), key=lambda e: list(map(str, e.path)))
+    except RecursionError:  # engine.payloads refuses deep answers first; never a traceback
+        raise InvalidData([FieldError("", "The answers are nested too deeply", "depth")]) from None
+    for error in found:
         path = ".".join(str(p) for p in error.absolute_path)
         if error.validator == "required":
             missing = error.message.split("'")[1] if "'" in error.message else ""
@@ -55,6 +59,58 @@ def validate(name: str, data: Mapping[str, Any], forms_dir: Path = FORMS_DIR) ->
         errors.append(FieldError(path, message, str(error.validator)))
     if errors:
         raise InvalidData(errors)
+
+
+# What a draft must respect although it may be half done: the form's size limits and names.
+DRAFT_KEYWORDS = frozenset({"maxLength", "maxItems", "maxProperties", "additionalProperties"})
+
+
+def validate_draft(name: str, data: Mapping[str, Any], forms_dir: Path = FORMS_DIR) -> None:
+    """A draft may leave answers out or half typed, but not beyond the form's limits."""
+    try:
+        validate(name, data, forms_dir)
+    except InvalidData as invalid:
+        over = [e for e in invalid.errors if e.kind in DRAFT_KEYWORDS]
+        if over:
+            raise InvalidData(over) from None
+
+
+def unbounded(schema: Mapping[str, Any], path: str = "") -> list[str]:
+    """Fields of a form with no size limit: text without maxLength (or a fixed set of
+    choices, a date format or a pattern), lists without maxItems. Every form has none."""
+    found: list[str] = []
+    kind = schema.get("type")
+    if kind == "string" and not (
+        "maxLength" in schema or {"enum", "const", "oneOf", "format"} & set(schema)
+    ):
+        found.append(path or "(form)")
+    if kind == "array" and "maxItems" not in schema:
+        found.append(path or "(form)")
+    for name, sub in (schema.get("properties") or {}).items():
+        found += unbounded(sub, f"{path}.{name}" if path else name)
+    if isinstance(schema.get("items"), Mapping):
+        found += unbounded(schema["items"], f"{path}[]")
+    return found
+
+
+def largest_answers(schema: Mapping[str, Any]) -> int:
+    """An upper bound of the size (JSON characters, as `engine.payloads` counts) of answers
+    that fit the form: every list full, every text at its longest."""
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        return 2 + sum(
+            len(name) + 4 + largest_answers(sub)
+            for name, sub in (schema.get("properties") or {}).items()
+        )
+    if kind == "array":
+        return 2 + int(schema.get("maxItems", 0)) * largest_answers(schema.get("items") or {})
+    if kind == "string":
+        options = [str(o.get("const", "")) for o in schema.get("oneOf", [])] + [
+            str(v) for v in schema.get("enum", [])
+        ]
+        longest = max([len(o) for o in options] or [int(schema.get("maxLength", 10))])
+        return longest + 2
+    return 25
 
 
 def _title(schema: Mapping[str, Any], path: str) -> str | None:

@@ -29,9 +29,24 @@ from engine.store.models import Council, Membership, Team, User, UserSession
 
 __all__ = ["_SCRYPT", "hash_password", "verify_password"]  # kept for older callers and tests
 
-ROLES = ("social_worker", "team_manager", "practice_manager", "trainer", "admin")
+# senior_practitioner stands for senior, consultant and advanced practitioners (who chair
+# meetings); iro for conference chairs and independent reviewing officers. Which role may act in
+# which lane of a diagram: processes/lanes.yaml (engine/lanes.py).
+ROLES = (
+    "social_worker",
+    "senior_practitioner",
+    "iro",
+    "business_support",
+    "team_manager",
+    "practice_manager",
+    "trainer",
+    "admin",
+)
 ROLE_NAMES = {
     "social_worker": "Social worker",
+    "senior_practitioner": "Senior practitioner",
+    "iro": "Conference chair / IRO",
+    "business_support": "Business support",
     "team_manager": "Team manager",
     "practice_manager": "Practice manager",
     "trainer": "Trainer",
@@ -84,6 +99,18 @@ def _token_id(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _storable(text: object, longest: int = 100) -> bool:
+    """Could this be a username (or password) at all: text, not too long, no NUL, valid
+    Unicode? Anything else is nobody: looking it up would only make the driver fail."""
+    if not isinstance(text, str) or len(text) > longest or "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_password_strength(password: str) -> None:
     if len(password) < 12:
         raise PeopleError("a password needs at least 12 characters")
@@ -123,9 +150,12 @@ class People:
         email: str | None = None,
         by: str = "admin",
     ) -> UserInfo:
-        username = username.strip().lower()
+        username = username.strip().lower() if isinstance(username, str) else ""
+        if len(username) > 100:
+            raise PeopleError("a username is at most 100 characters")
         if (
             not username
+            or not username.isascii()
             or not username.replace(".", "").replace("-", "").replace("_", "").isalnum()
         ):
             raise PeopleError("a username is letters, numbers, dots, hyphens or underscores")
@@ -221,6 +251,11 @@ class People:
         name is recorded only when it is a real account.
         """
         now = clock.now()
+        if not _storable(username) or not _storable(password, 1024):
+            burn_time("timing-equaliser")  # the same time as any other refusal
+            with unit_of_work(self.sessions) as s:
+                self._failed(s, now, "unknown", client, "no such user")
+            return SignIn(None)
         username = username.strip().lower()
         with unit_of_work(self.sessions) as s:
             user = s.scalars(select(User).where(User.username == username)).first()
@@ -335,6 +370,8 @@ class People:
 
     @staticmethod
     def _user(s: Session, username: str) -> User:
+        if not _storable(username):
+            raise NotFound(f'no user "{str(username)[:100]!r}"')
         user = s.scalars(select(User).where(User.username == username.strip().lower())).first()
         if user is None:
             raise NotFound(f'no user "{username}"')

@@ -17,6 +17,7 @@ import yaml
 
 from engine.calendar import Duration
 from engine.functions import Timescale
+from engine.lanes import default_lanes, parse_lanes
 
 PROCESSES_DIR = Path(__file__).resolve().parent.parent / "processes"
 
@@ -27,6 +28,8 @@ class CouncilProfile:
     name: str
     timescales: dict[str, Timescale]
     guidance: Mapping[str, str] = field(default_factory=dict)
+    # lane -> the roles that may act in it (processes/lanes.yaml, then the council's `lanes:`)
+    lanes: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def rule_for_key(self, key: str) -> str | None:
         scale = self.timescales.get(key)
@@ -65,8 +68,12 @@ _CITE = r"[A-Z]\d+(?:(?:, |/|-)[A-Z]?\d+)* · [^;]+"
 _CITATIONS = re.compile(rf"(?<![^ ]){_CITE}(?:; {_CITE})*$")
 
 
-def load_profile(path: Path) -> CouncilProfile:
+def load_profile(path: Path, processes_dir: Path | None = None) -> CouncilProfile:
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    lanes = {
+        **default_lanes(processes_dir or path.parent.parent),
+        **parse_lanes(raw.get("lanes"), str(path)),
+    }
     scales: dict[str, Timescale] = {}
     for key, item in (raw.get("timescales") or {}).items():
         scales[key] = Timescale(
@@ -85,7 +92,11 @@ def load_profile(path: Path) -> CouncilProfile:
         for key, item in (yaml.safe_load(guidance_file.read_text(encoding="utf-8")) or {}).items():
             guidance[str(key)] = str(item).strip()
     return CouncilProfile(
-        str(raw.get("council", path.parent.name)), str(raw.get("name", "")), scales, guidance
+        str(raw.get("council", path.parent.name)),
+        str(raw.get("name", "")),
+        scales,
+        guidance=guidance,
+        lanes=lanes,
     )
 
 
@@ -94,5 +105,6 @@ def profile_for(council: str, processes_dir: Path = PROCESSES_DIR) -> CouncilPro
     """A council's profile; councils without a timescales file get an empty one."""
     path = processes_dir / council / "timescales.yaml"
     if path.is_file():
-        return load_profile(path)
-    return CouncilProfile(council, council.replace("_", " ").title(), {})
+        return load_profile(path, processes_dir)
+    name = council.replace("_", " ").title()
+    return CouncilProfile(council, name, {}, dict(default_lanes(processes_dir)))

@@ -43,7 +43,15 @@ ACCESS_ATTRIBUTE = "cinflow_access"
 PUBLIC = "public"
 
 # Role groups used by more than one page.
-WORKER_ROLES = ("social_worker", "team_manager", "practice_manager")
+# Everyone who works on steps; which steps is the engine's check (lanes are roles).
+WORKER_ROLES = (
+    "social_worker",
+    "senior_practitioner",
+    "iro",
+    "business_support",
+    "team_manager",
+    "practice_manager",
+)
 MANAGER_ROLES = ("team_manager", "practice_manager")
 OVERVIEW_ROLES = ("practice_manager", "trainer", "admin")
 

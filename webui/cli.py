@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from engine.cli import _engine, cli
+from engine.cli import _engine, cli, run
 from engine.demo import seed
 from engine.returns import cli as _returns_cli  # noqa: F401 - adds census, annex-a
 
@@ -122,4 +122,4 @@ def demo(ctx: click.Context, and_serve: bool, port: int) -> None:
 
 
 def main() -> None:
-    cli(obj={})
+    run(cli)

@@ -64,6 +64,28 @@ class _Refs:
         return str(self.message.get("task", ""))
 
 
+def _not_your_lane(r: _Refs) -> Banner:
+    """The engine refused: the person's role may not act in the task's lane."""
+    from engine.people import ROLE_NAMES
+
+    from .access import my_teams
+
+    lane, who = "its", "someone in another role"
+    try:
+        task = get_engine().task(r.task_id(), teams=my_teams())
+        roles = get_engine().profile(task.council).lanes.get(task.lane or "", frozenset())
+        lane = f"the {task.lane}"
+        who = " or ".join(sorted(ROLE_NAMES.get(x, x) for x in roles)) or who
+    except CinflowError:
+        pass
+    return {
+        "kind": "important",
+        "heading": "You cannot claim this task",
+        "text": f"It is in {lane} lane: only a {who} may act on it. A team manager can give "
+        "it to someone in that role.",
+    }
+
+
 def _claimed(r: _Refs) -> Banner:
     return {
         "kind": "success",
@@ -90,6 +112,7 @@ _MESSAGES: dict[str, Callable[[_Refs], Banner]] = {
     },
     "claimed": _claimed,
     "claimed_by_other": _claimed_by_other,
+    "not_your_lane": _not_your_lane,
     "not_your_claim": lambda r: {
         "kind": "important",
         "heading": f"This task is claimed by {r.person()}, not you",

@@ -34,7 +34,9 @@ from engine.errors import (
     Conflict,
     DiagramError,
     InvalidData,
+    InvalidInput,
     NotAllowed,
+    NotInLane,
     TaskAlreadyCompleted,
     UnknownCase,
     UnknownTask,
@@ -212,7 +214,13 @@ def submit(task_id: str) -> Any:
 
     data, problems = fr.parse(schema, raw)
     if action == "save":
-        engine.save_draft(task.id, _user(), data)
+        try:
+            engine.save_draft(task.id, _user(), data)
+        except NotInLane as refused:
+            return _not_your_lane(task, case, raw, revision, refused)
+        except InvalidData as invalid:
+            errors = fr.error_map(schema, invalid.errors)
+            return _page(task, case, raw, errors=errors, revision=revision, status=400)
         say("draft_saved")
         return redirect(url_for("tasks.show", task_id=task.id))
     if action != "complete":
@@ -241,6 +249,11 @@ def submit(task_id: str) -> Any:
     except InvalidData as invalid:
         errors = fr.error_map(schema, invalid.errors)
         return _page(task, case, raw, errors=errors, revision=revision, status=400)
+    except InvalidInput as refused:
+        problem = {"heading": "These answers cannot be saved", "text": str(refused)}
+        return _page(task, case, raw, revision=revision, problem=problem, status=400)
+    except NotInLane as refused:
+        return _not_your_lane(task, case, raw, revision, refused)
     except TaskAlreadyCompleted as completed:
         return _already_done(completed.completed, 409)
     except Conflict:
@@ -276,6 +289,17 @@ def submit(task_id: str) -> Any:
         "next": [t.id for t in done.next_tasks],
     }
     return redirect(url_for("tasks.done", task_id=task.id))
+
+
+def _not_your_lane(
+    task: Any, case: Any, raw: dict[str, Any], revision: int | None, refused: Exception
+) -> tuple[str, int]:
+    """The engine refused: the person's role may not act in the step's lane."""
+    problem = {
+        "heading": f"This step is for the {task.lane or 'another'} lane",
+        "text": str(refused),
+    }
+    return _page(task, case, raw, revision=revision, problem=problem, status=403)
 
 
 def _claimed(task: Any, case: Any, raw: dict[str, Any], revision: int | None) -> tuple[str, int]:

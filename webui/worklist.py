@@ -27,6 +27,7 @@ from engine.errors import (
     ClaimConflict,
     NotAllowed,
     NotFound,
+    NotInLane,
     TaskAlreadyCompleted,
     UnknownTask,
 )
@@ -158,8 +159,14 @@ class _People:
                 self.names[username] = username
         return self.names[username]
 
-    def assignable(self, team: str | None) -> list[Any]:
-        return [u for u in self.team(team) if u.role in ASSIGNABLE_ROLES]
+    def assignable(self, team: str | None, task: TaskInfo | None = None) -> list[Any]:
+        """Who in the team does casework; for a task, only those whose role may act in its
+        lane (the engine refuses anyone else: processes/lanes.yaml)."""
+        people = [u for u in self.team(team) if u.role in ASSIGNABLE_ROLES]
+        if task is None:
+            return people
+        lane = self.engine.profile(task.council).lanes.get(task.lane or "", frozenset())
+        return [u for u in people if u.role in lane]
 
 
 # -- filters --------------------------------------------------------------------------------------
@@ -404,6 +411,8 @@ def claim(task_id: str):  # noqa: ANN201 - a redirect
         engine.claim(task_id, current_user.username)
     except ClaimConflict as conflict:
         say("claimed_by_other", task=task.id, who=conflict.claimed_by)
+    except NotInLane:
+        say("not_your_lane", task=task.id)
     except TaskAlreadyCompleted:
         _flash_completed()
     except UnknownTask:
@@ -444,12 +453,14 @@ def reassign(task_id: str):  # noqa: ANN201 - a redirect
     engine = get_engine()
     people = _People(engine)
     to = request.form.get("to", "").strip()
-    worker = next((u for u in people.assignable(task.team) if u.username == to), None)
+    worker = next((u for u in people.assignable(task.team, task) if u.username == to), None)
     if worker is None:
         say("choose_assignee", task=task.id)
         return redirect(_back())
     try:
         engine.assign(task_id, worker.username, current_user.username)
+    except NotInLane:  # only the lane's people are offered; someone changed role meanwhile
+        say("choose_assignee", task=task.id)
     except TaskAlreadyCompleted:
         _flash_completed()
     except UnknownTask:

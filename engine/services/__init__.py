@@ -10,6 +10,10 @@ hands each call to the module that owns the concern:
 - `inbox`: notifications and mail, and the notices timers make;
 - `records`: one task with guidance, the case diagram, process XML, the audit trail.
 
+Reads, and changes made in one transaction, are tried once more after a transient database
+fault (a dropped connection: the first statement on each pooled connection after a server
+restart or `pg_terminate_backend`), unless it struck while committing (`engine.store.retry`).
+
 They share a `Context` (database, runtime, calendars, and `engine.store.cases.CaseStore`,
 which loads and saves a case with its projection). Each method opens a unit of work, changes
 state, projection and audit together and commits, or changes nothing and raises an
@@ -37,6 +41,7 @@ from engine.services.migrations import Migrations
 from engine.services.records import Records
 from engine.services.worklist import TaskQuery, Worklist
 from engine.store.db import create_schema
+from engine.store.retry import retry_transient
 from engine.timescales import PROCESSES_DIR, CouncilProfile
 from engine.views import (
     AuditInfo,
@@ -120,6 +125,7 @@ class Engine:
     def deploy_pack(self, council: str, deployed_by: str, comment: str = "") -> list[ProcessInfo]:
         return self.deployments.deploy_pack(council, deployed_by, comment)
 
+    @retry_transient()
     def list_processes(
         self, council: str | None = None, all_versions: bool = False
     ) -> list[ProcessInfo]:
@@ -175,6 +181,7 @@ class Engine:
 
     # -- cases --------------------------------------------------------------------------------
 
+    @retry_transient()
     def start_case(
         self,
         process_id: str,
@@ -189,11 +196,13 @@ class Engine:
             process_id, child, data, started_by, council, training=training, team=team
         )
 
+    @retry_transient()
     def get_case(
         self, case_id: int, with_data: bool = False, teams: Iterable[str] | None = None
     ) -> CaseInfo:
         return self.cases.get_case(case_id, with_data, teams)
 
+    @retry_transient()
     def list_cases(
         self,
         open_only: bool = True,
@@ -202,15 +211,19 @@ class Engine:
     ) -> list[CaseInfo]:
         return self.cases.list_cases(open_only, include_training, teams)
 
+    @retry_transient()
     def claim(self, task_id: str, user: str) -> TaskInfo:
         return self.cases.claim(task_id, user)
 
+    @retry_transient()
     def unclaim(self, task_id: str, user: str, *, as_manager: bool = False) -> TaskInfo:
         return self.cases.unclaim(task_id, user, as_manager=as_manager)
 
+    @retry_transient()
     def assign(self, task_id: str, to_user: str, by: str) -> TaskInfo:
         return self.cases.assign(task_id, to_user, by)
 
+    @retry_transient()
     def complete_task(
         self,
         task_id: str,
@@ -222,50 +235,63 @@ class Engine:
     ) -> Completion:
         return self.cases.complete_task(task_id, data, user, case_id=case_id, revision=revision)
 
+    @retry_transient()
     def send_message(
         self, case_id: int, name: str, payload: Mapping[str, Any], user: str
     ) -> CaseInfo:
         return self.cases.send_message(case_id, name, payload, user)
 
+    @retry_transient()
     def cancel_case(self, case_id: int, reason: str, user: str) -> CaseInfo:
         return self.cases.cancel_case(case_id, reason, user)
 
+    @retry_transient()
     def move_case_to_team(self, case_id: int, team: str, by: str) -> CaseInfo:
         return self.cases.move_case_to_team(case_id, team, by)
 
+    @retry_transient()
     def save_draft(self, task_id: str, user: str, data: Mapping[str, Any]) -> None:
         self.cases.save_draft(task_id, user, data)
 
+    @retry_transient()
     def get_draft(self, task_id: str, user: str) -> dict[str, Any] | None:
         return self.cases.get_draft(task_id, user)
 
+    @retry_transient()
     def draft_saved_at(self, task_id: str, user: str) -> datetime | None:
         return self.cases.draft_saved_at(task_id, user)
 
     # -- the worklist (filters: the fields of `TaskQuery`) -------------------------------------
 
+    @retry_transient()
     def tasks(self, **filters: Any) -> list[TaskInfo]:
         """Open user tasks, soonest deadline first, unpaged: one case's, or a scenario's."""
         return self.work.tasks(TaskQuery(**filters))
 
+    @retry_transient()
     def worklist(self, *, page: int = 1, per_page: int = 25, **filters: Any) -> WorklistPage:
         """One page of open tasks matching `TaskQuery(**filters)`; see `Worklist.page`."""
         return self.work.page(TaskQuery(**filters), page, per_page)
 
+    @retry_transient()
     def worklist_teams(self, teams: Iterable[str]) -> list[TeamInfo]:
         return self.work.teams(teams)
 
+    @retry_transient()
     def worklist_display_names(self, usernames: Iterable[str]) -> dict[str, str]:
         return self.work.display_names(usernames)
 
+    @retry_transient()
     def worklist_task_names(self, **filters: Any) -> list[str]:
         return self.work.task_names(TaskQuery(**filters))
 
+    @retry_transient()
     def worklist_counts(self, *, due_soon_days: int = 2, **filters: Any) -> list[ClaimerCounts]:
         return self.work.counts(TaskQuery(**filters), due_soon_days)
 
     # -- deadlines ----------------------------------------------------------------------------
 
+    @retry_transient()
     def timers(
         self, case_id: int | None = None, due_before: datetime | None = None
     ) -> list[TimerInfo]:
@@ -284,11 +310,13 @@ class Engine:
     ) -> int:
         return self.deadlines.recompute_deadlines(council, by, reason, started_since)
 
+    @retry_transient()
     def clear_attention(self, case_id: int, user: str) -> CaseInfo:
         return self.deadlines.clear_attention(case_id, user)
 
     # -- inbox --------------------------------------------------------------------------------
 
+    @retry_transient()
     def notifications(
         self, username: str, teams: Iterable[str], role: str, unread_only: bool = False
     ) -> list[NotificationInfo]:
@@ -304,27 +332,34 @@ class Engine:
 
     # -- records ------------------------------------------------------------------------------
 
+    @retry_transient()
     def task(self, task_id: str, teams: Iterable[str] | None = None) -> TaskInfo:
         return self.records.task(task_id, teams)
 
+    @retry_transient()
     def task_page(
         self, task_id: str, user: str, teams: Iterable[str], *, record_view: bool = True
     ) -> TaskPage:
         return self.records.task_page(task_id, user, teams, record_view=record_view)
 
+    @retry_transient()
     def completed_step(
         self, task_id: str, teams: Iterable[str] | None = None, case_id: int | None = None
     ) -> CompletedStep:
         return self.records.completed_step(task_id, teams, case_id)
 
+    @retry_transient()
     def case_process_xml(self, case_id: int, teams: Iterable[str] | None = None) -> str:
         return self.records.case_process_xml(case_id, teams)
 
+    @retry_transient()
     def case_diagram(self, case_id: int, teams: Iterable[str] | None = None) -> DiagramInfo:
         return self.records.case_diagram(case_id, teams)
 
+    @retry_transient()
     def audit_trail(self, case_id: int | None = None, action: str | None = None) -> list[AuditInfo]:
         return self.records.audit_trail(case_id, action)
 
+    @retry_transient()
     def record_view(self, case_id: int, user: str, what: str = "case") -> None:
         self.records.record_view(case_id, user, what)

@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from engine import clock, forms
+from engine import clock, forms, holders, payloads
 from engine.errors import (
-    ClaimConflict,
     Conflict,
+    DiagramError,
     MessageNotExpected,
     NotAllowed,
     UnknownCase,
@@ -24,6 +24,7 @@ from engine.errors import (
     UnknownTask,
     WrongCase,
 )
+from engine.lanes import check_lane
 from engine.runtime import SERIALIZER_VERSION
 from engine.services.context import Context
 from engine.services.inbox import record_fired
@@ -52,6 +53,10 @@ class Cases:
     ) -> CaseInfo:
         """Start the live version of a process for a child; the case stays on that version."""
         ctx, store = self.ctx, self.store
+        started_by = payloads.user_name(started_by)
+        payloads.text(child.name, "child's name")
+        payloads.text(process_id, "process id")
+        data = payloads.start_data(data)
         with unit_of_work(ctx.sessions) as s:
             query = select(ProcessVersion).where(
                 ProcessVersion.process_id == process_id, ProcessVersion.status == "live"
@@ -164,25 +169,32 @@ class Cases:
     # -- who holds a task ---------------------------------------------------------------------
 
     def claim(self, task_id: str, user: str) -> TaskInfo:
+        """Take a task. Serialised with completions and hand-overs by the case lock: the
+        loser hears who has it or who completed it, and when."""
+        task_id, user = payloads.task_id(task_id), payloads.user_name(user)
         with unit_of_work(self.ctx.sessions) as s:
-            row = self.store.task_row(s, task_id)
+            row = holders.lock_task(s, task_id)
             if row.claimed_by == user:
                 return task_info(row)
+            self._check_lane(s, user, row, "claim")
+            if row.claimed_by is not None:
+                raise holders.held(s, row)
             won = s.execute(
                 update(TaskRow)
                 .where(TaskRow.id == task_id, TaskRow.claimed_by.is_(None))
                 .values(claimed_by=user)
             ).rowcount
-            if not won:
-                holder = s.scalar(select(TaskRow.claimed_by).where(TaskRow.id == task_id))
-                raise ClaimConflict(f'"{row.name}" is already claimed by {holder}', holder)
+            if not won:  # SQLite (no row lock): someone was quicker between our read and now
+                fresh = s.get(TaskRow, task_id, populate_existing=True)
+                raise holders.held(s, fresh) if fresh is not None else holders.gone(s, task_id)
             record_audit(s, user, "task_claimed", row.case_id, task_id, row.element_id)
             s.refresh(row)
             return task_info(row)
 
     def unclaim(self, task_id: str, user: str, *, as_manager: bool = False) -> TaskInfo:
+        task_id, user = payloads.task_id(task_id), payloads.user_name(user)
         with unit_of_work(self.ctx.sessions) as s:
-            row = self.store.task_row(s, task_id)
+            row = holders.lock_task(s, task_id)
             if row.claimed_by is None:
                 return task_info(row)
             if row.claimed_by != user and not as_manager:
@@ -201,9 +213,13 @@ class Cases:
             return task_info(row)
 
     def assign(self, task_id: str, to_user: str, by: str) -> TaskInfo:
-        """A manager gives a task to a worker, whoever holds it now."""
+        """A manager gives a task to a worker, whoever holds it now (if the worker's role may
+        act in the task's lane)."""
+        task_id = payloads.task_id(task_id)
+        to_user, by = payloads.user_name(to_user, "assignee"), payloads.user_name(by)
         with unit_of_work(self.ctx.sessions) as s:
-            row = self.store.task_row(s, task_id)
+            row = holders.lock_task(s, task_id)
+            self._check_lane(s, to_user, row, "be given")
             previous, row.claimed_by = row.claimed_by, to_user
             record_audit(
                 s,
@@ -215,6 +231,11 @@ class Cases:
                 detail={"to": to_user, "previously": previous},
             )
             return task_info(row)
+
+    def _check_lane(self, s: Any, user: str, row: Any, doing: str) -> None:
+        """Refuse unless `user`'s role may act in the task's lane (lanes are roles)."""
+        lanes = self.ctx.profile(row.council_key).lanes
+        check_lane(s, lanes, user, row.lane, row.name, doing)
 
     # -- running a case on --------------------------------------------------------------------
 
@@ -230,8 +251,28 @@ class Cases:
         """Validate the answers against the task's form, run the case on, save, project, audit.
 
         Two reads (the locked case, its projection) and one statement per kind of row changed.
+        A diagram that cannot go on (a condition or timer failing on this case's data) changes
+        nothing, the step stays open, and the refusal is audited.
         """
+        try:
+            return self._complete_task(task_id, data, user, case_id, revision)
+        except DiagramError as stuck:
+            self._audit_refusal(stuck, user, "complete", task_id=task_id)
+            raise
+
+    def _complete_task(
+        self,
+        task_id: str,
+        data: Mapping[str, Any],
+        user: str,
+        case_id: int | None,
+        revision: int | None,
+    ) -> Completion:
         ctx, store = self.ctx, self.store
+        task_id, user = payloads.task_id(task_id), payloads.user_name(user)
+        data = payloads.answers(data)
+        if case_id is not None:
+            case_id = payloads.case_id(case_id)
         with unit_of_work(ctx.sessions) as s:
             case, before = store.lock_case_of_task(s, task_id)
             row = before.tasks.get(task_id)
@@ -245,6 +286,7 @@ class Cases:
                     f"case {case.id} was changed by someone else (revision {case.revision}, "
                     f"you had {revision}); reload it and try again"
                 )
+            self._check_lane(s, user, row, "complete")
             if row.claimed_by not in (None, user):
                 raise NotAllowed(
                     f'"{row.name}" is claimed by {row.claimed_by}; ask them or a manager'
@@ -256,6 +298,7 @@ class Cases:
             if task is None:
                 raise UnknownTask(f"task {task_id} is not open in case {case.id}")
             fired = ctx.runtime.complete_user_task(workflow, task, forms.form_key(row.form), data)
+            self._within_budget(workflow, case.id)
             now = clock.now()
             writes = Writes()
             writes.audit(
@@ -269,15 +312,71 @@ class Cases:
             )
             saved = store.save(s, case, workflow, user, writes, before, now)
             record_fired(ctx.profile(case.council_key), case, fired, user, saved, writes, now)
-            writes.flush(s)  # the task's drafts go with its row (ON DELETE CASCADE)
+            # The holder as read under the lock, checked again as the case is written: a
+            # claim or hand-over committed while this waited for the lock refuses it.
+            writes.check_holder(task_id, row.claimed_by)
+            try:
+                writes.flush(s)  # the task's drafts go with its row (ON DELETE CASCADE)
+            except Conflict:
+                fresh = s.get(TaskRow, task_id, populate_existing=True)
+                if fresh is not None and fresh.claimed_by not in (row.claimed_by, user):
+                    raise holders.held(s, fresh) from None
+                raise
             info = store.case_info(s, case, saved.projection)
             return Completion(info, [t for t in info.tasks if t.id not in saved.previous_task_ids])
+
+    def _within_budget(self, workflow: Any, case_id: int) -> None:
+        """Refuse a change that would take the case's data over its budget (TooLarge)."""
+        data = self.ctx.runtime.case_data(workflow)
+        payloads.check_case_data_size(payloads.json_size(data), case_id)
 
     def send_message(
         self, case_id: int, name: str, payload: Mapping[str, Any], user: str
     ) -> CaseInfo:
-        """Something happened outside the diagram (family moved, child turned 18...)."""
+        """Something happened outside the diagram (family moved, child turned 18...).
+
+        The payload is checked (an object of plain JSON, shallow and small) before the case is
+        even read: a case must never hold what it cannot load again. A diagram that cannot go
+        on changes nothing and the refusal is audited."""
+        try:
+            return self._send_message(case_id, name, payload, user)
+        except DiagramError as stuck:
+            self._audit_refusal(stuck, user, "message", case_id=case_id, message=name)
+            raise
+
+    def _audit_refusal(
+        self,
+        stuck: DiagramError,
+        user: str,
+        doing: str,
+        *,
+        task_id: str | None = None,
+        case_id: int | None = None,
+        message: str | None = None,
+    ) -> None:
+        """Record, in a transaction of its own (the change was rolled back), that the diagram
+        refused: managers see which element and expression to fix."""
+        with unit_of_work(self.ctx.sessions) as s:
+            if case_id is None and task_id is not None:
+                case_id = s.scalar(select(TaskRow.case_id).where(TaskRow.id == task_id))
+            detail = {
+                "refused": doing,
+                "problem": stuck.problem,
+                "process_id": stuck.process_id,
+                "element_name": stuck.element_name,
+                "expression": stuck.expression,
+            }
+            if message is not None:
+                detail["message"] = message
+            record_audit(s, user, "diagram_refused", case_id, task_id, stuck.element_id, detail)
+
+    def _send_message(
+        self, case_id: int, name: str, payload: Mapping[str, Any], user: str
+    ) -> CaseInfo:
         ctx, store = self.ctx, self.store
+        case_id, user = payloads.case_id(case_id), payloads.user_name(user)
+        name = payloads.text(name, "message name")
+        payload = payloads.message_payload(payload)
         with unit_of_work(ctx.sessions) as s:
             case = store.open_case(s, case_id)
             workflow = store.load(s, case)
@@ -287,6 +386,7 @@ class Cases:
                 raise MessageNotExpected(
                     f'case {case_id} is not waiting for "{name}" (waiting for: {waiting})'
                 )
+            self._within_budget(workflow, case.id)
             now = clock.now()
             writes = Writes()
             writes.audit(
@@ -302,6 +402,8 @@ class Cases:
             return store.case_info(s, case, saved.projection)
 
     def cancel_case(self, case_id: int, reason: str, user: str) -> CaseInfo:
+        case_id, user = payloads.case_id(case_id), payloads.user_name(user)
+        reason = payloads.text(reason, "reason", 2000)
         if not reason.strip():
             raise NotAllowed("give a reason for cancelling the case")
         store = self.store
@@ -330,9 +432,16 @@ class Cases:
     # -- drafts -------------------------------------------------------------------------------
 
     def save_draft(self, task_id: str, user: str, data: Mapping[str, Any]) -> None:
-        """Keep answers typed so far (not validated: a draft may be half done)."""
+        """Keep answers typed so far: a draft may be half done, but not beyond the form's
+        limits (field lengths, list sizes, the answers budget), and only by someone whose role
+        may act in the task's lane."""
+        task_id, user = payloads.task_id(task_id), payloads.user_name(user)
+        data = payloads.answers(data)
         with unit_of_work(self.ctx.sessions) as s:
             row = self.store.task_row(s, task_id)
+            self._check_lane(s, user, row, "save a draft for")
+            if row.form:
+                forms.validate_draft(row.form, data, self.ctx.forms_dir)
             draft = s.scalars(
                 select(Draft).where(Draft.task_id == task_id, Draft.username == user)
             ).first()

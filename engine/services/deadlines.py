@@ -16,7 +16,11 @@ from engine.store.cases import timer_info
 from engine.store.db import unit_of_work
 from engine.store.models import Case, ClosureDay, TimerRow
 from engine.store.projection import Writes, read_projection
+from engine.store.retry import is_transient, retrying
 from engine.views import CaseInfo, TimerInfo
+
+# A sweep rides out a dropped connection or a lock timeout: about 3 s of tries in all.
+SWEEP_RETRIES = {"attempts": 6, "what": "the timer sweep"}
 
 
 class _BatchFailed(Exception):
@@ -73,11 +77,16 @@ class Deadlines:
         fired again one per transaction, so only the case at fault is flagged.
         """
         if case_id is None:
-            self._recompute_after_new_closure_days(actor)
+            retrying(lambda: self._recompute_after_new_closure_days(actor), **SWEEP_RETRIES)
         fired = 0
         while True:
             try:
-                count, progressed = self._fire_batch(case_id, actor, batch)
+                # A dropped connection or a lock timeout says nothing about the cases: the
+                # batch (rolled back) is tried again after a pause, and never flags a case.
+                # After the last try DatabaseUnavailable ends this sweep; the next one goes on.
+                count, progressed = retrying(
+                    lambda: self._fire_batch(case_id, actor, batch), **SWEEP_RETRIES
+                )
             except _BatchFailed as failed:
                 if case_id is not None:
                     with unit_of_work(self.ctx.sessions) as s:
@@ -142,6 +151,8 @@ class Deadlines:
                     saved = store.save(s, case, workflow, actor, one, before, now)
                     record_fired(ctx.profile(case.council_key), case, done, actor, saved, one, now)
                 except Exception as exc:  # noqa: BLE001 - isolate the broken case
+                    if is_transient(exc):
+                        raise  # the database, not the case: the batch is tried again
                     self._needs_attention(s, case.id, f"a timer could not fire: {exc}", actor)
                     continue
                 writes.extend(one)
@@ -149,6 +160,8 @@ class Deadlines:
             try:
                 writes.flush(s)
             except Exception as exc:  # noqa: BLE001 - rolled back; redone case by case
+                if is_transient(exc):
+                    raise
                 raise _BatchFailed([c.id for c in cases], f"a timer could not fire: {exc}") from exc
         return fired, progressed
 

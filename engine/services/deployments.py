@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import bpmn_diff, clock, conventions, lifecycle
-from engine.deployment import parse_bundle, read_files
+from engine import bpmn_diff, clock, conventions, lanes, lifecycle
+from engine.deployment import DeploymentError, parse_bundle, read_files
 from engine.errors import UnknownProcess
 from engine.runtime import SERIALIZER_VERSION, Runtime
 from engine.services.context import ANY_COUNCIL, Context
@@ -49,6 +49,9 @@ class Deployments:
             ctx.calendar(council),
             conventions.context_for(council, ctx.processes_dir, ctx.forms_dir),
         )
+        lane_problems = lanes.lane_problems(parsed, profile.lanes)
+        if lane_problems:
+            raise DeploymentError(lane_problems)
         result: list[ProcessInfo] = []
         with unit_of_work(ctx.sessions) as s:
             ctx.ensure_council(s, council)

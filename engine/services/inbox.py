@@ -24,8 +24,15 @@ from engine.timescales import CouncilProfile
 from engine.views import NotificationInfo
 from engine.wording import uk_date
 
-# Which lane of a diagram a role works in: team-wide notifications are addressed by lane.
-ROLE_LANES = {"team_manager": "Team manager", "social_worker": "Social worker"}
+# The lane whose team-wide notifications reach a role's inbox (its own lane; a manager is not
+# sent every social worker's reminders). Who may *act* in a lane is processes/lanes.yaml.
+ROLE_LANES = {
+    "team_manager": "Team manager",
+    "social_worker": "Social worker",
+    "senior_practitioner": "Chair",
+    "iro": "Conference chair / IRO",
+    "business_support": "Business support",
+}
 
 
 class Inbox:

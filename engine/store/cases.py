@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine import clock
-from engine.errors import CaseClosed, TaskAlreadyCompleted, UnknownCase, UnknownTask
+from engine import clock, holders, payloads
+from engine.errors import CaseClosed, UnknownCase, UnknownTask
 from engine.runtime import SERIALIZER_VERSION, Runtime
 from engine.store.models import AuditEvent, Case, ProcessVersion, TaskRow, TimerRow
 from engine.store.projection import (
@@ -68,7 +68,9 @@ class CaseStore:
         self._versions: dict[int, VersionRef] = {}
 
     def case(self, s: Session, case_id: int, lock: bool = False) -> CaseRecord:
-        """The case row; locked for this transaction when changing it (PostgreSQL row lock)."""
+        """The case row; locked for this transaction when changing it (PostgreSQL row lock).
+        Anything but a case id is refused before it reaches the database (BadCaseId)."""
+        case_id = payloads.case_id(case_id)
         query = LOCK_CASE_BY_ID if lock else CASE_BY_ID
         row = s.connection().execute(query, {"case_id": case_id}).first()
         if row is None:
@@ -84,6 +86,7 @@ class CaseStore:
     def lock_case_of_task(self, s: Session, task_id: str) -> tuple[CaseRecord, Projection]:
         """The case an open task belongs to, locked, with its projection; a task not open says
         why (`task_row`)."""
+        task_id = payloads.task_id(task_id)
         found = lock_case_of_task(s, task_id)
         if found is None:
             self.task_row(s, task_id)
@@ -91,20 +94,15 @@ class CaseStore:
         return found
 
     def task_row(self, s: Session, task_id: str, teams: Iterable[str] | None = None) -> TaskRow:
-        """An open task; a completed one says who completed it, but only to the case's team."""
+        """An open task; a completed one says who completed it, but only to the case's team.
+        Anything but a task id is refused before it reaches the database (BadTaskId)."""
+        task_id = payloads.task_id(task_id)
         row = s.get(TaskRow, task_id)
         if row is not None:
             if teams is not None and row.team_key not in set(teams):
                 raise UnknownTask(f"no open task {task_id}")
             return row
-        done = completed_step(s, task_id, teams)
-        if done is not None:
-            raise TaskAlreadyCompleted(
-                f'"{done.name}" was already completed by {done.by} '
-                f"on {done.at:%d %B %Y at %H:%M} UTC",
-                done,
-            )
-        raise UnknownTask(f"no open task {task_id}")
+        raise holders.gone(s, task_id, None if teams is None else frozenset(teams))
 
     @staticmethod
     def claim_due_cases(

@@ -12,9 +12,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.store.models import Base
+from engine.store.retry import AT_COMMIT
 
 DEFAULT_URL = "sqlite:///var/cinflow.db"
 
@@ -134,10 +136,23 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One use case, one transaction: commit on success, roll back on any error."""
+    """One use case, one transaction: commit on success, roll back on any error.
+
+    An error raised while committing is marked (`engine.store.retry.AT_COMMIT`): whether the
+    transaction took effect is unknown, so it is never retried.
+    """
     session = factory()
     try:
-        with session.begin():
+        transaction = session.begin()
+        try:
             yield session
+        except BaseException:
+            transaction.rollback()
+            raise
+        try:
+            transaction.commit()
+        except DBAPIError as exc:
+            setattr(exc, AT_COMMIT, True)
+            raise
     finally:
         session.close()

@@ -7,6 +7,9 @@ itself. Here the case and its projection rows are read once, when the case is lo
 projection is diffed against them in Python (`project`); and a `Writes` gathers the rows of one
 transaction (one case, or a whole batch of a timer sweep) and sends at most one statement per
 table and kind (`Writes.flush`).
+
+Over 500 lines on purpose: the reads, the diff and the statements that write them (with the
+completion's holder check) must agree column for column, so they stay side by side.
 """
 
 from __future__ import annotations
@@ -279,6 +282,8 @@ class Writes:
     moved_timers: list[dict[str, Any]] = field(default_factory=list)
     audits: list[dict[str, Any]] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)
+    # A completion's claim check, made in the case UPDATE itself: {"g_task", "g_holder"}
+    holder: dict[str, Any] = field(default_factory=dict)
 
     def save_case(self, case: CaseRecord, old_revision: int) -> None:
         """The case's new state; `old_revision` is checked (optimistic locking) by `flush`."""
@@ -295,13 +300,26 @@ class Writes:
             }
         )
 
+    def check_holder(self, task_id: str, holder: str | None) -> None:
+        """Write nothing unless `task_id` is still held by `holder` (None: by nobody).
+
+        The completion read the task's holder under the case lock, but on PostgreSQL a lock
+        statement that waited sees rows as they were before the wait, and a claim takes the
+        case lock too: the UPDATE that saves the case checks again with a fresh snapshot, so a
+        claim or hand-over committed first makes the save a Conflict (the caller says why).
+        """
+        self.holder = {"g_task": task_id, "g_holder": holder}
+
     def audit(self, at: datetime, actor: str, action: str, *args: Any, **kwargs: Any) -> None:
         """One audit event; the arguments are `audit_row`'s."""
         self.audits.append(audit_row(at, actor, action, *args, **kwargs))
 
     def extend(self, other: Writes) -> None:
         for name in (f.name for f in fields(self)):
-            getattr(self, name).extend(getattr(other, name))
+            if name == "holder":
+                self.holder.update(other.holder)
+            else:
+                getattr(self, name).extend(getattr(other, name))
 
     def flush(self, s: Session) -> None:
         """Send everything gathered; a case changed meanwhile by someone else is a Conflict.
@@ -320,7 +338,11 @@ class Writes:
 
     def _flush_per_kind(self, s: Connection) -> None:
         if self.cases:
-            changed = s.execute(_UPDATE_CASE, self.cases).rowcount
+            if self.holder:
+                params = [{**case, **self.holder} for case in self.cases]
+                changed = s.execute(_UPDATE_CASE_HELD, params).rowcount
+            else:
+                changed = s.execute(_UPDATE_CASE, self.cases).rowcount
             if changed != len(self.cases):
                 self._conflict()
         for table, ids in self._gone():
@@ -333,15 +355,17 @@ class Writes:
 
     def _flush_one_statement(self, s: Connection) -> None:
         (case,) = self.cases
-        params = dict(case)
+        params = {**case, **self.holder}
         for n, (_table, ids) in enumerate(self._gone()):
             if ids:
                 params[f"gone_{n}"] = ids
         for n, (_table, rows) in enumerate(self._new()):
             if rows:
                 params[f"new_{n}"] = json.dumps(rows, default=_json_value)
-        shape = tuple(bool(ids) for _t, ids in self._gone()) + tuple(
-            bool(rows) for _t, rows in self._new()
+        shape = (
+            tuple(bool(ids) for _t, ids in self._gone())
+            + tuple(bool(rows) for _t, rows in self._new())
+            + (bool(self.holder),)
         )
         if s.execute(_one_statement(shape), params).first() is None:
             self._conflict()
@@ -386,7 +410,8 @@ def _one_statement(shape: tuple[bool, ...]) -> Any:
             ).table_valued(*(c.name for c in table.c))
             from_json = select(*(records.c[name] for name in names))
             ctes.append(insert(table).from_select(names, from_json).cte(f"new_{n}"))
-    statement = _UPDATE_CASE.returning(_case_table.c.id)
+    held = shape[len(_GONE_TABLES) + len(_NEW_TABLES)]
+    statement = (_UPDATE_CASE_HELD if held else _UPDATE_CASE).returning(_case_table.c.id)
     return statement.add_cte(*ctes) if ctes else statement
 
 
@@ -416,6 +441,16 @@ _UPDATE_CASE = (
             )
         }
     )
+)
+_task_table = TaskRow.__table__
+# The case UPDATE of a completion: also nothing unless the task is held as the completer saw.
+_UPDATE_CASE_HELD = _UPDATE_CASE.where(
+    ~select(_task_table.c.id)
+    .where(
+        _task_table.c.id == bindparam("g_task"),
+        _task_table.c.claimed_by.is_distinct_from(bindparam("g_holder", type_=String)),
+    )
+    .exists()
 )
 _DELETE_BY_IDS = {
     table.name: delete(table).where(table.c.id.in_(bindparam("ids", expanding=True)))

@@ -78,7 +78,8 @@ def test_a_completion_waiting_on_the_case_lock_sees_the_rows_the_holder_wrote(
 def waiting_on_lock(engine: Engine, timeout: float = 10.0) -> None:
     """Until some backend of this database waits for a row lock."""
     deadline = time.monotonic() + timeout
-    with engine.db.connect() as conn:
+    # autocommit: each poll a fresh pg_stat_activity (a transaction keeps its first snapshot)
+    with engine.db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         while time.monotonic() < deadline:
             waiting = conn.scalar(
                 text(

@@ -102,7 +102,8 @@ def test_stored_state_does_not_multiply_a_large_answer(tmp_path: Path, fixed_clo
         engine.deploy([ROOT / "processes/common"], "test", "test")
         case = engine.start_case("common_planning_meeting", NewChild("Sam Sample"), {}, "sw")
         base = _state_size(engine, case.id)
-        people = [{"name": f"Person {i:06d} " + "x" * 80, "role": "Agency"} for i in range(4000)]
+        # as long as the forms allow: 50 people (maxItems), names of 200 characters (maxLength)
+        people = [{"name": f"Person {i:03d} " + "x" * 189, "role": "Agency"} for i in range(50)]
         arrangement = {
             "meeting_type": "planning",
             "meeting_date": "2026-12-03",
@@ -127,7 +128,7 @@ def test_stored_state_does_not_multiply_a_large_answer(tmp_path: Path, fixed_clo
             (task,) = engine.get_case(case.id).tasks
             case = engine.complete_task(task.id, answer, "sw").case
             entered += len(json.dumps(answer))
-            assert entered > 300_000 or answer is arrangement
+            assert entered > 20_000 or answer is arrangement
             assert _state_size(engine, case.id) - base <= 1.1 * entered + 16_000
         assert case.status == "completed"
         assert engine.get_case(case.id, with_data=True).data["meeting_record"] == record

@@ -535,3 +535,44 @@ def test_census_questions_are_optional_and_grouped():
         census = [k for k, v in schema["properties"].items() if "x-section" in v]
         assert census, name
         assert not set(census) & set(schema["required"])  # older journeys stay valid
+
+
+# -- size limits (issue 11 item 6): every list and every text has one --------------------------
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_list_and_text_has_a_size_limit(name):
+    from engine.forms import unbounded
+
+    assert unbounded(load(name)) == [], f"{name}: add maxItems / maxLength"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_largest_answers_a_form_allows_fit_the_answers_budget(name):
+    from engine.forms import largest_answers
+    from engine.payloads import ANSWERS_MAX_BYTES
+
+    assert largest_answers(load(name)) < ANSWERS_MAX_BYTES
+
+
+def test_a_list_or_text_without_a_limit_is_found():
+    from engine.forms import unbounded
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "notes": {"type": "string"},
+            "when": {"type": "string", "format": "date"},
+            "rows": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "who": {"type": "string", "maxLength": 10},
+                        "why": {"type": "string"},
+                    },
+                },
+            },
+        },
+    }
+    assert unbounded(schema) == ["notes", "rows", "rows[].why"]

@@ -81,7 +81,9 @@ def test_one_file_per_council():
 @pytest.mark.parametrize("council", COUNCILS)
 def test_file_shape(council):
     data = load(council)
-    assert set(data) == {"council", "name", "seed", "timescales"}
+    # lanes: who may act in which lane, where the council differs (engine/lanes.py)
+    allowed = {"council", "name", "seed", "timescales", "lanes"}
+    assert {"council", "name", "seed", "timescales"} <= set(data) <= allowed
     assert data["council"] == council
     assert isinstance(data["name"], str) and data["name"].strip()
     assert re.fullmatch(r"\d{3}_[0-9a-f]+\.txt", data["seed"])

@@ -41,6 +41,10 @@ USERS = [
     ("sw.north", "Sam North", "social_worker", ["north"]),
     ("sw2.north", "Priya Shah", "social_worker", ["north"]),
     ("tm.north", "Tariq Malik", "team_manager", ["north"]),
+    # the other lanes' roles (processes/lanes.yaml): chairs, conference chairs, business support
+    ("sp.north", "Sara Price", "senior_practitioner", ["north"]),
+    ("iro.north", "Ian Rowe", "iro", ["north"]),
+    ("bs.north", "Bea Sharp", "business_support", ["north"]),
     ("pm.north", "Pat Morgan", "practice_manager", ["north", "dudley-cin"]),
     ("trainer.north", "Tess Reid", "trainer", ["north"]),
     ("admin", "Ada Admin", "admin", []),
@@ -51,6 +55,9 @@ USERS = [
 # One signed-in person per role, all in team "north" (admin is in no team).
 BY_ROLE = {
     "social_worker": "sw.north",
+    "senior_practitioner": "sp.north",
+    "iro": "iro.north",
+    "business_support": "bs.north",
     "team_manager": "tm.north",
     "practice_manager": "pm.north",
     "trainer": "trainer.north",

@@ -211,7 +211,16 @@ def _expect(default: int, **per_role: int) -> dict[str, int]:
     return {role: per_role.get(role, default) for role in ROLES}
 
 
-WORKERS_200 = _expect(403, social_worker=200, team_manager=200, practice_manager=200)
+# Everyone who works on steps (which steps: the engine's lane check, tests/web/test_lanes_web.py)
+WORKERS = (
+    "social_worker",
+    "senior_practitioner",
+    "iro",
+    "business_support",
+    "team_manager",
+    "practice_manager",
+)
+WORKERS_200 = _expect(403, **dict.fromkeys(WORKERS, 200))
 # (method, endpoint, url builder, {team: {role: status}})
 MATRIX = [
     ("GET", "home.index", lambda ids: "/", {"own": _expect(302)}),
@@ -240,8 +249,8 @@ MATRIX = [
             f"worklist.{action}",
             lambda ids, action=action: f"/worklist/tasks/{ids['task_id']}/{action}",
             {
-                "own": _expect(403, social_worker=302, team_manager=302, practice_manager=302),
-                "other": _expect(403, social_worker=404, team_manager=404, practice_manager=404),
+                "own": _expect(403, **dict.fromkeys(WORKERS, 302)),
+                "other": _expect(403, **dict.fromkeys(WORKERS, 404)),
             },
         )
         for action in ("claim", "unclaim")

@@ -128,8 +128,11 @@ def test_team_overview_counts_per_worker(tm) -> None:  # noqa: ANN001
         for tr in table.xpath(".//tbody/tr")
     }
     assert counts == {
+        "Bea Sharp Business support": ["0", "0", "0"],
+        "Ian Rowe Conference chair / IRO": ["0", "0", "0"],
         "Pat Morgan Practice manager": ["0", "0", "0"],
         "Priya Shah Social worker": ["1", "1", "0"],
+        "Sara Price Senior practitioner": ["0", "0", "0"],
         "Sam North Social worker": ["1", "0", "1 overdue"],
         "Tariq Malik Team manager": ["0", "0", "0"],
         "Not claimed": ["4", "2", "0"],
@@ -254,8 +257,8 @@ def test_a_manager_reassigns_to_someone_in_the_team(tm, engine, world) -> None: 
     chloe = world.task("Chloe Davies")
     row = next(r for r in tm.get("/worklist/due-soon").rows() if r["child"] == "Chloe Davies")
     assert row["actions"] == ["Reassign"]
-    # Only people who do casework in the task's team are offered.
-    assert row["reassign_to"] == ["", "pm.north", "sw.north", "sw2.north", "tm.north"]
+    # Only people of the task's team whose role may act in its lane (Social worker) are offered.
+    assert row["reassign_to"] == ["", "pm.north", "sp.north", "sw.north", "sw2.north", "tm.north"]
     page = tm.follow(
         tm.post(f"/worklist/tasks/{chloe.id}/reassign", {"to": "sw.north", "next": "/worklist"})
     )
