@@ -107,4 +107,4 @@ def profile_for(council: str, processes_dir: Path = PROCESSES_DIR) -> CouncilPro
     if path.is_file():
         return load_profile(path, processes_dir)
     name = council.replace("_", " ").title()
-    return CouncilProfile(council, name, {}, dict(default_lanes(processes_dir)))
+    return CouncilProfile(council, name, {}, lanes=dict(default_lanes(processes_dir)))

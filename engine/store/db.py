@@ -149,6 +149,8 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         except BaseException:
             transaction.rollback()
             raise
+        if not transaction.is_active:  # the caller rolled back on purpose (a preview)
+            return
         try:
             transaction.commit()
         except DBAPIError as exc:
