@@ -34,6 +34,7 @@ from engine.services.deadlines import Deadlines
 from engine.services.deployments import Deployments
 from engine.services.inbox import ROLE_LANES, Inbox
 from engine.services.records import Records
+from engine.services.training import Training
 from engine.services.worklist import TaskQuery, Worklist
 from engine.store.db import create_schema
 from engine.timescales import PROCESSES_DIR, CouncilProfile
@@ -87,6 +88,7 @@ class Engine:
         self.deadlines = Deadlines(ctx)
         self.inbox = Inbox(ctx)
         self.records = Records(ctx)
+        self.training = Training(ctx, self.cases, self.deadlines)
 
     # -- set-up -------------------------------------------------------------------------------
 
