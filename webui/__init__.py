@@ -113,6 +113,9 @@ def create_app(config: dict | None = None, engine: object | None = None) -> Flas
     from . import tasks  # the task and case pages
 
     tasks.register(app)
+    from . import training
+
+    app.register_blueprint(training.bp)
     errors.register(app)
     access.init_app(app)  # after every blueprint: declares static, refuses undeclared routes
     return app

@@ -27,6 +27,7 @@ from engine.errors import NotAllowed, UnknownCase
 from engine.services.cases import Cases
 from engine.services.context import Context
 from engine.services.deadlines import Deadlines
+from engine.services.records import Records
 from engine.store.audit import record_audit
 from engine.store.db import unit_of_work
 from engine.store.models import (
@@ -40,7 +41,7 @@ from engine.store.models import (
     TrainingSnapshot,
 )
 from engine.store.projection import Writes
-from engine.views import CaseInfo, NewChild
+from engine.views import CaseInfo, DiagramInfo, NewChild
 
 TRAINING_CHILD = "Example child (training)"
 MAX_ADVANCE_DAYS = 400  # working days in one move: beyond any timescale in the packs
@@ -141,6 +142,12 @@ class Training:
             return {}
         data = json.loads(path.read_text(encoding="utf-8"))
         return dict(data) if isinstance(data, dict) else {}
+
+    def diagram(self, case_id: int, trainer: str) -> DiagramInfo:
+        """The case diagram's states, overdue by the case's own clock."""
+        offset = self._offset(case_id, trainer)
+        with clock.using(self._clock(offset)):
+            return Records(self.ctx).case_diagram(case_id)
 
     def working_days_until(self, case: CaseInfo, now: datetime, due: datetime) -> int:
         """Working days from the training clock's today to a deadline (negative when passed)."""
