@@ -1,0 +1,82 @@
+"""A trainer walks Portsmouth's step down from a CP plan in real Chromium (issue 18): starts a
+training case, completes the first step with the example answers, moves the case's own clock on
+16 working days and sees the escalation fire, goes back; nobody else sees the case; axe on the
+pages; the page works at 200% zoom and from the keyboard."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine import clock
+from engine.clock import FixedClock
+
+STEP_DOWN = "portsmouth:portsmouth_step_down_cp"
+
+
+@pytest.fixture(scope="module")
+def portsmouth(live_world):  # noqa: ANN001, ANN201
+    factories = __import__("factories")
+    with clock.using(FixedClock(factories.NOW)):
+        live_world.engine.deploy_pack("portsmouth", "admin")
+    return live_world
+
+
+def _start(page) -> None:  # noqa: ANN001
+    page.goto("/training")
+    page.get_by_label("Pathway or route").select_option(STEP_DOWN)
+    page.get_by_role("button", name="Start training case").click()
+    page.wait_for_load_state()
+    page.wait_for_selector('#case-diagram[data-ready="true"]')
+
+
+def test_trainer_walks_the_step_down_route(portsmouth, page, new_page, sign_in, axe, shot) -> None:  # noqa: ANN001
+    sign_in(page, "trainer.north")
+    assert "Amelia Hughes" not in page.locator("main").inner_text()  # no live children
+    page.goto("/training")
+    axe.assert_no_violations(page)
+
+    _start(page)
+    main = page.locator("main")
+    assert "Training case – not a real child" in main.inner_text()
+    assert "Training clock: 23 November 2026" in main.inner_text()
+    assert "Conference chair / IRO" in page.get_by_test_id("step-who").inner_text()
+    axe.assert_no_violations(page)
+
+    # the example answers are there to change before completing
+    step = page.get_by_test_id("step-form")
+    step.locator('input[name="event_date-day"]').fill("23")
+    step.locator('input[name="event_date-month"]').fill("11")
+    step.locator('input[name="event_date-year"]').fill("2026")
+    step.get_by_role("button", name="Complete step").click()
+    page.wait_for_load_state()
+    assert "Send" in page.get_by_test_id("current-steps").inner_text()
+
+    # the keyboard moves the clock: type in the box and press Enter
+    days = page.get_by_label("Working days")
+    days.fill("16")
+    days.press("Enter")
+    page.wait_for_load_state()
+    page.wait_for_selector('#case-diagram[data-ready="true"]')
+    fired = page.get_by_test_id("fired").inner_text()
+    assert "Escalation" in fired, fired
+    assert "Training clock: 15 December 2026" in main.inner_text()
+    assert page.locator("#case-diagram .cin-overdue").count() > 0  # highlighted on the diagram
+    shot(page, "training-walkthrough")
+    axe.assert_no_violations(page)
+
+    # a social worker sees nothing of it
+    other = new_page()
+    sign_in(other, "sw.north")
+    for path in ("/worklist", "/worklist/unclaimed", "/inbox"):
+        other.goto(path)
+        assert "Example child (training)" not in other.locator("main").inner_text(), path
+
+    # back to before the clock moved: the escalation has not happened
+    page.locator('button[data-testid^="back-"]').last.click()
+    page.wait_for_load_state()
+    assert page.get_by_test_id("fired").count() == 0
+    assert "Training clock: 23 November 2026" in main.inner_text()
+
+    # 200% zoom (half the width): nothing needs sideways scrolling
+    page.set_viewport_size({"width": 640, "height": 900})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
