@@ -116,6 +116,7 @@ def create_app(config: dict | None = None, engine: object | None = None) -> Flas
     from . import training
 
     app.register_blueprint(training.bp)
+    app.register_blueprint(training.follow_bp)
     errors.register(app)
     access.init_app(app)  # after every blueprint: declares static, refuses undeclared routes
     return app

@@ -18,13 +18,14 @@ from engine.errors import InvalidData, NotAllowed, UnknownCase, UnknownProcess, 
 from engine.forms import load_form
 
 from . import form_render as fr
-from .access import allow, my_teams
+from .access import allow, allow_public, my_teams
 from .cases import Deadline
 from .engine_access import get_engine
 from .security import stored_text
 from .tasks import NO_FORM, guidance
 
 bp = Blueprint("training", __name__, url_prefix="/training")
+follow_bp = Blueprint("follow", __name__)
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ def _page(
         form=form,
         problem=problem,
         diagram=diagram,
+        links=engine.training.links(case_id, _trainer()),
         clock_day=view.now.astimezone(LONDON).date(),
         timers=[(t, _deadline(view, t.due_at)) for t in view.case.timers],
     ), status
@@ -204,6 +206,66 @@ def restart(case_id: int) -> Any:
     _view(case_id)
     get_engine().training.reset(case_id, _trainer())
     return redirect(url_for("training.walkthrough", case_id=case_id))
+
+
+@bp.post("/<int:case_id>/share")
+@allow("trainer")
+def share(case_id: int) -> Any:
+    _view(case_id)
+    get_engine().training.share(case_id, _trainer())
+    return redirect(url_for("training.walkthrough", case_id=case_id) + "#follow-heading")
+
+
+# -- following along: no sign-in, the random token is the only key, nothing live is reachable ---
+
+
+def _followed(token: str) -> Any:
+    try:
+        return get_engine().training.followed(token)
+    except UnknownCase:
+        abort(404)
+
+
+def signature(view: Any) -> str:
+    """Changes whenever the trainer moves the case: a step, the clock, going back."""
+    return f"{view.case.revision}:{len(view.steps)}"
+
+
+@follow_bp.get("/follow/<token>")
+@allow_public
+def follow(token: str) -> Any:
+    view = _followed(token)
+    engine = get_engine()
+    names = {p.process_id: p.name for p in engine.list_processes(council=view.case.council)}
+    diagram = engine.training.diagram(view.case.id, view.trainer)
+    steps = [
+        Step(t, guidance(engine.task(t.id).documentation, t.rule_id), _deadline(view, t.due_at))
+        for t in view.case.tasks
+    ]
+    return render_template(
+        "training/follow.html",
+        view=view,
+        token=token,
+        case=view.case,
+        steps=steps,
+        diagram=diagram,
+        signature=signature(view),
+        process_name=names.get(view.case.process_id, view.case.process_id),
+        clock_day=view.now.astimezone(LONDON).date(),
+    )
+
+
+@follow_bp.get("/follow/<token>/state")
+@allow_public
+def follow_state(token: str) -> Any:
+    return {"signature": signature(_followed(token))}
+
+
+@follow_bp.get("/follow/<token>/diagram.bpmn")
+@allow_public
+def follow_diagram(token: str) -> Response:
+    view = _followed(token)
+    return stored_text(get_engine().case_process_xml(view.case.id), "training.bpmn")
 
 
 @bp.post("/<int:case_id>/delete")

@@ -12,6 +12,7 @@ Only the trainer who started a case sees or changes it: any other case is `Unkno
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -38,12 +39,14 @@ from engine.store.models import (
     Notification,
     TaskRow,
     TimerRow,
+    TrainingShare,
     TrainingSnapshot,
 )
 from engine.store.projection import Writes
 from engine.views import CaseInfo, DiagramInfo, NewChild
 
 TRAINING_CHILD = "Example child (training)"
+SHARE_HOURS = 8  # a follow-along link lasts a training day
 MAX_ADVANCE_DAYS = 400  # working days in one move: beyond any timescale in the packs
 
 
@@ -75,6 +78,7 @@ class TrainingView:
     now: datetime  # the case's clock
     steps: list[StepPoint]
     fired: list[FiredTimer]
+    trainer: str
 
 
 class Training:
@@ -131,7 +135,9 @@ class Training:
                         e.detail.get("attached_to"),
                     )
                 )
-        return TrainingView(self.cases.get_case(case_id), self._clock(offset).now(), steps, fired)
+        return TrainingView(
+            self.cases.get_case(case_id), self._clock(offset).now(), steps, fired, trainer
+        )
 
     def example_answers(self, form: str | None) -> dict[str, Any]:
         """The example answers that ship with a form (forms/examples/NAME.valid.json), or {}."""
@@ -269,6 +275,7 @@ class Training:
         with unit_of_work(self.ctx.sessions) as s:
             child_id = s.scalar(select(Case.child_id).where(Case.id == case_id))
             s.execute(delete(TrainingSnapshot).where(TrainingSnapshot.case_id == case_id))
+            s.execute(delete(TrainingShare).where(TrainingShare.case_id == case_id))
             s.execute(delete(Notification).where(Notification.case_id == case_id))
             tasks = select(TaskRow.id).where(TaskRow.case_id == case_id)
             s.execute(delete(Draft).where(Draft.task_id.in_(tasks)))
@@ -277,6 +284,42 @@ class Training:
             s.execute(delete(Case).where(Case.id == case_id))
             s.execute(delete(Child).where(Child.id == child_id))
             record_audit(s, trainer, "training_case_deleted", case_id)
+
+    # -- following along ----------------------------------------------------------------------
+
+    def share(self, case_id: int, trainer: str, hours: int = SHARE_HOURS) -> tuple[str, datetime]:
+        """A new follow-along token for the case (an id-like random token) and when it expires."""
+        self._offset(case_id, trainer)
+        token = secrets.token_urlsafe(24)
+        expires = clock.now() + timedelta(hours=hours)
+        with unit_of_work(self.ctx.sessions) as s:
+            s.add(TrainingShare(token=token, case_id=case_id, expires_at=expires))
+            record_audit(s, trainer, "training_shared", case_id, detail={"expires": str(expires)})
+        return token, expires
+
+    def links(self, case_id: int, trainer: str) -> list[tuple[str, datetime]]:
+        """The case's follow-along tokens that have not expired, newest first."""
+        self._offset(case_id, trainer)
+        with self.ctx.sessions() as s:
+            rows = s.execute(
+                select(TrainingShare.token, TrainingShare.expires_at)
+                .where(TrainingShare.case_id == case_id, TrainingShare.expires_at > clock.now())
+                .order_by(TrainingShare.expires_at.desc())
+            ).all()
+        return [(r.token, r.expires_at) for r in rows]
+
+    def followed(self, token: str) -> TrainingView:
+        """What a trainee following `token` sees; an unknown or expired token is UnknownCase."""
+        with self.ctx.sessions() as s:
+            row = s.get(TrainingShare, token[:64]) if token else None
+            trainer = None
+            if row is not None and row.expires_at > clock.now():
+                trainer = s.scalar(
+                    select(Case.started_by).where(Case.id == row.case_id, Case.training.is_(True))
+                )
+        if trainer is None or row is None:
+            raise UnknownCase("no such follow-along link, or it has expired")
+        return self.view(row.case_id, trainer)
 
     # -- helpers ------------------------------------------------------------------------------
 

@@ -317,3 +317,16 @@ class TrainingSnapshot(Base):
     state_json: Mapped[str] = mapped_column(Text)
     clock_offset_s: Mapped[int] = mapped_column(BigInteger)
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TrainingShare(Base):
+    """A read-only follow-along link to a training case; the token is random and expires."""
+
+    __tablename__ = "training_share"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("case.id", ondelete="CASCADE", name="fk_training_share_case_id_case"),
+        index=True,
+    )
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

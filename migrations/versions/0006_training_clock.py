@@ -41,9 +41,23 @@ def upgrade() -> None:
         sa.UniqueConstraint("case_id", "step", name="uq_training_snapshot_case_id_step"),
     )
     op.create_index("ix_training_snapshot_case_id", "training_snapshot", ["case_id"])
+    op.create_table(
+        "training_share",
+        sa.Column("token", sa.String(64), primary_key=True),
+        sa.Column(
+            "case_id",
+            sa.Integer(),
+            sa.ForeignKey("case.id", ondelete="CASCADE", name="fk_training_share_case_id_case"),
+            nullable=False,
+        ),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_training_share_case_id", "training_share", ["case_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_training_share_case_id", table_name="training_share")
+    op.drop_table("training_share")
     op.drop_index("ix_training_snapshot_case_id", table_name="training_snapshot")
     op.drop_table("training_snapshot")
     with op.batch_alter_table("case") as batch:

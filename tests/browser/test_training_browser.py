@@ -1,7 +1,7 @@
 """A trainer walks Portsmouth's step down from a CP plan in real Chromium (issue 18): starts a
 training case, completes the first step with the example answers, moves the case's own clock on
-16 working days and sees the escalation fire, goes back; nobody else sees the case; axe on the
-pages; the page works at 200% zoom and from the keyboard."""
+16 working days and sees the escalation fire, goes back; a trainee's follow-along page follows;
+nobody else sees the case; axe on the pages; the page works at 200% zoom and from the keyboard."""
 
 from __future__ import annotations
 
@@ -42,6 +42,16 @@ def test_trainer_walks_the_step_down_route(portsmouth, page, new_page, sign_in, 
     assert "Conference chair / IRO" in page.get_by_test_id("step-who").inner_text()
     axe.assert_no_violations(page)
 
+    # a trainee follows along, without signing in
+    page.get_by_role("button", name="Make a follow-along link").click()
+    page.wait_for_load_state()
+    link = page.get_by_test_id("follow-links").locator("a").first.get_attribute("href")
+    trainee = new_page()
+    trainee.goto(link)
+    trainee.wait_for_selector('#case-diagram[data-ready="true"]')
+    assert "Training clock: 23 November 2026" in trainee.locator("main").inner_text()
+    axe.assert_no_violations(trainee)
+
     # the example answers are there to change before completing
     step = page.get_by_test_id("step-form")
     step.locator('input[name="event_date-day"]').fill("23")
@@ -62,6 +72,8 @@ def test_trainer_walks_the_step_down_route(portsmouth, page, new_page, sign_in, 
     assert "Training clock: 15 December 2026" in main.inner_text()
     assert page.locator("#case-diagram .cin-overdue").count() > 0  # highlighted on the diagram
     shot(page, "training-walkthrough")
+    trainee.get_by_text("Training clock: 15 December 2026").wait_for(timeout=15_000)
+    assert "Escalation" in trainee.get_by_test_id("fired").inner_text()
     axe.assert_no_violations(page)
 
     # a social worker sees nothing of it

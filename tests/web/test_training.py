@@ -144,3 +144,36 @@ def test_bad_clock_moves_are_refused_and_change_nothing(trainer: ClientRequest) 
     assert "Enter the number of working days as a number" in page.text
     assert "Training clock: 23 November 2026" in trainer.get(url).text
     trainer.get("/training/999999", _expected_status=404)
+
+
+def test_a_trainee_follows_along_without_signing_in_until_the_link_expires(
+    trainer: ClientRequest,
+    app,  # noqa: ANN001
+    fixed_clock,  # noqa: ANN001
+) -> None:
+    url = _start(trainer)
+    trainer.post(f"{url}/share", {})
+    page = trainer.get(url)
+    link = page.testid("follow-links")[0].xpath(".//a/@href")[0]
+    path = "/follow/" + link.rsplit("/follow/", 1)[1]
+    token = path.rsplit("/", 1)[1]
+    assert len(token) >= 32 and token.replace("-", "").replace("_", "").isalnum()
+
+    trainee = app.test_client()  # nobody signed in
+    seen = Page(trainee.get(path))
+    assert seen.status == 200 and "Training case – not a real child" in seen.text
+    assert "Amelia Hughes" not in seen.text
+    before = trainee.get(f"{path}/state").get_json()["signature"]
+    assert trainee.get(f"{path}/diagram.bpmn").status_code == 200
+
+    trainer.post(f"{url}/clock", {"working_days": "16", "action": "days"})
+    after = trainee.get(f"{path}/state").get_json()["signature"]
+    assert after != before
+    assert "Training clock: 15 December 2026" in Page(trainee.get(path)).text
+
+    # a made-up token, or a live case's id, reaches nothing
+    assert trainee.get("/follow/not-a-token").status_code == 404
+    assert trainee.get(f"/training/{url.rsplit('/', 1)[1]}").status_code == 302  # sign in first
+    fixed_clock.advance(timedelta(hours=9))
+    assert trainee.get(path).status_code == 404
+    assert trainee.get(f"{path}/state").status_code == 404
