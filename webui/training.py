@@ -61,6 +61,12 @@ def _deadline(view: Any, due_at: Any) -> Deadline | None:
     return Deadline(due_date(due_at), left, due_at < view.now)
 
 
+def _back_to(case_id: int) -> Any:
+    """Back to the page the trainer came from: the presenter view or the walkthrough."""
+    page = "training.present" if request.form.get("to") == "present" else "training.walkthrough"
+    return redirect(url_for(page, case_id=case_id))
+
+
 def _schema(task: Any) -> dict[str, Any]:
     return load_form(task.form, get_engine().forms_dir) if task.form else NO_FORM
 
@@ -185,7 +191,7 @@ def advance(case_id: int) -> Any:
             training.advance(case_id, _trainer(), working_days=days)
     except NotAllowed as refused:
         return _page(case_id, problem=str(refused).capitalize(), status=400)
-    return redirect(url_for("training.walkthrough", case_id=case_id))
+    return _back_to(case_id)
 
 
 @bp.post("/<int:case_id>/back")
@@ -197,7 +203,7 @@ def back(case_id: int) -> Any:
         get_engine().training.back_to(case_id, step, _trainer())
     except (ValueError, NotAllowed):
         return _page(case_id, problem="Choose a step to go back to", status=400)
-    return redirect(url_for("training.walkthrough", case_id=case_id))
+    return _back_to(case_id)
 
 
 @bp.post("/<int:case_id>/restart")
@@ -206,6 +212,46 @@ def restart(case_id: int) -> Any:
     _view(case_id)
     get_engine().training.reset(case_id, _trainer())
     return redirect(url_for("training.walkthrough", case_id=case_id))
+
+
+@bp.get("/<int:case_id>/present")
+@allow("trainer")
+def present(case_id: int) -> Any:
+    """The presenter view: large text, high contrast, keyboard shortcuts (presenter.mjs)."""
+    engine = get_engine()
+    view = _view(case_id)
+    steps = [
+        Step(t, guidance(engine.task(t.id).documentation, t.rule_id), _deadline(view, t.due_at))
+        for t in view.case.tasks
+    ]
+    names = {p.process_id: p.name for p in engine.list_processes(council=view.case.council)}
+    return render_template(
+        "training/present.html",
+        view=view,
+        case=view.case,
+        steps=steps,
+        process_name=names.get(view.case.process_id, view.case.process_id),
+        clock_day=view.now.astimezone(LONDON).date(),
+    )
+
+
+@bp.post("/<int:case_id>/next")
+@allow("trainer")
+def next_step(case_id: int) -> Any:
+    """Complete the first current step with its form's example answers; if they do not fit
+    (a decision the trainer must make), open the step on the walkthrough to answer it."""
+    engine = get_engine()
+    view = _view(case_id)
+    if not view.case.tasks:
+        return _back_to(case_id)
+    task = view.case.tasks[0]
+    try:
+        engine.training.complete(
+            case_id, task.id, engine.training.example_answers(task.form), _trainer(), task.name
+        )
+    except InvalidData:
+        return redirect(url_for("training.walkthrough", case_id=case_id, step=task.id))
+    return _back_to(case_id)
 
 
 @bp.post("/<int:case_id>/share")

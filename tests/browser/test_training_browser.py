@@ -92,3 +92,29 @@ def test_trainer_walks_the_step_down_route(portsmouth, page, new_page, sign_in, 
     # 200% zoom (half the width): nothing needs sideways scrolling
     page.set_viewport_size({"width": 640, "height": 900})
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_presenter_view_from_the_keyboard(portsmouth, page, sign_in, axe) -> None:  # noqa: ANN001
+    sign_in(page, "trainer.north")
+    _start(page)
+    page.get_by_test_id("present-link").click()
+    page.wait_for_load_state()
+    assert page.get_by_test_id("presenter").is_visible()
+    axe.assert_no_violations(page)
+    first = page.locator(".cin-present__step-name").first.inner_text()
+
+    with page.expect_navigation():
+        page.keyboard.press("n")  # next step, with the example answers
+    assert page.locator(".cin-present__step-name").first.inner_text() != first
+    with page.expect_navigation():
+        page.keyboard.press("a")  # the clock, 5 working days on
+    assert page.get_by_test_id("training-clock").inner_text() == "30 November 2026"
+    with page.expect_navigation():
+        page.keyboard.press("b")
+    assert page.get_by_test_id("training-clock").inner_text() == "23 November 2026"
+
+    # the keys can be switched off (WCAG 2.1.4): then a key press does nothing
+    page.get_by_label("Keyboard shortcuts (N, B, A, D)").uncheck()
+    page.keyboard.press("a")
+    page.wait_for_timeout(300)
+    assert page.get_by_test_id("training-clock").inner_text() == "23 November 2026"

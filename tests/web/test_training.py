@@ -177,3 +177,26 @@ def test_a_trainee_follows_along_without_signing_in_until_the_link_expires(
     fixed_clock.advance(timedelta(hours=9))
     assert trainee.get(path).status_code == 404
     assert trainee.get(f"{path}/state").status_code == 404
+
+
+def test_presenter_view_moves_the_case_on_and_back(trainer: ClientRequest) -> None:
+    url = _start(trainer)
+    present = f"{url}/present"
+    page = trainer.get(present)
+    assert page.testid("presenter") and "Training clock: 23 November 2026" in page.text
+    first = page.xpath('//h2[@class="cin-present__step-name"]')[0].text_content()
+    # "Next step" completes the step with its example answers
+    trainer.post(f"{url}/next", {"to": "present"}, _expected_redirect=present)
+    page = trainer.get(present)
+    names = [h.text_content() for h in page.xpath('//h2[@class="cin-present__step-name"]')]
+    assert first not in names and names
+    trainer.post(
+        f"{url}/clock",
+        {"to": "present", "working_days": "5", "action": "days"},
+        _expected_redirect=present,
+    )
+    assert "30 November 2026" in trainer.get(present).text
+    back = trainer.get(present).xpath('//form[.//button[@data-testid="present-back"]]')[0]
+    step = back.xpath('.//input[@name="step"]/@value')[0]
+    trainer.post(f"{url}/back", {"to": "present", "step": step}, _expected_redirect=present)
+    assert "23 November 2026" in trainer.get(present).text
