@@ -117,6 +117,9 @@ def create_app(config: dict | None = None, engine: object | None = None) -> Flas
 
     app.register_blueprint(training.bp)
     app.register_blueprint(training.follow_bp)
+    from . import library
+
+    app.register_blueprint(library.bp)
     errors.register(app)
     access.init_app(app)  # after every blueprint: declares static, refuses undeclared routes
     return app

@@ -33,6 +33,7 @@ from engine.services.context import ANY_COUNCIL, CALENDAR_RECHECK_S, Context
 from engine.services.deadlines import Deadlines
 from engine.services.deployments import Deployments
 from engine.services.inbox import ROLE_LANES, Inbox
+from engine.services.library import Library
 from engine.services.records import Records
 from engine.services.training import Training
 from engine.services.worklist import TaskQuery, Worklist
@@ -89,6 +90,7 @@ class Engine:
         self.inbox = Inbox(ctx)
         self.records = Records(ctx)
         self.training = Training(ctx, self.cases, self.deadlines)
+        self.library = Library(ctx)
 
     # -- set-up -------------------------------------------------------------------------------
 

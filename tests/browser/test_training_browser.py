@@ -118,3 +118,25 @@ def test_presenter_view_from_the_keyboard(portsmouth, page, sign_in, axe) -> Non
     page.keyboard.press("a")
     page.wait_for_timeout(300)
     assert page.get_by_test_id("training-clock").inner_text() == "23 November 2026"
+
+
+def test_procedure_library_and_handout(portsmouth, page, sign_in, axe) -> None:  # noqa: ANN001
+    sign_in(page, "sw.north")
+    page.goto("/library")
+    axe.assert_no_violations(page)
+    page.get_by_role("link", name="Portsmouth: step down from a child protection plan").click()
+    page.wait_for_selector('#case-diagram[data-ready="true"]')
+    assert (
+        "Agree the outline Child in Need plan"
+        in page.get_by_test_id("procedure-steps").inner_text()
+    )
+    axe.assert_no_violations(page)
+
+    page.get_by_test_id("handout-link").click()
+    page.wait_for_selector('#case-diagram[data-ready="true"]')
+    axe.assert_no_violations(page)
+    page.emulate_media(media="print")
+    assert not page.locator(".govuk-service-navigation").is_visible()
+    assert page.get_by_test_id("handout").is_visible()
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
