@@ -60,9 +60,62 @@ async function showDiagram(container) {
       marked.add(id);
     }
   }
-  canvas.zoom("fit-viewport", "auto");
+  openReadable(canvas, registry, readIds(container, "overdue").concat(readIds(container, "current")));
+  addControls(container, canvas);
   container.classList.add("cin-diagram__canvas--ready");
   container.dataset.ready = "true";
+}
+
+// Open at a readable scale (labels about 11 px and up) centred on the current step, or the whole
+// drawing when nothing is current or it fits anyway.
+const READABLE = 0.9;
+const STEP = 1.25;
+
+function openReadable(canvas, registry, ids) {
+  canvas.zoom("fit-viewport", "auto");
+  const target = ids.map((id) => registry.get(id)).find(Boolean);
+  if (!target || canvas.zoom() >= READABLE) return;
+  canvas.zoom(READABLE, {
+    x: target.x + (target.width || 0) / 2,
+    y: target.y + (target.height || 0) / 2,
+  });
+  const box = canvas.viewbox();
+  canvas.scroll({
+    dx: box.width / 2 - (target.x + (target.width || 0) / 2 - box.x),
+    dy: box.height / 2 - (target.y + (target.height || 0) / 2 - box.y),
+  });
+}
+
+// Labelled buttons (so keyboard and speech users can drive the viewer), above the drawing.
+function addControls(container, canvas) {
+  const bar = document.createElement("div");
+  bar.className = "govuk-button-group cin-diagram__controls";
+  bar.setAttribute("role", "group");
+  bar.setAttribute("aria-label", "Diagram controls");
+  const button = (text, action) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "govuk-button govuk-button--secondary govuk-!-margin-bottom-1";
+    b.textContent = text;
+    b.addEventListener("click", () => action(b));
+    bar.append(b);
+    return b;
+  };
+  button("Zoom in", () => canvas.zoom(canvas.zoom() * STEP));
+  button("Zoom out", () => canvas.zoom(canvas.zoom() / STEP));
+  button("Fit to the box", () => canvas.zoom("fit-viewport", "auto"));
+  const figure = container.closest("figure") || container;
+  if (figure.requestFullscreen) {
+    const full = button("Full screen", () => {
+      if (document.fullscreenElement) document.exitFullscreen();
+      else figure.requestFullscreen();
+    });
+    document.addEventListener("fullscreenchange", () => {
+      full.textContent = document.fullscreenElement ? "Exit full screen" : "Full screen";
+      canvas.resized();
+    });
+  }
+  container.before(bar);
 }
 
 const container = document.getElementById("case-diagram");
