@@ -24,7 +24,7 @@ from sqlalchemy import delete, func, select, update
 from engine import clock
 from engine.calendar import due_date, working_days_left
 from engine.clock import OffsetClock
-from engine.errors import NotAllowed, UnknownCase
+from engine.errors import NotAllowed, UnknownCase, UnknownTask, WrongCase
 from engine.services.cases import Cases
 from engine.services.context import Context
 from engine.services.deadlines import Deadlines
@@ -183,7 +183,10 @@ class Training:
         """Complete a step of the training case (any lane: the trainer plays every role)."""
         offset = self._offset(case_id, trainer)
         with clock.using(self._clock(offset)):
-            done = self.cases.complete_task(task_id, data, trainer, case_id=case_id)
+            try:
+                done = self.cases.complete_task(task_id, data, trainer, case_id=case_id)
+            except WrongCase:  # a task of another case (a live one) is not there for them
+                raise UnknownTask(f"no open task {task_id} in training case {case_id}") from None
             self.deadlines.fire_due_timers(case_id=case_id, actor=trainer)
         self._snapshot(case_id, trainer, label)
         return done.case

@@ -89,6 +89,21 @@ def test_trainer_walks_the_step_down_route(portsmouth, page, new_page, sign_in, 
     assert page.get_by_test_id("fired").count() == 0
     assert "Training clock: 23 November 2026" in main.inner_text()
 
+    # the viewer: opened readable, driven from the keyboard, bpmn.io's watermark kept
+    assert page.locator(".bjs-powered-by").is_visible()
+    scale = page.evaluate(
+        "document.querySelector('#case-diagram .viewport').transform.baseVal[0].matrix.a"
+    )
+    assert scale >= 0.5, scale
+    zoom_in = page.get_by_role("button", name="Zoom in")
+    zoom_in.focus()
+    page.keyboard.press("Enter")
+    bigger = page.evaluate(
+        "document.querySelector('#case-diagram .viewport').transform.baseVal[0].matrix.a"
+    )
+    assert bigger > scale
+    assert page.get_by_role("button", name="Fit to the box").is_visible()
+
     # 200% zoom (half the width): nothing needs sideways scrolling
     page.set_viewport_size({"width": 640, "height": 900})
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine.errors import NotAllowed, UnknownCase
+from engine.errors import NotAllowed, UnknownCase, UnknownTask
 from engine.services import Engine
 from engine.store.models import Notification
 
@@ -91,6 +91,13 @@ def test_only_the_trainer_reaches_their_training_case(started) -> None:  # noqa:
     )
     with pytest.raises(UnknownCase):  # a live case is never a training case
         engine.training.advance(live.id, "trainer1", working_days=1)
+    # the trainer plays every lane of a training case, and no lane of a live one
+    live_task = live.tasks[0].id
+    with pytest.raises(UnknownCase):
+        engine.training.complete(live.id, live_task, {}, "trainer1", "x")
+    with pytest.raises(UnknownTask):  # nor a live task through their training case
+        engine.training.complete(case.id, live_task, {}, "trainer1", "x")
+    assert engine.get_case(live.id).tasks[0].id == live_task
     assert [c.id for c in engine.training.list("trainer1")] == [case.id]
     engine.training.delete(case.id, "trainer1")
     assert engine.training.list("trainer1") == []
