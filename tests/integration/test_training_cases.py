@@ -109,3 +109,29 @@ def _child():  # noqa: ANN202
     from engine.views import NewChild
 
     return NewChild("Test Child")
+
+
+def test_at_a_decision_the_trainer_goes_back_and_takes_the_other_branch(started) -> None:  # noqa: ANN001
+    engine, case = started
+    training = engine.training
+
+    def step_on(element: str, **answers: object) -> set[str]:
+        task = next(t for t in engine.get_case(case.id).tasks if t.element_id == element)
+        data = {**training.example_answers(task.form), **answers}
+        training.complete(case.id, task.id, data, "trainer1", task.name)
+        return {t.element_id for t in engine.get_case(case.id).tasks}
+
+    step_on("outline_plan", **OUTLINE)
+    step_on("send_outline_plan", **SENT)
+    before = [p.step for p in training.view(case.id, "trainer1").steps][-1]
+    # the meeting chaired by the conference chair, or (what if?) by a social worker
+    meeting = {"meeting_type": "planning", "meeting_date": "2026-12-10", "cancelled": False}
+    by_worker = step_on("arrange_meeting", **meeting, chair_role="social_worker")
+    training.back_to(case.id, before, "trainer1")
+    assert "arrange_meeting" in {t.element_id for t in engine.get_case(case.id).tasks}
+    by_iro = step_on("arrange_meeting", **meeting, chair_role="conference_chair_iro")
+    assert by_iro == {"record_by_iro"} and by_worker != by_iro, by_worker
+    trail = engine.audit_trail(case.id)
+    assert [e.detail.get("to_step") for e in trail if e.action == "training_stepped_back"] == [
+        before
+    ]
