@@ -90,6 +90,7 @@ def test_trainer_walks_the_step_down_route(portsmouth, page, new_page, sign_in, 
     assert "Training clock: 23 November 2026" in main.inner_text()
 
     # the viewer: opened readable, driven from the keyboard, bpmn.io's watermark kept
+    page.wait_for_selector('#case-diagram[data-ready="true"]')
     assert page.locator(".bjs-powered-by").is_visible()
     scale = page.evaluate(
         "document.querySelector('#case-diagram .viewport').transform.baseVal[0].matrix.a"
@@ -103,6 +104,21 @@ def test_trainer_walks_the_step_down_route(portsmouth, page, new_page, sign_in, 
     )
     assert bigger > scale
     assert page.get_by_role("button", name="Fit to the box").is_visible()
+    # the practitioner view hides timers and unnamed gateways; the full drawing is one click away
+    diagram = page.locator("#case-diagram")
+    assert diagram.get_attribute("data-view") == "practitioner"
+    hidden = page.locator("#case-diagram .cin-plumbing")
+    shown = page.evaluate(
+        """[...document.querySelectorAll('#case-diagram .cin-plumbing')]
+            .filter(e => getComputedStyle(e).display !== 'none')
+            .map(e => e.dataset.elementId)"""
+    )
+    assert hidden.count() > 0 and shown == [], shown
+    page.get_by_role("button", name="Show the full drawing").click()
+    assert diagram.get_attribute("data-view") == "full"
+    assert page.locator("#case-diagram .cin-plumbing").count() == 0
+    page.get_by_role("button", name="Show the practitioner view").click()
+    assert diagram.get_attribute("data-view") == "practitioner"
 
     # 200% zoom (half the width): nothing needs sideways scrolling
     page.set_viewport_size({"width": 640, "height": 900})

@@ -61,7 +61,7 @@ async function showDiagram(container) {
     }
   }
   openReadable(canvas, registry, readIds(container, "overdue").concat(readIds(container, "current")));
-  addControls(container, canvas);
+  addControls(container, canvas, registry);
   container.classList.add("cin-diagram__canvas--ready");
   container.dataset.ready = "true";
 }
@@ -86,8 +86,42 @@ function openReadable(canvas, registry, ids) {
   });
 }
 
+// The practitioner view hides the plumbing people never act on: reminder and deadline timers
+// with what only they lead to, and gateways without a name. The full drawing is one click away.
+function isPlumbing(element) {
+  const bo = element.businessObject || {};
+  const type = bo.$type || "";
+  if (type === "bpmn:BoundaryEvent") {
+    return (bo.eventDefinitions || []).some((d) => d.$type === "bpmn:TimerEventDefinition");
+  }
+  if (type.endsWith("Gateway")) return !bo.name;
+  return false;
+}
+
+function plumbing(registry) {
+  const hidden = new Set();
+  for (const element of registry.getAll()) {
+    if (isPlumbing(element)) hidden.add(element);
+  }
+  // what only plumbing leads to (the "Reminder sent" end events), and every line touching it
+  for (const element of registry.getAll()) {
+    const bo = element.businessObject || {};
+    const incoming = element.incoming || [];
+    if (bo.$type === "bpmn:EndEvent" && incoming.length && incoming.every((f) => hidden.has(f.source))) {
+      hidden.add(element);
+    }
+  }
+  for (const element of registry.getAll()) {
+    if (element.waypoints && (hidden.has(element.source) || hidden.has(element.target))) {
+      hidden.add(element);
+    }
+    if (element.type === "label" && hidden.has(element.labelTarget)) hidden.add(element);
+  }
+  return [...hidden];
+}
+
 // Labelled buttons (so keyboard and speech users can drive the viewer), above the drawing.
-function addControls(container, canvas) {
+function addControls(container, canvas, registry) {
   const bar = document.createElement("div");
   bar.className = "govuk-button-group cin-diagram__controls";
   bar.setAttribute("role", "group");
@@ -104,6 +138,22 @@ function addControls(container, canvas) {
   button("Zoom in", () => canvas.zoom(canvas.zoom() * STEP));
   button("Zoom out", () => canvas.zoom(canvas.zoom() / STEP));
   button("Fit to the box", () => canvas.zoom("fit-viewport", "auto"));
+  const hidden = plumbing(registry);
+  if (hidden.length) {
+    const setView = (full) => {
+      for (const element of hidden) {
+        if (full) canvas.removeMarker(element, "cin-plumbing");
+        else canvas.addMarker(element, "cin-plumbing");
+      }
+      container.dataset.view = full ? "full" : "practitioner";
+    };
+    setView(false);
+    button("Show the full drawing", (b) => {
+      const full = container.dataset.view !== "full";
+      setView(full);
+      b.textContent = full ? "Show the practitioner view" : "Show the full drawing";
+    });
+  }
   const figure = container.closest("figure") || container;
   if (figure.requestFullscreen) {
     const full = button("Full screen", () => {
