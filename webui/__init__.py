@@ -120,6 +120,14 @@ def create_app(config: dict | None = None, engine: object | None = None) -> Flas
     from . import reports  # oversight, heatmap, census, Annex A
 
     app.register_blueprint(reports.bp)
+
+    from . import training
+
+    app.register_blueprint(training.bp)
+    app.register_blueprint(training.follow_bp)
+    from . import library
+
+    app.register_blueprint(library.bp)
     errors.register(app)
     access.init_app(app)  # after every blueprint: declares static, refuses undeclared routes
     return app

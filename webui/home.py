@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user
 
 from .access import OVERVIEW_ROLES, allow, allow_public, allow_signed_in, can_access, my_teams
 from .engine_access import get_engine
@@ -24,7 +25,9 @@ def index():  # noqa: ANN201 - a redirect
 def dashboard() -> str:
     engine = get_engine()
     processes = list(engine.list_processes())
-    cases = list(engine.list_cases(teams=my_teams()))
+    # A trainer sees no live cases at all: their cases are training cases (webui/training.py).
+    live = current_user.role != "trainer"
+    cases = list(engine.list_cases(teams=my_teams())) if live else []
     names = {(p.process_id, p.version): p.name for p in processes}
     latest_names = {p.process_id: p.name for p in processes}
 
@@ -38,6 +41,7 @@ def dashboard() -> str:
         processes=processes,
         cases=cases,
         process_name=process_name,
+        live=live,
     )
 
 

@@ -37,8 +37,10 @@ from engine.services.context import ANY_COUNCIL, CALENDAR_RECHECK_S, Context
 from engine.services.deadlines import Deadlines
 from engine.services.deployments import Deployments
 from engine.services.inbox import ROLE_LANES, Inbox
+from engine.services.library import Library
 from engine.services.migrations import Migrations
 from engine.services.records import Records
+from engine.services.training import Training
 from engine.services.worklist import TaskQuery, Worklist
 from engine.store.db import create_schema
 from engine.store.retry import retry_transient
@@ -96,6 +98,8 @@ class Engine:
         self.inbox = Inbox(ctx)
         self.records = Records(ctx)
         self.migrations = Migrations(ctx)
+        self.training = Training(ctx, self.cases, self.deadlines)
+        self.library = Library(ctx)
 
     # -- set-up -------------------------------------------------------------------------------
 

@@ -119,7 +119,7 @@ def record_fired(
             continue
         timer = replace(timer, rule_id=profile.own_rules(timer.rule_id))
         note = _timer_notification(case, timer, saved.projection, now)
-        if note is not None:
+        if note is not None and not case.training:  # a training case tells nobody
             writes.notifications.append(note)
         writes.audit(
             now,

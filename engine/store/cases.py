@@ -124,6 +124,8 @@ class CaseStore:
         )
         if case_id is not None:
             query = query.where(Case.id == case_id)
+        else:  # training cases fire only on their own clock (engine.services.training)
+            query = query.where(Case.training.is_(False))
         cases: dict[int, CaseRecord] = {}
         for row in s.execute(query):
             cases.setdefault(row.id, case_record(row))

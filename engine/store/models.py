@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     DDL,
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -184,6 +185,8 @@ class Case(Base):
     close_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     attention: Mapped[str | None] = mapped_column(Text, nullable=True)
     team_key: Mapped[str | None] = mapped_column(ForeignKey("team.key"), nullable=True, index=True)
+    # A training case's clock runs this far ahead of real time (engine.services.training).
+    clock_offset_s: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     child: Mapped[Child] = relationship(lazy="joined")
     process_version: Mapped[ProcessVersion] = relationship(lazy="raise")
@@ -307,3 +310,36 @@ class AuditEvent(Base):
     element_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     action: Mapped[str] = mapped_column(String(60))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class TrainingSnapshot(Base):
+    """A training case as it was after one step of a walkthrough, so the trainer can go back."""
+
+    __tablename__ = "training_snapshot"
+    __table_args__ = (
+        UniqueConstraint("case_id", "step", name="uq_training_snapshot_case_id_step"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("case.id", ondelete="CASCADE", name="fk_training_snapshot_case_id_case"),
+        index=True,
+    )
+    step: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(300))
+    state_json: Mapped[str] = mapped_column(Text)
+    clock_offset_s: Mapped[int] = mapped_column(BigInteger)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TrainingShare(Base):
+    """A read-only follow-along link to a training case; the token is random and expires."""
+
+    __tablename__ = "training_share"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("case.id", ondelete="CASCADE", name="fk_training_share_case_id_case"),
+        index=True,
+    )
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -67,9 +67,12 @@ def test_every_route_declares_who_may_use_it() -> None:
     )
 
 
-def test_only_sign_in_static_and_health_are_public() -> None:
+def test_only_sign_in_static_health_and_follow_along_are_public() -> None:
     public = {endpoint for endpoint, _, _ in RULES if _rule_of(endpoint) == PUBLIC}
-    assert public == {"auth.sign_in", "static", "home.health"}
+    # follow.*: a trainee's read-only view of one training case, keyed by a random token that
+    # expires (tests/web/test_training.py)
+    follow = {"follow.follow", "follow.follow_state", "follow.follow_diagram"}
+    assert public == {"auth.sign_in", "static", "home.health"} | follow
 
 
 def test_my_routes_are_all_there() -> None:
