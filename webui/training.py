@@ -13,13 +13,14 @@ from typing import Any
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine.calendar import LONDON, due_date
+from engine.calendar import LONDON
 from engine.errors import InvalidData, NotAllowed, UnknownCase, UnknownProcess, UnknownTask
 from engine.forms import load_form
+from engine.views import DeadlineView
+from engine.wording import describe_deadline
 
 from . import form_render as fr
 from .access import allow, allow_public, my_teams
-from .cases import Deadline
 from .engine_access import get_engine
 from .security import stored_text
 from .tasks import NO_FORM, guidance
@@ -34,7 +35,7 @@ class Step:
 
     task: Any
     guidance: Any
-    deadline: Deadline | None
+    deadline: DeadlineView | None
 
 
 def _trainer() -> str:
@@ -54,11 +55,11 @@ def _view(case_id: int) -> Any:
         abort(404)
 
 
-def _deadline(view: Any, due_at: Any) -> Deadline | None:
+def _deadline(view: Any, due_at: Any) -> DeadlineView | None:
+    """The deadline in the words every page uses, read at the training case's own time."""
     if due_at is None:
         return None
-    left = get_engine().training.working_days_until(view.case, view.now, due_at)
-    return Deadline(due_date(due_at), left, due_at < view.now)
+    return describe_deadline(due_at, view.now, get_engine().calendar(view.case.council))
 
 
 def _back_to(case_id: int) -> Any:

@@ -235,7 +235,7 @@ class Cases:
     def _check_lane(self, s: Any, user: str, row: Any, doing: str) -> None:
         """Refuse unless `user`'s role may act in the task's lane (lanes are roles)."""
         lanes = self.ctx.profile(row.council_key).lanes
-        check_lane(s, lanes, user, row.lane, row.name, doing)
+        check_lane(s, lanes, user, row.lane, row.name, doing, training=row.training)
 
     # -- running a case on --------------------------------------------------------------------
 

@@ -81,7 +81,10 @@ def test_trainer_walks_the_step_down_route_on_its_own_clock(
 
     first = page.testid("current-step")[0].xpath(".//h2")[0].text_content().strip()
     _complete(
-        trainer, url, first, event_date_day="23", event_date_month="11", event_date_year="2026"
+        trainer,
+        url,
+        first,
+        **{"event_date-day": "23", "event_date-month": "11", "event_date-year": "2026"},
     )
     page = trainer.get(url)
     names = [li.text_content() for li in page.testid("current-steps")[0].xpath("./li")]
