@@ -58,6 +58,8 @@ class UserInfo:
     active: bool
     teams: tuple[str, ...]
     locked_until: datetime | None = None  # too many wrong passwords: no sign-in until then
+    # The council whose teams the person is in ("" for none or several): the page header.
+    council_name: str = ""
 
     @property
     def role_name(self) -> str:
@@ -348,7 +350,14 @@ class People:
         locked = (
             user.locked_until if user.locked_until and user.locked_until > clock.now() else None
         )
+        councils = set(
+            s.scalars(
+                select(Council.name)
+                .join(Team, Team.council_key == Council.key)
+                .where(Team.key.in_(teams))
+            )
+        )
         return UserInfo(
             user.id, user.username, user.display_name, user.email, user.role, user.active, teams,
-            locked,
+            locked, councils.pop() if len(councils) == 1 else "",
         )  # fmt: skip

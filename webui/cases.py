@@ -181,7 +181,10 @@ def describe(event: Any, names: Mapping[str, str]) -> tuple[str, str] | None:
     if action == "case_cancelled":
         return "Case cancelled", str(detail.get("reason") or "")
     if action == "case_moved_team":
-        return "Case moved to another team", f"Now with {detail.get('to') or 'another team'}"
+        return (
+            "Case moved to another team",
+            f"Now with {team_name(detail.get('to')) or 'another team'}",
+        )
     if action == "case_needs_attention":
         return "Needs a manager's attention", "A timer in this case could not run"
     if action == "attention_cleared":
