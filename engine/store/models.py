@@ -123,12 +123,32 @@ class ClosureDay(Base):
 
 class Child(Base):
     __tablename__ = "child"
+    __table_args__ = (
+        # Finding a child by a misspelt name: a trigram index on PostgreSQL (pg_trgm, installed
+        # in `public` so every schema's queries can name it); a plain index on SQLite.
+        Index(
+            "ix_child_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "public.gin_trgm_ops"},
+        ),
+        Index("ix_child_date_of_birth", "date_of_birth"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     council_key: Mapped[str] = mapped_column(ForeignKey("council.key"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     date_of_birth: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# pg_trgm before the child table's trigram index (also in migration 0005). Trusted since
+# PostgreSQL 13, so a database owner may create it.
+event.listen(
+    Child.__table__,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public").execute_if(dialect="postgresql"),
+)
 
 
 class ProcessVersion(Base):
@@ -155,6 +175,8 @@ class ProcessVersion(Base):
 
 class Case(Base):
     __tablename__ = "case"
+    # "My cases": a worker's open cases.
+    __table_args__ = (Index("ix_case_allocated_status", "allocated_to", "status"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
@@ -171,6 +193,8 @@ class Case(Base):
     close_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     attention: Mapped[str | None] = mapped_column(Text, nullable=True)
     team_key: Mapped[str | None] = mapped_column(ForeignKey("team.key"), nullable=True, index=True)
+    # The allocated social worker (username), set by a team manager; their lane's steps go to them.
+    allocated_to: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
     child: Mapped[Child] = relationship(lazy="joined")
     process_version: Mapped[ProcessVersion] = relationship(lazy="raise")

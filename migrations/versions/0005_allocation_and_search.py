@@ -1,0 +1,46 @@
+"""Allocated social worker on a case; finding a child by name (trigram) or date of birth
+
+`case.allocated_to` is the username of the case's allocated social worker (NULL: unallocated,
+the team's pool). On PostgreSQL the child's name gets a GIN trigram index (pg_trgm, created in
+`public` when missing) so a misspelt name is found quickly among many councils' children.
+
+Revision ID: 0005_allocation_and_search
+Revises: 0004_closure_day_created_at
+Create Date: 2026-12-04 17:30:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0005_allocation_and_search"
+down_revision: str | Sequence[str] | None = "0004_closure_day_created_at"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("case") as batch:
+        batch.add_column(sa.Column("allocated_to", sa.String(100), nullable=True))
+        batch.create_index("ix_case_allocated_status", ["allocated_to", "status"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+        op.create_index(
+            "ix_child_name_trgm",
+            "child",
+            ["name"],
+            postgresql_using="gin",
+            postgresql_ops={"name": "public.gin_trgm_ops"},
+        )
+    else:
+        op.create_index("ix_child_name_trgm", "child", ["name"])
+    op.create_index("ix_child_date_of_birth", "child", ["date_of_birth"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_child_date_of_birth", table_name="child")
+    op.drop_index("ix_child_name_trgm", table_name="child")
+    with op.batch_alter_table("case") as batch:
+        batch.drop_index("ix_case_allocated_status")
+        batch.drop_column("allocated_to")
