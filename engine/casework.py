@@ -275,7 +275,9 @@ def allocate(
         raise NotAllowed("only a manager of the case's team can allocate it")
     worker = _member(s, to_user, case.team_key)
     if worker is None or worker.role not in ALLOCATABLE_ROLES or not worker.active:
-        raise NotAllowed(f"{to_user} is not a social worker in this case's team: choose one who is")
+        raise NotAllowed(
+            "the person chosen is not a social worker in this case's team: choose one who is"
+        )
     previous = case.allocated_to
     if previous == to_user:
         return Allocation(case_id, previous, to_user, [])
@@ -376,3 +378,7 @@ class Casework:
     def allocatable(self, team: str) -> list[tuple[str, str]]:
         with self.sessions() as s:
             return allocatable(s, team)
+
+    def allocated_to(self, case_id: int) -> str | None:
+        with self.sessions() as s:
+            return s.scalar(select(Case.allocated_to).where(Case.id == case_id))

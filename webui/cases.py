@@ -22,7 +22,7 @@ from engine.views import DeadlineView
 from engine.wording import describe_deadline
 
 from .access import WORKER_ROLES, allow, my_teams, require_case
-from .engine_access import get_engine
+from .engine_access import get_casework, get_engine
 from .filters import uk_date, uk_datetime
 from .security import stored_text
 
@@ -283,6 +283,8 @@ def show(case_id: int) -> str:
         (p.process_id, p.version): p.name for p in engine.list_processes(all_versions=True)
     }
     overdue_named = _named(diagram.overdue, names)
+    casework = get_casework()
+    allocated = casework.allocated_to(case.id)
     return render_template(
         "cases/show.html",
         case=case,
@@ -300,6 +302,11 @@ def show(case_id: int) -> str:
             "done": _named(diagram.completed, names),
         },
         team=team_name(case.team),
+        allocated=allocated,
+        allocated_name=display_name(allocated) if allocated else "",
+        allocatable=casework.allocatable(case.team)
+        if case.team and case.status == "open" and current_user.is_manager
+        else [],
     )
 
 

@@ -319,7 +319,8 @@ def done(task_id: str) -> Any:
 
 def register(app: Any) -> None:
     """Add the task and case pages to the app (called once by create_app)."""
-    from . import cases
+    from . import caselist, cases
 
     app.register_blueprint(cases.bp)
+    app.register_blueprint(caselist.bp)
     app.register_blueprint(bp)

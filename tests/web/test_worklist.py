@@ -39,7 +39,7 @@ def tm(new_client_request):  # noqa: ANN001, ANN201
 
 def test_my_tasks_is_the_default_tab(sw) -> None:  # noqa: ANN001
     page = sw.get("/worklist")
-    assert page.title == "My tasks – Worklist – cinflow – Example Borough Council"
+    assert page.title == "My tasks – Worklist – cinflow – Portsmouth City Council"
     assert page.h1 == "Worklist"
     (row,) = page.rows()
     assert row["child"] == "Amelia Hughes"
@@ -121,7 +121,7 @@ def test_empty_tabs_say_what_to_do(new_client_request) -> None:  # noqa: ANN001
 
 def test_team_overview_counts_per_worker(tm) -> None:  # noqa: ANN001
     page = tm.get("/worklist/team")
-    assert page.title == "Team overview – Worklist – cinflow – Example Borough Council"
+    assert page.title == "Team overview – Worklist – cinflow – Portsmouth City Council"
     (table,) = page.testid("team-table")
     counts = {
         page.text_of(tr.xpath("./th")[0]): [page.text_of(td) for td in tr.xpath("./td")]
