@@ -41,7 +41,8 @@ def test_signing_in_goes_to_the_worklist_and_shows_who_you_are(client_request) -
     assert who == "Signed in as Sam North Social worker"
     nav = page.xpath('//nav[contains(@class, "govuk-service-navigation__wrapper")]')[0]
     links = [page.text_of(a) for a in nav.xpath(".//a")]
-    assert links == ["Worklist", "Cases", "Inbox"]  # Home (processes) is for practice managers and admins
+    # Home (processes) is for practice managers and admins
+    assert links == ["Worklist", "Cases", "Inbox"]
     current = nav.xpath(".//a[@aria-current]")
     assert [page.text_of(a) for a in current] == ["Worklist"]
     assert page.testid("sign-out")[0].xpath("ancestor::form/@method") == ["post"]
