@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -382,3 +383,10 @@ class Casework:
     def allocated_to(self, case_id: int) -> str | None:
         with self.sessions() as s:
             return s.scalar(select(Case.allocated_to).where(Case.id == case_id))
+
+    def entry_routes(self, council: str) -> list[Any]:
+        """The council's routes into a case (engine/frontdoor.py)."""
+        from engine.frontdoor import entry_routes
+
+        with self.sessions() as s:
+            return entry_routes(s, council)

@@ -41,7 +41,17 @@ def validate(name: str, data: Mapping[str, Any], forms_dir: Path = FORMS_DIR) ->
     """Raise InvalidData listing every problem, or return when the data fits the form."""
     schema = load_form(name, forms_dir)
     path = forms_dir / name
-    validator = _validator(str(path), path.stat().st_mtime)
+    check(schema, _validator(str(path), path.stat().st_mtime), data)
+
+
+def validate_schema(schema: Mapping[str, Any], data: Mapping[str, Any]) -> None:
+    """`validate` for a schema made at run time (the front door's form for one route)."""
+    check(schema, Draft202012Validator(schema, format_checker=FormatChecker()), data)
+
+
+def check(
+    schema: Mapping[str, Any], validator: Draft202012Validator, data: Mapping[str, Any]
+) -> None:
     errors = []
     for error in sorted(validator.iter_errors(dict(data)), key=lambda e: list(map(str, e.path))):
         path = ".".join(str(p) for p in error.absolute_path)

@@ -270,6 +270,17 @@ def submit(task_id: str) -> Any:
         return _page(task, case, raw, revision=revision, problem=problem, status=409)
     except (WrongCase, UnknownTask, UnknownCase):
         abort(404)
+    mine = [t for t in done.next_tasks if t.claimed_by == _user()]
+    if mine:
+        # The allocated worker goes straight on to their next step on the same case.
+        flash(
+            {
+                "kind": "success",
+                "heading": f"Step completed: {task.name}",
+                "text": "This is your next step on the same case.",
+            }
+        )
+        return redirect(url_for("tasks.show", task_id=mine[0].id))
     session[DONE_KEY] = {  # ids only: the session cookie is signed, not encrypted
         "task_id": task.id,
         "case_id": task.case_id,
@@ -319,8 +330,9 @@ def done(task_id: str) -> Any:
 
 def register(app: Any) -> None:
     """Add the task and case pages to the app (called once by create_app)."""
-    from . import caselist, cases
+    from . import caselist, cases, frontdoor
 
     app.register_blueprint(cases.bp)
     app.register_blueprint(caselist.bp)
+    app.register_blueprint(frontdoor.bp)
     app.register_blueprint(bp)

@@ -486,6 +486,11 @@ INVALID: dict[str, list[tuple[str, Mutation]]] = {
         ("no visit date", change(drop=("visit_date",))),
         ("seen as text", change(child_seen="yes")),
     ],
+    "start_case": [
+        ("no last name", change(drop=("last_name",))),
+        ("impossible birth date", change(date_of_birth="2016-02-30")),
+        ("an unknown date", change(closure_date="2025-03-03")),
+    ],
 }
 
 
