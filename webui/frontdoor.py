@@ -48,7 +48,7 @@ def choose() -> str:
     error = None
     wanted = request.args.get("route")
     routes = _routes(team)
-    if wanted is not None:
+    if wanted is not None or "chosen" in request.args:
         if any(r.process_id == wanted for r in routes):
             return redirect(url_for("frontdoor.details", process_id=wanted, team=team.key))
         error = "Select how the child's case comes to the team"
