@@ -29,9 +29,10 @@ def test_referral_allocation_my_cases_and_the_next_step(own_page, sign_in, axe, 
     assert "How does the child's case come to" in manager.locator("h1").inner_text()
     axe.assert_no_violations(manager)
     manager.get_by_role("button", name="Continue").click()  # nothing chosen: a clear error
-    assert "Select how the child's case comes to the team" in manager.locator(
-        ".govuk-error-summary"
-    ).inner_text()
+    assert (
+        "Select how the child's case comes to the team"
+        in manager.locator(".govuk-error-summary").inner_text()
+    )
     axe.assert_no_violations(manager)
     manager.get_by_label("Sample referral").check()
     manager.get_by_role("button", name="Continue").click()
@@ -128,6 +129,8 @@ def test_worklist_and_case_lists_fit_320_px(own_page, sign_in, axe, shot):  # no
     page.goto("/worklist/unclaimed")
     # Each task is a card: the child, the step, the deadline and the claim button all visible.
     card = page.get_by_test_id("task-row").filter(has_text="Ben Carter")
-    expect(card.get_by_role("button", name="Claim Complete the assessment for Ben Carter")).to_be_visible()
+    expect(
+        card.get_by_role("button", name="Claim Complete the assessment for Ben Carter")
+    ).to_be_visible()
     assert "Due today" in card.inner_text()
     shot(page, "casework-05-worklist-320")
