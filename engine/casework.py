@@ -390,3 +390,16 @@ class Casework:
 
         with self.sessions() as s:
             return entry_routes(s, council)
+
+    def escalation(self, task_id: str, calendar: Any, teams: Iterable[str] | None = None) -> Any:
+        """The missed deadline behind an escalation step (engine/escalation.py), or None."""
+        from engine.escalation import escalation
+
+        with self.sessions() as s:
+            return escalation(s, task_id, calendar, teams)
+
+    def agree_new_date(self, task_id: str, calendar: Any, **decision: Any) -> Any:
+        from engine.escalation import agree_new_date
+
+        with unit_of_work(self.sessions) as s:
+            return agree_new_date(s, task_id, calendar=calendar, **decision)

@@ -175,8 +175,11 @@ class ProcessVersion(Base):
 
 class Case(Base):
     __tablename__ = "case"
-    # "My cases": a worker's open cases.
-    __table_args__ = (Index("ix_case_allocated_status", "allocated_to", "status"),)
+    __table_args__ = (
+        # "My cases": a worker's open cases; the team's cases, newest first, a page at a time.
+        Index("ix_case_allocated_status", "allocated_to", "status"),
+        Index("ix_case_team_status_id", "team_key", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
@@ -248,6 +251,11 @@ class TaskRow(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     training: Mapped[bool] = mapped_column(Boolean, default=False)
     team_key: Mapped[str | None] = mapped_column(String(60), nullable=True, index=True)
+    # An escalation step: the step whose deadline was missed, and when that deadline was.
+    escalates: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    missed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The deadline before a manager agreed a new date (engine/escalation.py); NULL if unchanged.
+    original_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class TimerRow(Base):

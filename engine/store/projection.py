@@ -89,6 +89,9 @@ class TaskRecord:
     claimed_by: str | None
     training: bool
     team_key: str | None
+    # Written when the row is made, never diffed: read_projection leaves them None.
+    escalates: str | None = None
+    missed_at: datetime | None = None
 
 
 @dataclass
@@ -194,7 +197,7 @@ def lock_case_of_task(s: Session, task_id: str) -> tuple[CaseRecord, Projection]
         return case, read_projection(s, [case.id])[case.id]
     projection = Projection()
     for item in row.tasks_json or ():
-        task = TaskRecord(**_from_json(item, _TASK_FIELDS, ("due_at", "created_at")))
+        task = TaskRecord(**_from_json(item, _TASK_FIELDS, ("due_at", "created_at", "missed_at")))
         projection.tasks[task.id] = task
     for item in row.timers_json or ():
         timer = TimerRecord(**_from_json(item, _TIMER_FIELDS, ("due_at", "started_at")))
@@ -464,6 +467,8 @@ def project(
                 claimed_by=holder,
                 training=case.training,
                 team_key=case.team_key,
+                escalates=view.escalates,
+                missed_at=view.missed_at,
             )
             writes.new_tasks.append(_row(row, _TASK_FIELDS))
             if holder:
