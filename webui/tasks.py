@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import (
@@ -46,14 +47,15 @@ from engine.returns.service import Returns
 from engine.views import CompletedStep
 
 from . import form_render as fr
-from .access import WORKER_ROLES, allow, my_teams, require_case
+from .access import MANAGER_ROLES, WORKER_ROLES, allow, my_teams, require_case
 from .cases import child_summary, deadline, display_name
-from .engine_access import get_engine
+from .engine_access import get_casework, get_engine
 from .flashes import say
 
 bp = Blueprint("tasks", __name__)
 
 NO_FORM: dict[str, Any] = {"type": "object", "properties": {}}
+ESCALATION_FORM = "escalation_decision.json"
 DONE_KEY = "cinflow_completed"  # session: what the confirmation page shows
 
 # "... the deadline. D3 · Dudley Timescales" or "P2 · Portsmouth 1.2; D5 · Dudley Timescales"
@@ -147,6 +149,8 @@ def _page(
     case: Any,
     raw: dict[str, Any],
     *,
+    escalation_raw: dict[str, Any] | None = None,
+    escalation_errors: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     focus: str | None = None,
     revision: int | None = None,
@@ -157,6 +161,12 @@ def _page(
     schema = _schema(task)
     view = fr.build(schema, raw, errors, focus)
     claimed_by_other = task.claimed_by not in (None, _user())
+    escalation = _escalation(task)
+    escalation_form = None
+    if escalation and escalation.step_task_id and current_user.is_manager:
+        escalation_form = fr.build(
+            load_form(ESCALATION_FORM), escalation_raw or {}, escalation_errors
+        )
     return (
         render_template(
             "tasks/show.html",
@@ -170,9 +180,63 @@ def _page(
             problem=problem,
             from_draft=from_draft,
             claimed_by=display_name(task.claimed_by) if claimed_by_other else None,
+            escalation=escalation,
+            escalation_form=escalation_form,
+            late_holder=display_name(escalation.holder) if escalation else "",
         ),
         status,
     )
+
+
+def _escalation(task: Any) -> Any:
+    """The missed deadline behind an escalation step; None for any other step."""
+    calendar = get_engine().calendar(task.council)
+    return get_casework().escalation(task.id, calendar, teams=my_teams())
+
+
+@bp.post("/tasks/<task_id>/escalation")
+@allow(*MANAGER_ROLES)
+def decide_escalation(task_id: str) -> Any:
+    """The manager's decision on a missed deadline: reason, agreed new date, oversight note."""
+    task = _open_task(task_id, None, 409)
+    if isinstance(task, tuple):
+        return task
+    case = require_case(task.case_id, page="task")
+    schema = load_form(ESCALATION_FORM)
+    raw = fr.raw_from_post(schema, request.form)
+    data, problems = fr.parse(schema, raw)
+    found: list[Any] = []
+    try:
+        validate(ESCALATION_FORM, data)
+    except InvalidData as invalid:
+        found = invalid.errors
+    if not problems and not found:
+        try:
+            get_casework().agree_new_date(
+                task.id,
+                get_engine().calendar(task.council),
+                agreed=date.fromisoformat(data["agreed_date"]),
+                reason=data["delay_reason"],
+                note=data["oversight_note"],
+                by=_user(),
+                teams=my_teams(),
+            )
+        except InvalidData as invalid:
+            found = invalid.errors
+        except NotAllowed as refused:
+            problem = {"heading": "The new date was not recorded", "text": str(refused)}
+            return _page(task, case, {}, escalation_raw=raw, problem=problem, status=409)
+    if problems or found:
+        errors = fr.error_map(schema, found, problems)
+        return _page(task, case, {}, escalation_raw=raw, escalation_errors=errors, status=400)
+    flash(
+        {
+            "kind": "success",
+            "heading": "New date agreed",
+            "text": "It is now the late step's deadline, and whoever holds the step has been told.",
+        }
+    )
+    return redirect(url_for("tasks.show", task_id=task.id))
 
 
 @bp.get("/tasks/<task_id>")

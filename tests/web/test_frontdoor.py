@@ -49,9 +49,7 @@ def test_dates_are_checked_and_named(client_request, engine):  # noqa: ANN001
     user = client_request.sign_in("sw.north")
     page = user.post(
         START,
-        _fields(
-            **{"first_name": "", "date_of_birth-day": "31", "referral_date-year": "2027"}
-        ),
+        _fields(**{"first_name": "", "date_of_birth-day": "31", "referral_date-year": "2027"}),
         _expected_status=400,
     )
     summary = page.error_summary()
