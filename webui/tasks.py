@@ -41,7 +41,7 @@ from engine.errors import (
     UnknownTask,
     WrongCase,
 )
-from engine.forms import load_form, validate
+from engine.forms import in_future, load_form, validate
 from engine.returns.prefill import census_fields
 from engine.returns.service import Returns
 from engine.views import CompletedStep
@@ -284,14 +284,15 @@ def submit(task_id: str) -> Any:
 
     if task.claimed_by not in (None, _user()):
         return _claimed(task, case, raw, revision)
-    if problems:
+    future = in_future(schema, data)
+    if problems or future:
         # Unreadable answers are never completed; list the form's other problems with them.
-        found: list[Any] = []
+        found: list[Any] = list(future)
         try:
             if task.form:
                 validate(task.form, data, engine.forms_dir)
         except InvalidData as invalid:
-            found = invalid.errors
+            found += invalid.errors
         errors = fr.error_map(schema, found, problems)
         return _page(task, case, raw, errors=errors, revision=revision, status=400)
     try:
