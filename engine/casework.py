@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine import clock
 from engine.errors import CaseClosed, NotAllowed, UnknownCase
 from engine.store.audit import audit_row
-from engine.store.projection import ALLOCATED_LANES, new_step_notification
 from engine.store.db import unit_of_work
 from engine.store.models import AuditEvent, Case, Child, Membership, Notification, TaskRow, User
+from engine.store.projection import ALLOCATED_LANES, new_step_notification
 
 # Who may hold a case, and who may give it to them.
 ALLOCATABLE_ROLES = ("social_worker",)

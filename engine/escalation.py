@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from engine import clock
 from engine.calendar import LONDON, WorkingCalendar, due_date
 from engine.errors import FieldError, InvalidData, NotAllowed, UnknownTask
-from engine.projection import audit_row
+from engine.store.audit import audit_row
 from engine.store.models import AuditEvent, Case, Child, Membership, Notification, TaskRow, User
 
 DECIDING_ROLES = ("team_manager", "practice_manager")
