@@ -60,9 +60,9 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from engine import clock, passwords  # noqa: E402
-from engine.casework import Casework  # noqa: E402
 from engine.clock import FixedClock  # noqa: E402
 from engine.services import Engine, NewChild  # noqa: E402
+from engine.services.casework import Casework  # noqa: E402
 
 DEFAULT_DATABASE = os.environ.get(
     "CINFLOW_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

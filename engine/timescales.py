@@ -23,6 +23,9 @@ class CouncilProfile:
     key: str
     name: str
     timescales: dict[str, Timescale]
+    # An escalation step's own deadline, counted from the deadline that was missed
+    # (`escalation_deadline:` in timescales.yaml).
+    escalation_deadline: str = "1 working day"
 
     def rule_for_key(self, key: str) -> str | None:
         scale = self.timescales.get(key)
@@ -56,8 +59,10 @@ def load_profile(path: Path) -> CouncilProfile:
             remind_before=Duration.parse(str(item.get("remind_before", "2 working days"))),
             note=str(item.get("note", "")),
         )
+    escalation = str(raw.get("escalation_deadline", "1 working day"))
+    Duration.parse(escalation)  # a typo is refused when the pack is read, not at the deadline
     return CouncilProfile(
-        str(raw.get("council", path.parent.name)), str(raw.get("name", "")), scales
+        str(raw.get("council", path.parent.name)), str(raw.get("name", "")), scales, escalation
     )
 
 

@@ -15,8 +15,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from engine import clock
-from engine.casework import CaseSummary, parse_query
 from engine.errors import CaseClosed, NotAllowed, UnknownCase
+from engine.services.casework import CaseSummary, parse_query
 
 from .access import MANAGER_ROLES, WORKER_ROLES, allow, my_teams
 from .engine_access import get_casework, get_engine

@@ -27,13 +27,5 @@ def get_engine() -> Engine:
 
 
 def get_casework() -> Any:
-    """Allocation, finding a child and case lists (engine.casework.Casework), made once per app."""
-    casework = current_app.extensions.get(CASEWORK_KEY)
-    if casework is None:
-        from engine.casework import Casework
-
-        casework = current_app.extensions[CASEWORK_KEY] = Casework(get_engine().sessions)
-    return casework
-
-
-CASEWORK_KEY = "cinflow.casework"
+    """Allocation, finding a child, case lists, the front door, escalations (`Engine.casework`)."""
+    return get_engine().casework

@@ -18,8 +18,8 @@ from werkzeug.wrappers import Response
 from engine import clock
 from engine.calendar import LONDON
 from engine.errors import InvalidData
-from engine.frontdoor import Route, check_start, start_schema
 from engine.services import NewChild
+from engine.services.frontdoor import Route, check_start, start_schema
 
 from . import form_render as fr
 from .access import WORKER_ROLES, allow, my_teams

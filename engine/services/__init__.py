@@ -8,7 +8,9 @@ hands each call to the module that owns the concern:
 - `worklist`: the read model of open tasks (filters in one `TaskQuery`, pages, counts);
 - `deadlines`: the timer sweep, recomputing deadlines, closure days, attention;
 - `inbox`: notifications and mail, and the notices timers make;
-- `records`: one task with guidance, the case diagram, process XML, the audit trail.
+- `records`: one task with guidance, the case diagram, process XML, the audit trail;
+- `casework` (`Engine.casework`): allocation, finding a child, My/team cases, the front door's
+  routes, escalation decisions.
 
 They share a `Context` (database, runtime, calendars, and `engine.store.cases.CaseStore`,
 which loads and saves a case with its projection). Each method opens a unit of work, changes
@@ -29,6 +31,7 @@ from engine.notify import Sender
 from engine.people import People, TeamInfo
 from engine.runtime import Runtime
 from engine.services.cases import Cases
+from engine.services.casework import Casework
 from engine.services.context import ANY_COUNCIL, CALENDAR_RECHECK_S, Context
 from engine.services.deadlines import Deadlines
 from engine.services.deployments import Deployments
@@ -89,6 +92,8 @@ class Engine:
         self.deadlines = Deadlines(ctx)
         self.inbox = Inbox(ctx)
         self.records = Records(ctx)
+        # Allocation, finding a child, case lists, the front door and escalation decisions.
+        self.casework = Casework(self.sessions)
 
     # -- set-up -------------------------------------------------------------------------------
 

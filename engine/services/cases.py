@@ -30,7 +30,7 @@ from engine.services.inbox import record_fired
 from engine.store.audit import jsonable, record_audit
 from engine.store.cases import spec_key, task_info
 from engine.store.db import unit_of_work
-from engine.store.models import Case, Child, Draft, ProcessVersion, TaskRow
+from engine.store.models import Case, Child, Draft, Notification, ProcessVersion, TaskRow
 from engine.store.projection import Projection, Writes, case_query, case_record, read_projection
 from engine.views import CaseInfo, Completion, NewChild, TaskInfo
 
@@ -319,6 +319,13 @@ class Cases:
             previous, case.team_key = case.team_key, team
             s.execute(update(Case).where(Case.id == case_id).values(team_key=team))
             s.execute(update(TaskRow).where(TaskRow.case_id == case_id).values(team_key=team))
+            # Messages to the team about this case go with it (a reminder made before the move
+            # reaches the team that holds the case now); messages to a person stay theirs.
+            s.execute(
+                update(Notification)
+                .where(Notification.case_id == case_id, Notification.username.is_(None))
+                .values(team_key=team)
+            )
             record_audit(s, by, "case_moved_team", case_id, detail={"from": previous, "to": team})
             return self.store.case_info(s, case)
 

@@ -179,7 +179,9 @@ class CaseStore:
         """
         now = now or clock.now()
         profile = self.profile(case.council_key)
-        snapshot = self.runtime.snapshot(workflow, profile.rule_for_key)
+        snapshot = self.runtime.snapshot(
+            workflow, profile.rule_for_key, profile.escalation_deadline
+        )
         snapshot = replace(
             snapshot,
             user_tasks=[

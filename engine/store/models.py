@@ -254,7 +254,7 @@ class TaskRow(Base):
     # An escalation step: the step whose deadline was missed, and when that deadline was.
     escalates: Mapped[str | None] = mapped_column(String(200), nullable=True)
     missed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    # The deadline before a manager agreed a new date (engine/escalation.py); NULL if unchanged.
+    # The deadline before a manager agreed a new date (services/escalation.py); NULL if unchanged.
     original_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 

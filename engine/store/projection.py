@@ -68,7 +68,7 @@ class CaseRecord:
     allocated_to: str | None = None
 
 
-# Steps in these lanes go straight to the case's allocated worker (engine/casework.py).
+# Steps in these lanes go straight to the case's allocated worker (services/casework.py).
 ALLOCATED_LANES = frozenset({"Social worker"})
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.casework import Casework, parse_query
 from engine.errors import NotAllowed, UnknownCase
 from engine.services import Engine, NewChild
+from engine.services.casework import Casework, parse_query
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSENT = json.loads((ROOT / "forms" / "examples" / "consent.valid.json").read_text())
@@ -123,3 +123,26 @@ def test_team_cases_pages(engine: Engine, world: Casework):
 )
 def test_parse_query(text, expected):
     assert parse_query(text) == expected
+
+
+def test_team_messages_follow_the_case_to_its_team(engine: Engine, world: Casework, fixed_clock):
+    from datetime import UTC, datetime
+
+    case = engine.start_case(
+        "sample_referral", NewChild("Leon Ward"), {"referral_date": "2026-11-23"}, "tm.n",
+        council="portsmouth",
+    )  # fmt: skip
+    (consent,) = engine.tasks(case_id=case.id)
+    engine.complete_task(consent.id, CONSENT, "tm.n")
+    fixed_clock.set(datetime(2026, 12, 16, 10, 0, tzinfo=UTC))
+    engine.fire_due_timers()  # reminder and deadline, made while the case had no team
+    assert engine.notifications("tm.n", ["north"], "team_manager") == []
+    engine.move_case_to_team(case.id, "north", "tm.n")
+    inbox = engine.notifications("tm.n", ["north"], "team_manager")
+    assert [n.message for n in inbox] == [
+        "Deadline passed: “Complete the assessment” for Leon Ward was due by 14 December 2026. "
+        "It needs a team manager's attention."
+    ]
+    assert [n.kind for n in engine.notifications("sw.a", ["north"], "social_worker")] == [
+        "reminder"
+    ]

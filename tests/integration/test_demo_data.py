@@ -61,6 +61,11 @@ def test_people_and_teams_have_names_and_cases_start_in_their_team(demo: Engine)
 def test_every_demo_message_is_addressed_to_the_case_s_team(demo: Engine) -> None:
     inbox = demo.notifications("tm.portsmouth", ("portsmouth-cin",), "team_manager")
     assert inbox, "the Portsmouth manager's inbox is empty"
+    # Steps by the names people know them by, never an element id like “hold_meeting”.
+    for council in ("portsmouth", "rochdale", "dudley", "teeswide", "walthamforest"):
+        for role, prefix in (("team_manager", "tm"), ("social_worker", "sw")):
+            for note in demo.notifications(f"{prefix}.{council}", (f"{council}-cin",), role):
+                assert not re.search(r"“[a-z0-9]+(_[a-z0-9]+)+”", note.message), note.message
 
 
 def test_personalise_renames_the_family_and_moves_dates() -> None:

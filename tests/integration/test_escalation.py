@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.casework import Casework
 from engine.errors import InvalidData, NotAllowed
 from engine.services import Engine, NewChild
+from engine.services.casework import Casework
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSENT = json.loads((ROOT / "forms" / "examples" / "consent.valid.json").read_text())

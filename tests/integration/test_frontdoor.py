@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from engine.casework import Casework
 from engine.errors import InvalidData
-from engine.frontdoor import check_start
 from engine.services import Engine
+from engine.services.casework import Casework
+from engine.services.frontdoor import check_start
 
 
 def test_portsmouth_routes_and_their_clock_dates(engine: Engine) -> None:

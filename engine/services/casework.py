@@ -385,21 +385,21 @@ class Casework:
             return s.scalar(select(Case.allocated_to).where(Case.id == case_id))
 
     def entry_routes(self, council: str) -> list[Any]:
-        """The council's routes into a case (engine/frontdoor.py)."""
-        from engine.frontdoor import entry_routes
+        """The council's routes into a case (engine/services/frontdoor.py)."""
+        from engine.services.frontdoor import entry_routes
 
         with self.sessions() as s:
             return entry_routes(s, council)
 
     def escalation(self, task_id: str, calendar: Any, teams: Iterable[str] | None = None) -> Any:
-        """The missed deadline behind an escalation step (engine/escalation.py), or None."""
-        from engine.escalation import escalation
+        """The missed deadline behind an escalation step (services/escalation.py), or None."""
+        from engine.services.escalation import escalation
 
         with self.sessions() as s:
             return escalation(s, task_id, calendar, teams)
 
     def agree_new_date(self, task_id: str, calendar: Any, **decision: Any) -> Any:
-        from engine.escalation import agree_new_date
+        from engine.services.escalation import agree_new_date
 
         with unit_of_work(self.sessions) as s:
             return agree_new_date(s, task_id, calendar=calendar, **decision)
