@@ -45,6 +45,11 @@ class TaskInfo:
     council: str = ""
     documentation: str = ""
     team: str | None = None
+    # An escalation step: the step whose deadline was missed, and that deadline.
+    escalates: str | None = None
+    missed_at: datetime | None = None
+    # Set once a manager agreed a new date for this step: the deadline it had before.
+    original_due_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -297,6 +297,9 @@ def task_info(row: TaskRow | TaskRecord, child_name: str = "", documentation: st
         row.council_key,
         documentation,
         row.team_key,
+        row.escalates,
+        row.missed_at,
+        getattr(row, "original_due_at", None),
     )
 
 

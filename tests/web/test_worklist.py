@@ -365,14 +365,16 @@ def test_buttons_say_which_task_they_act_on(sw) -> None:  # noqa: ANN001
 def test_an_overdue_task_stays_overdue_after_the_timer_sweep(sw, engine) -> None:  # noqa: ANN001
     assert engine.fire_due_timers()  # Amelia's deadline timer fires: a manager is told
     rows = sw.get("/worklist/overdue").rows()
-    amelia = {r["task"]: r["due"] for r in rows if r["child"] == "Amelia Hughes"}
-    assert amelia["Complete the assessment Social worker"] == (
-        "16 November 2026 Overdue by 5 working days"
-    )
-    # The manager's escalation step has its own deadline (1 working day), missed too.
-    assert amelia["Review the overdue assessment Team manager"] == (
-        "17 November 2026 Overdue by 4 working days"
-    )
+    amelia = [(r["task"], r["due"]) for r in rows if r["child"] == "Amelia Hughes"]
+    # The manager's escalation step comes first, with its own deadline (1 working day after
+    # the missed one), missed too.
+    assert amelia == [
+        (
+            "Escalation Review the overdue assessment Team manager",
+            "17 November 2026 Overdue by 4 working days",
+        ),
+        ("Complete the assessment Social worker", "16 November 2026 Overdue by 5 working days"),
+    ]
 
 
 def test_the_child_links_to_the_case_page(sw, world) -> None:  # noqa: ANN001
