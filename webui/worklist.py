@@ -217,6 +217,20 @@ def _tabs() -> list[Tab]:
     return tabs
 
 
+def _tab_counts(engine: Any, scope: dict[str, Any]) -> dict[str, int]:
+    """How many tasks each tab holds (before the child and task filters), in one query."""
+    counts = engine.worklist_counts(
+        teams=scope["teams"], council=scope["council"], due_soon_days=due_soon_days()
+    )
+    me = current_user.username
+    return {
+        "mine": sum(c.total for c in counts if c.claimed_by == me),
+        "unclaimed": sum(c.total for c in counts if c.claimed_by is None),
+        "due-soon": sum(c.due_soon for c in counts),
+        "overdue": sum(c.overdue for c in counts),
+    }
+
+
 @bp.get("/worklist", defaults={"tab": "mine"})
 @bp.get("/worklist/<any(unclaimed, 'due-soon', overdue):tab>")
 @allow(*WORKER_ROLES)
@@ -233,15 +247,19 @@ def index(tab: str) -> str:
         "claimed_by": current_user.username if tab == "mine" else None,
         "council": filters.council or None,
     }
-    task_names = engine.worklist_task_names(**scope)
+    tab_scope = {
+        "unclaimed_only": tab == "unclaimed",
+        "overdue": tab == "overdue",
+        "due_soon_days": due_soon_days() if tab == "due-soon" else None,
+    }
+    # The Task filter offers only the steps found in this tab.
+    task_names = engine.worklist_task_names(**scope, **tab_scope)
     # All filtering, ordering and paging in SQL; a page out of range gives the nearest one.
     result = engine.worklist(
         **scope,
-        unclaimed_only=tab == "unclaimed",
+        **tab_scope,
         child_name_contains=filters.child or None,
         task=filters.task or None,
-        overdue=tab == "overdue",
-        due_soon_days=due_soon_days() if tab == "due-soon" else None,
         page=request.args.get("page", 1, type=int) or 1,
         per_page=PAGE_SIZE,
     )
@@ -254,6 +272,7 @@ def index(tab: str) -> str:
     return render_template(
         "worklist/index.html",
         tabs=_tabs(),
+        tab_counts=_tab_counts(engine, scope),
         current_tab=current,
         rows=rows,
         people=people,

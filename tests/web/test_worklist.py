@@ -55,14 +55,33 @@ def test_tabs_are_links_and_the_current_one_is_marked(sw) -> None:  # noqa: ANN0
     tabs = page.testid("worklist-tabs")[0]
     assert tabs.tag == "nav" and tabs.get("aria-label") == "Worklist views"
     links = {page.text_of(a): a for a in tabs.xpath(".//a")}
-    assert list(links) == ["My tasks", "Team's unclaimed tasks", "Due soon", "Overdue"]
+    assert list(links) == [
+        "My tasks (1)",
+        "Team's unclaimed tasks (4)",
+        "Due soon (3)",
+        "Overdue (1)",
+    ]
     assert [a.get("href") for a in links.values()] == [
         "/worklist",
         "/worklist/unclaimed",
         "/worklist/due-soon",
         "/worklist/overdue",
     ]
-    assert [t for t, a in links.items() if a.get("aria-current") == "page"] == ["Overdue"]
+    assert [t for t, a in links.items() if a.get("aria-current") == "page"] == ["Overdue (1)"]
+
+
+def test_each_tab_counts_its_tasks_and_its_task_filter_offers_only_them(sw) -> None:  # noqa: ANN001
+    page = sw.get("/worklist")
+    counts = {
+        a.get("href"): int(page.text_of(a).rsplit("(", 1)[1].rstrip(")"))
+        for a in page.testid("worklist-tabs")[0].xpath(".//a")
+    }
+    for href, count in counts.items():
+        shown = sw.get(href)
+        assert len(shown.rows()) == count, href
+        offered = shown.xpath('//select[@id="filter-task"]/option/@value')[1:]
+        assert sorted(offered) == sorted({r["task"].rsplit(" Social worker", 1)[0]
+                                          for r in shown.rows()}), href  # fmt: skip
 
 
 def test_managers_also_have_the_team_overview_tab(tm) -> None:  # noqa: ANN001
