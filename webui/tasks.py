@@ -182,6 +182,7 @@ def _page(
             claimed_by=display_name(task.claimed_by) if claimed_by_other else None,
             escalation=escalation,
             escalation_form=escalation_form,
+            holder_name=display_name(task.claimed_by) if task.claimed_by else "",
             late_holder=display_name(escalation.holder) if escalation else "",
         ),
         status,

@@ -391,10 +391,14 @@ def team_overview() -> str:
 # -- actions --------------------------------------------------------------------------------------
 
 
-def _back() -> str:
-    """Where to return after an action: the worklist page the form was on."""
+def _back(task_id: str | None = None) -> str:
+    """Where to return after an action: the worklist page, or the step's own page."""
     target = safe_next(request.form.get("next"))
-    if target and (target == "/worklist" or target.startswith(("/worklist/", "/worklist?"))):
+    if target and (
+        target == "/worklist"
+        or target.startswith(("/worklist/", "/worklist?"))
+        or (task_id is not None and target == f"/tasks/{task_id}")
+    ):
         return target
     return url_for("worklist.index")
 
@@ -417,7 +421,7 @@ def _flash_completed() -> None:
 def claim(task_id: str):  # noqa: ANN201 - a redirect
     task = _task_or_404(task_id)
     if task is None:
-        return redirect(_back())
+        return redirect(_back(task_id))
     engine = get_engine()
     try:
         engine.claim(task_id, current_user.username)
@@ -429,7 +433,7 @@ def claim(task_id: str):  # noqa: ANN201 - a redirect
         abort(404)
     else:
         say("claimed", task=task.id)
-    return redirect(_back())
+    return redirect(_back(task_id))
 
 
 @bp.post("/worklist/tasks/<task_id>/unclaim")
@@ -437,7 +441,7 @@ def claim(task_id: str):  # noqa: ANN201 - a redirect
 def unclaim(task_id: str):  # noqa: ANN201 - a redirect
     task = _task_or_404(task_id)
     if task is None:
-        return redirect(_back())
+        return redirect(_back(task_id))
     engine = get_engine()
     try:
         engine.unclaim(
@@ -451,7 +455,7 @@ def unclaim(task_id: str):  # noqa: ANN201 - a redirect
         abort(404)
     else:
         say("unclaimed", task=task.id)
-    return redirect(_back())
+    return redirect(_back(task_id))
 
 
 @bp.post("/worklist/tasks/<task_id>/reassign")

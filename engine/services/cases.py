@@ -253,6 +253,11 @@ class Cases:
             fired = ctx.runtime.complete_user_task(workflow, task, forms.form_key(row.form), data)
             now = clock.now()
             writes = Writes()
+            if row.claimed_by is None:
+                # Completing a step nobody held claims it first, in the same audited act.
+                writes.audit(
+                    now, user, "task_claimed", case.id, task_id, row.element_id, {"on": "complete"}
+                )
             writes.audit(
                 now,
                 user,

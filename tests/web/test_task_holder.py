@@ -1,0 +1,36 @@
+"""The task page says who holds the step and lets you claim or unclaim it; completing a step
+nobody held claims it first, in the same audited act."""
+
+from __future__ import annotations
+
+import json
+
+from factories import CONSENT_ANSWERS
+
+
+def test_claim_and_unclaim_from_the_task_page(client_request, world, engine):  # noqa: ANN001
+    ben = world.task("Ben Carter")
+    user = client_request.sign_in("sw.north")
+    page = user.get(f"/tasks/{ben.id}")
+    holder = page.text_of(page.testid("task-holder")[0])
+    assert "Who is doing this: nobody yet" in holder and "Claim this step" in holder
+    user.post(f"/worklist/tasks/{ben.id}/claim", {"next": f"/tasks/{ben.id}"},
+              _expected_redirect=f"/tasks/{ben.id}")  # fmt: skip
+    page = user.get(f"/tasks/{ben.id}")
+    assert "Who is doing this: you Unclaim this step" in page.text_of(page.testid("task-holder")[0])
+    chloe = world.task("Chloe Davies")  # held by Priya Shah
+    page = user.get(f"/tasks/{chloe.id}")
+    assert page.text_of(page.testid("task-holder")[0]) == "Who is doing this: Priya Shah"
+
+
+def test_completing_an_unclaimed_step_claims_it_in_the_same_act(engine, world):  # noqa: ANN001
+    dylan = world.task("Dylan Evans")  # "Complete the assessment", nobody holds it
+    answers = CONSENT_ANSWERS.parent / "assessment_outcome.valid.json"
+    engine.complete_task(dylan.id, json.loads(answers.read_text()), "sw.north")
+    actions = [(e.action, e.actor, e.at) for e in engine.audit_trail(dylan.case_id)
+               if e.task_id == dylan.id]  # fmt: skip
+    assert [a[:2] for a in actions] == [
+        ("task_claimed", "sw.north"),
+        ("task_completed", "sw.north"),
+    ]
+    assert actions[0][2] == actions[1][2]
