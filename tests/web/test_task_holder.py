@@ -34,3 +34,23 @@ def test_completing_an_unclaimed_step_claims_it_in_the_same_act(engine, world): 
         ("task_completed", "sw.north"),
     ]
     assert actions[0][2] == actions[1][2]
+
+
+def test_a_long_form_has_a_contents_list(client_request, engine):  # noqa: ANN001
+    from test_tasks import start_plan  # noqa: PLC0415 - the plan case its tests use
+
+    (task,) = start_plan(engine).tasks
+    page = client_request.sign_in("sw.north").get(f"/tasks/{task.id}")
+    contents = page.testid("form-contents")[0]
+    links = contents.xpath(".//a")
+    assert len(links) > 6
+    for link in links:  # every entry jumps to a field on the page
+        assert page.xpath(f'//*[@id="{link.get("href")[1:]}"]'), link.get("href")
+    assert "Needs, outcomes and actions" in page.text_of(contents)
+    short = client_request.get(f"/tasks/{client_request_task(engine)}")
+    assert not short.testid("form-contents")
+
+
+def client_request_task(engine) -> str:  # noqa: ANN001
+    """A step with a short form (consent)."""
+    return next(t.id for t in engine.tasks() if t.form == "consent.json")
