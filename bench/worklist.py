@@ -416,7 +416,7 @@ def engine_calls(engine: Engine, case_ids: list[int]) -> list[tuple[str, Callabl
         ("Engine.get_case(with_data)", lambda: engine.get_case(case_ids[0], with_data=True)),
         ("Engine.case_diagram", lambda: engine.case_diagram(case_ids[0])),
         ("Engine.audit_trail(case)", lambda: engine.audit_trail(case_ids[0])),
-        ("casework.my_cases", lambda: casework.my_cases(WORKERS[0])),
+        ("casework.my_cases", lambda: casework.my_cases(WORKERS[0], team)),
         ("casework.search (misspelt)", lambda: casework.search(team, MISSPELT)),
         (
             "Engine.notifications (header)",

@@ -78,7 +78,7 @@ def _render(tab_key: str, **context: Any) -> str:
 @bp.get("/cases")
 @allow(*WORKER_ROLES)
 def mine() -> str:
-    cases = get_casework().my_cases(current_user.username)
+    cases = get_casework().my_cases(current_user.username, my_teams())
     return _render("mine", rows=_rows(cases), total=len(cases))
 
 

@@ -174,10 +174,13 @@ def _fuzzy_fallback(s: Session, base, text: str, limit: int) -> list:  # noqa: A
 # --- case lists ----------------------------------------------------------------------------
 
 
-def my_cases(s: Session, username: str, limit: int = 200) -> list[CaseSummary]:
-    """The open cases allocated to this person, soonest next deadline first."""
+def my_cases(
+    s: Session, username: str, teams: Iterable[str], limit: int = 200
+) -> list[CaseSummary]:
+    """The open cases of these teams allocated to this person, soonest next deadline first
+    (a case left behind in a team they moved out of is not theirs to see)."""
     query = (
-        _cases_query(None)
+        _cases_query(list(teams))
         .where(Case.allocated_to == username, Case.status == "open")
         .order_by(Case.id)
         .limit(limit)
@@ -362,9 +365,9 @@ class Casework:
         with self.sessions() as s:
             return search(s, teams, text, limit)
 
-    def my_cases(self, username: str) -> list[CaseSummary]:
+    def my_cases(self, username: str, teams: Iterable[str]) -> list[CaseSummary]:
         with self.sessions() as s:
-            return my_cases(s, username)
+            return my_cases(s, username, teams)
 
     def team_cases(self, teams: Iterable[str], page: int = 1, per_page: int = 50) -> CasePage:
         with self.sessions() as s:

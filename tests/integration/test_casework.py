@@ -67,10 +67,11 @@ def test_allocation_moves_steps_and_the_next_steps_follow(engine: Engine, world:
     (event,) = engine.audit_trail(case_id, action="case_allocated")[1:]
     assert event.actor == "tm.n" and event.detail["from"] == "sw.a"
     assert event.detail["to"] == "sw.b"
-    assert [c.child_name for c in world.my_cases("sw.b")] == ["Freddie Lowe"]
-    assert world.my_cases("sw.a") == []
-    assert world.my_cases("sw.b")[0].current_step == "Complete the assessment"
-    assert world.my_cases("sw.b")[0].next_due is not None
+    assert [c.child_name for c in world.my_cases("sw.b", ["north"])] == ["Freddie Lowe"]
+    assert world.my_cases("sw.b", ["south"]) == []  # only the teams they are in now
+    assert world.my_cases("sw.a", ["north"]) == []
+    assert world.my_cases("sw.b", ["north"])[0].current_step == "Complete the assessment"
+    assert world.my_cases("sw.b", ["north"])[0].next_due is not None
 
 
 def test_allocation_refusals_change_nothing(engine: Engine, world: Casework):
@@ -81,7 +82,7 @@ def test_allocation_refusals_change_nothing(engine: Engine, world: Casework):
         world.allocate(case_id, "sw.s", "tm.n", teams=["north"])
     with pytest.raises(UnknownCase):
         world.allocate(case_id, "sw.a", "tm.n", teams=["south"])
-    assert world.my_cases("sw.a") == []
+    assert world.my_cases("sw.a", ["north"]) == []
     assert engine.audit_trail(case_id, action="case_allocated") == []
 
 
