@@ -31,6 +31,8 @@ SEARCH_LIMIT = 25
 # SQLite has no trigram index: the fallback scores at most this many of the teams' children.
 FALLBACK_CANDIDATES = 20_000
 FUZZY_CUTOFF = 0.75
+# Up to this many cases in the searcher's teams, their children are scored directly.
+TEAM_FIRST_LIMIT = 5_000
 
 
 @dataclass(frozen=True)
@@ -135,19 +137,32 @@ def search(
     elif len(str(value)) < 2:
         return []
     elif s.get_bind().dialect.name == "postgresql":
-        rows = s.execute(_trigram(base, str(value)).limit(limit)).all()
+        rows = s.execute(_trigram(base, str(value), _team_first(s, teams)).limit(limit)).all()
     else:
         rows = _fuzzy_fallback(s, base, str(value), limit)
     return _summaries(s, rows)
 
 
-def _trigram(base, text: str):  # noqa: ANN001, ANN202
-    """PostgreSQL: the words typed against the name (pg_trgm word similarity, index-backed),
-    or the text anywhere in the name."""
+def _team_first(s: Session, teams: list[str]) -> bool:
+    """Score the teams' own children directly when they are few (time independent of how many
+    children every other team has); past TEAM_FIRST_LIMIT, go through the trigram index."""
+    count = s.scalar(
+        select(func.count())
+        .select_from(Case)
+        .where(Case.team_key.in_(teams), Case.training.is_(False))
+    )
+    return (count or 0) <= TEAM_FIRST_LIMIT
+
+
+def _trigram(base, text: str, team_first: bool):  # noqa: ANN001, ANN202
+    """PostgreSQL: the words typed against the name (pg_trgm word similarity), or the text
+    anywhere in the name. `team_first`: the name is wrapped (lower()) so the planner starts
+    from the teams' cases rather than the index over every council's children."""
     typed = literal(text)
-    near = typed.op("OPERATOR(public.<%)")(Child.name)
-    inside = Child.name.ilike(f"%{_escape_like(text)}%", escape="\\")
-    score = func.public.word_similarity(typed, Child.name)
+    name = func.lower(Child.name) if team_first else Child.name
+    near = typed.op("OPERATOR(public.<%)")(name)
+    inside = name.ilike(f"%{_escape_like(text)}%", escape="\\")
+    score = func.public.word_similarity(typed, name)
     return base.where(or_(near, inside)).order_by(score.desc(), Case.id)
 
 

@@ -147,3 +147,17 @@ def test_team_messages_follow_the_case_to_its_team(engine: Engine, world: Casewo
     assert [n.kind for n in engine.notifications("sw.a", ["north"], "social_worker")] == [
         "reminder"
     ]
+
+
+def test_search_through_the_index_for_many_teams(engine: Engine, world: Casework, monkeypatch):
+    """Past TEAM_FIRST_LIMIT cases, PostgreSQL searches through the trigram index instead."""
+    import engine.services.casework as casework_module
+
+    monkeypatch.setattr(casework_module, "TEAM_FIRST_LIMIT", -1)
+    start(engine, "Freddie Lowe")
+    start(engine, "Freda Lowell", team="south")
+    assert [c.child_name for c in world.search(["north"], "Fredie Low")] == ["Freddie Lowe"]
+    assert {c.child_name for c in world.search(["north", "south"], "Fred")} == {
+        "Freddie Lowe",
+        "Freda Lowell",
+    }
