@@ -161,3 +161,26 @@ def test_search_through_the_index_for_many_teams(engine: Engine, world: Casework
         "Freddie Lowe",
         "Freda Lowell",
     }
+
+
+def test_the_allocated_worker_is_told_by_mail_too(engine: Engine, world: Casework):
+    from engine.notify import Mail
+
+    engine.people.add_user(
+        "sw.m", "Mo M", "long enough password", "social_worker", ["north"], email="mo@example.org"
+    )
+    case_id = start(engine, "Zara Hussain")
+    world.allocate(case_id, "sw.m", "tm.n", teams=["north"])
+
+    class Outbox:
+        sent: list[Mail] = []
+
+        def send(self, mail: Mail) -> None:
+            self.sent.append(mail)
+
+    outbox = Outbox()
+    engine.send_pending_mail(outbox)
+    assert sorted(m.body for m in outbox.sent if m.to == "mo@example.org") == [
+        "New step for you: “Record consent” for Zara Hussain.",
+        "Zara Hussain's case is now allocated to you by TM.N.",
+    ]
