@@ -472,6 +472,15 @@ class Runtime:
         return ""
 
     @staticmethod
+    def preset(spec: Any, subs: Mapping[str, Any], element_id: str) -> dict[str, Any]:
+        """The answers a step gives itself (see `preset_answers`), from the version's specs."""
+        for candidate in (spec, *subs.values()):
+            task_spec = candidate.task_specs.get(element_id)
+            if task_spec is not None:
+                return preset_answers(task_spec)
+        return {}
+
+    @staticmethod
     def recompute_timer(
         workflow: BpmnWorkflow, timer_id: str, expression: str, started_at: datetime
     ) -> Any | None:
@@ -677,6 +686,17 @@ def _deadline_for(
         parent_id = getattr(current.workflow, "parent_task_id", None)
         current = workflow.get_task_from_id(parent_id) if parent_id else None
     return None, None
+
+
+def preset_answers(task_spec: Any) -> dict[str, Any]:
+    """Answers the step itself gives (userTask property `answers`, a JSON object), e.g. the
+    plan's stage on "Formulate the initial plan": the form does not ask them."""
+    props = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+    try:
+        value = json.loads(props.get("answers") or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _escalation_of(task: Task) -> tuple[str | None, datetime | None]:

@@ -50,6 +50,8 @@ class TaskInfo:
     missed_at: datetime | None = None
     # Set once a manager agreed a new date for this step: the deadline it had before.
     original_due_at: datetime | None = None
+    # Answers the step gives itself (its diagram's `answers` property): the form skips them.
+    preset: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

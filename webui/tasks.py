@@ -101,9 +101,18 @@ def _user() -> str:
 
 
 def _schema(task: Any) -> dict[str, Any]:
+    """The step's form, without the questions the step answers itself (`task.preset`)."""
     if not task.form:
         return NO_FORM
-    return load_form(task.form, get_engine().forms_dir)
+    form = load_form(task.form, get_engine().forms_dir)
+    preset = getattr(task, "preset", None) or {}
+    if not preset:
+        return form
+    return {
+        **form,
+        "required": [name for name in form.get("required", []) if name not in preset],
+        "properties": {k: v for k, v in form["properties"].items() if k not in preset},
+    }
 
 
 def _int(value: Any) -> int | None:
@@ -291,7 +300,7 @@ def submit(task_id: str) -> Any:
         found: list[Any] = list(future)
         try:
             if task.form:
-                validate(task.form, data, engine.forms_dir)
+                validate(task.form, {**data, **task.preset}, engine.forms_dir)
         except InvalidData as invalid:
             found += invalid.errors
         errors = fr.error_map(schema, found, problems)

@@ -24,7 +24,7 @@ from engine.errors import (
     UnknownTask,
     WrongCase,
 )
-from engine.runtime import SERIALIZER_VERSION
+from engine.runtime import SERIALIZER_VERSION, preset_answers
 from engine.services.context import Context
 from engine.services.inbox import record_fired
 from engine.store.audit import jsonable, record_audit
@@ -244,12 +244,14 @@ class Cases:
                 raise NotAllowed(
                     f'"{row.name}" is claimed by {row.claimed_by}; ask them or a manager'
                 )
-            if row.form:
-                forms.validate(row.form, data, ctx.forms_dir)
             workflow = store.load(s, case)
             task = ctx.runtime.find_user_task(workflow, task_id, row.element_id)
             if task is None:
                 raise UnknownTask(f"task {task_id} is not open in case {case.id}")
+            # The step's own answers (e.g. which plan it is) are not asked: they are given.
+            data = {**data, **preset_answers(task.task_spec)}
+            if row.form:
+                forms.validate(row.form, data, ctx.forms_dir)
             fired = ctx.runtime.complete_user_task(workflow, task, forms.form_key(row.form), data)
             now = clock.now()
             writes = Writes()

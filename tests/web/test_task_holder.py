@@ -54,3 +54,28 @@ def test_a_long_form_has_a_contents_list(client_request, engine):  # noqa: ANN00
 def client_request_task(engine) -> str:  # noqa: ANN001
     """A step with a short form (consent)."""
     return next(t.id for t in engine.tasks() if t.form == "consent.json")
+
+
+def test_a_step_that_answers_a_question_itself_does_not_ask_it(client_request, engine):  # noqa: ANN001
+    """ "Formulate the initial plan" is the initial plan: no "Which plan is this?"."""
+    from engine.services import NewChild  # noqa: PLC0415
+
+    engine.deploy_pack("portsmouth", "pm")
+    case = engine.start_case(
+        "portsmouth_after_assessment",
+        NewChild("Isla Thompson"),
+        {"transfer_date": "2026-11-23", "cin_start_date": "2026-11-23"},
+        "tm.north",
+        council="portsmouth",
+        team="north",
+    )
+    (consent,) = engine.tasks(case_id=case.id)
+    engine.complete_task(consent.id, json.loads(CONSENT_ANSWERS.read_text()), "sw.north")
+    (task,) = [t for t in engine.tasks(case_id=case.id) if t.element_id == "initial_plan"]
+    assert engine.task(task.id).preset == {"plan_stage": "initial"}
+    page = client_request.sign_in("sw.north").get(f"/tasks/{task.id}")
+    assert "Which plan is this?" not in page.text
+    example = json.loads((CONSENT_ANSWERS.parent / "cin_plan.valid.json").read_text())
+    del example["plan_stage"]
+    engine.complete_task(task.id, example, "sw.north")
+    assert engine.get_case(case.id, with_data=True).data["cin_plan"]["plan_stage"] == "initial"
