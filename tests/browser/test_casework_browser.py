@@ -120,9 +120,14 @@ def _fits(page) -> None:  # noqa: ANN001
 
 
 def test_worklist_and_case_lists_fit_320_px(own_page, sign_in, axe, shot):  # noqa: ANN001
+    # 320 px, and 640 px: a 1280 px screen at 200% zoom.
+    wide = own_page(viewport={"width": 640, "height": 800})
+    sign_in(wide, "tm.north")
     page = own_page(viewport={"width": 320, "height": 640})
     sign_in(page, "tm.north")
     for path in ("/worklist/unclaimed", "/worklist/overdue", "/cases/team", "/cases/new"):
+        wide.goto(path)
+        _fits(wide)
         page.goto(path)
         _fits(page)
         axe.assert_no_violations(page)
