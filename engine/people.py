@@ -260,9 +260,7 @@ class People:
 
     @staticmethod
     def _failed(s: Session, now: datetime, actor: str, client: str, why: str) -> None:
-        record_audit(
-            s, actor, "sign_in_failed", detail={"client": client, "reason": why}, at=now
-        )
+        record_audit(s, actor, "sign_in_failed", detail={"client": client, "reason": why}, at=now)
 
     def session_user(self, token: str) -> UserInfo | None:
         """Who a session token belongs to, while the session lasts; None once it has ended.

@@ -10,17 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from engine import clock
 from engine.errors import CaseClosed, NotAllowed, UnknownCase
 from engine.services.casework import CaseSummary, parse_query
+from engine.views import DeadlineView
+from engine.wording import describe_deadline
 
 from .access import MANAGER_ROLES, WORKER_ROLES, allow, my_teams
 from .engine_access import get_casework, get_engine
-from .worklist import Deadline, _Calendars, deadline_of, due_soon_days
+from .flashes import say
+from .worklist import DEADLINE_TAGS, _Calendars, due_soon_days
 
 bp = Blueprint("caselist", __name__)
 
@@ -45,9 +48,13 @@ TABS = (
 @dataclass(frozen=True)
 class CaseRow:
     case: CaseSummary
-    deadline: Deadline
+    deadline: DeadlineView
     allocated_name: str
     holder_name: str
+
+    @property
+    def tag_class(self) -> str | None:
+        return DEADLINE_TAGS.get(self.deadline.state)
 
 
 def _rows(cases: list[CaseSummary]) -> list[CaseRow]:
@@ -60,7 +67,7 @@ def _rows(cases: list[CaseSummary]) -> list[CaseRow]:
     return [
         CaseRow(
             c,
-            deadline_of(c.next_due, now, calendars(c.council), soon),
+            describe_deadline(c.next_due, now, calendars(c.council), soon),
             names.get(c.allocated_to or "", c.allocated_to or ""),
             names.get(c.current_holder or "", c.current_holder or ""),
         )
@@ -125,24 +132,14 @@ def allocate(case_id: int) -> Response:
     to = request.form.get("to", "").strip()
     back = url_for("cases.show", case_id=case_id)
     if not to:
-        flash({"kind": "important", "heading": "Choose a social worker to allocate the case to"})
+        say("choose_social_worker")
         return redirect(back + "#allocation")
     try:
         done = get_casework().allocate(case_id, to, current_user.username, teams=my_teams())
     except UnknownCase:
         abort(404)
     except (NotAllowed, CaseClosed) as exc:
-        flash({"kind": "important", "heading": "The case was not allocated", "text": str(exc)})
+        say("not_allocated", why="closed" if isinstance(exc, CaseClosed) else "not_in_team")
         return redirect(back + "#allocation")
-    # No names in the flash message (it rides in the session cookie): the page shows them.
-    moved = len(done.moved_steps)
-    flash(
-        {
-            "kind": "success",
-            "heading": "Case allocated",
-            "text": f"{moved} open step{'s' if moved != 1 else ''} moved to the allocated worker."
-            if moved
-            else "",
-        }
-    )
+    say("allocated", to=done.allocated_to, moved=len(done.moved_steps))
     return redirect(back)

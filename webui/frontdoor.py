@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -24,6 +24,7 @@ from engine.services.frontdoor import Route, check_start, start_schema
 from . import form_render as fr
 from .access import WORKER_ROLES, allow, my_teams
 from .engine_access import get_casework, get_engine
+from .flashes import say
 
 bp = Blueprint("frontdoor", __name__)
 
@@ -104,11 +105,5 @@ def start(process_id: str) -> Response | Any:
         council=route.council,
         team=team.key,
     )
-    flash(
-        {
-            "kind": "success",
-            "heading": "Case started",
-            "text": "It is in your team's cases. A manager allocates it to a social worker.",
-        }
-    )
+    say("case_started")
     return redirect(url_for("cases.show", case_id=case.id))

@@ -199,7 +199,9 @@ def _page(
 
 
 def _escalation(task: Any) -> Any:
-    """The missed deadline behind an escalation step; None for any other step."""
+    """The missed deadline behind an escalation step; None for any other step (no call)."""
+    if not getattr(task, "escalates", None):
+        return None
     calendar = get_engine().calendar(task.council)
     return get_casework().escalation(task.id, calendar, teams=my_teams())
 
@@ -208,10 +210,10 @@ def _escalation(task: Any) -> Any:
 @allow(*MANAGER_ROLES)
 def decide_escalation(task_id: str) -> Any:
     """The manager's decision on a missed deadline: reason, agreed new date, oversight note."""
-    task = _open_task(task_id, None, 409)
-    if isinstance(task, tuple):
-        return task
-    case = require_case(task.case_id, page="task")
+    shown = _open_task(task_id, 409, record_view=False)
+    if isinstance(shown, tuple):
+        return shown
+    task, case = shown.task, shown.case
     schema = load_form(ESCALATION_FORM)
     raw = fr.raw_from_post(schema, request.form)
     data, problems = fr.parse(schema, raw)
@@ -239,13 +241,7 @@ def decide_escalation(task_id: str) -> Any:
     if problems or found:
         errors = fr.error_map(schema, found, problems)
         return _page(task, case, {}, escalation_raw=raw, escalation_errors=errors, status=400)
-    flash(
-        {
-            "kind": "success",
-            "heading": "New date agreed",
-            "text": "It is now the late step's deadline, and whoever holds the step has been told.",
-        }
-    )
+    say("new_date_agreed")
     return redirect(url_for("tasks.show", task_id=task.id))
 
 
@@ -348,13 +344,7 @@ def submit(task_id: str) -> Any:
     mine = [t for t in done.next_tasks if t.claimed_by == _user()]
     if mine:
         # The allocated worker goes straight on to their next step on the same case.
-        flash(
-            {
-                "kind": "success",
-                "heading": f"Step completed: {task.name}",
-                "text": "This is your next step on the same case.",
-            }
-        )
+        say("next_step", task=mine[0].id)
         return redirect(url_for("tasks.show", task_id=mine[0].id))
     session[DONE_KEY] = {  # ids only: the session cookie is signed, not encrypted
         "task_id": task.id,

@@ -81,7 +81,7 @@ def test_referral_allocation_my_cases_and_the_next_step(own_page, sign_in, axe, 
     _fill_date(worker, "consent_date", 23, 11, 2026)
     worker.locator("#consent_given").check()  # "Yes"
     worker.get_by_test_id("complete").click()
-    assert _banner(worker).startswith("Success Step completed: Record consent")
+    assert _banner(worker).startswith("Success Step completed Your next step on the same case")
     assert "Complete the assessment" in worker.locator("h1").inner_text()
     shot(worker, "casework-04-next-step")
     axe.assert_no_violations(worker)

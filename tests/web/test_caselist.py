@@ -19,7 +19,7 @@ def test_manager_allocates_and_the_worker_finds_it_in_my_cases(
 
     done = manager.post(f"/cases/{ben.case_id}/allocate", {"to": "sw2.north"})
     shown = manager.follow(done)
-    assert shown.banners() == ["Success Case allocated 1 open step moved to the allocated worker."]
+    assert shown.banners() == ["Success Case allocated to Priya Shah 1 open step moved to them."]
     assert "Allocated to Priya Shah" in shown.text_of(shown.testid("case-summary")[0])
     assert "Reallocate case" in shown.text
 
@@ -48,7 +48,7 @@ def test_allocation_refused_for_someone_outside_the_team(client_request, world):
     manager = client_request.sign_in("tm.north")
     page = manager.follow(manager.post(f"/cases/{ben.case_id}/allocate", {"to": "sw.south"}))
     assert page.banners()[0].startswith("Important The case was not allocated")
-    assert "not a social worker in this case's team" in page.banners()[0]
+    assert "Choose a social worker who is in the case's team." in page.banners()[0]
     grace = world.task("Grace Miller")  # another team's case looks like no case
     manager.post(f"/cases/{grace.case_id}/allocate", {"to": "sw.north"}, _expected_status=404)
 

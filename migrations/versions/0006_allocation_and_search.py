@@ -5,8 +5,8 @@ escalation steps (the step whose deadline was missed, when, and its original dea
 the team's pool). On PostgreSQL the child's name gets a GIN trigram index (pg_trgm, created in
 `public` when missing) so a misspelt name is found quickly among many councils' children.
 
-Revision ID: 0005_allocation_and_search
-Revises: 0004_closure_day_created_at
+Revision ID: 0006_allocation_and_search
+Revises: 0005_user_session
 Create Date: 2026-12-04 17:30:00
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_allocation_and_search"
-down_revision: str | Sequence[str] | None = "0004_closure_day_created_at"
+revision: str = "0006_allocation_and_search"
+down_revision: str | Sequence[str] | None = "0005_user_session"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
