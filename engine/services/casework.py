@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine import clock
 from engine.errors import CaseClosed, NotAllowed, UnknownCase
-from engine.store.audit import audit_row
+from engine.store.audit import record_audit
 from engine.store.db import unit_of_work
-from engine.store.models import AuditEvent, Case, Child, Membership, Notification, TaskRow, User
+from engine.store.models import Case, Child, Membership, Notification, TaskRow, User
 from engine.store.projection import ALLOCATED_LANES, new_step_notification
 
 # Who may hold a case, and who may give it to them.
@@ -316,19 +316,16 @@ def allocate(
         )
     child = s.get(Child, case.child_id)
     child_name = child.name if child else ""
-    audits = [
-        audit_row(
-            now, by, "case_allocated", case_id,
-            detail={"from": previous, "to": to_user, "steps": [t.name for t in moving]},
-        )
-    ] + [
-        audit_row(
-            now, by, "task_assigned", case_id, t.id, t.element_id,
-            detail={"to": to_user, "why": "case allocated"},
-        )
-        for t in moving
-    ]  # fmt: skip
-    s.execute(insert(AuditEvent), audits)
+    steps = [t.name for t in moving]
+    record_audit(
+        s, by, "case_allocated", case_id, detail={"from": previous, "to": to_user, "steps": steps},
+        at=now,
+    )  # fmt: skip
+    for t in moving:
+        record_audit(
+            s, by, "task_assigned", case_id, t.id, t.element_id,
+            detail={"to": to_user, "why": "case allocated"}, at=now,
+        )  # fmt: skip
     notes = [
         {
             **new_step_notification(case_id, child_name, case.team_key, "", to_user, now),

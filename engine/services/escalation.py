@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from engine import clock
 from engine.calendar import LONDON, WorkingCalendar, due_date
 from engine.errors import FieldError, InvalidData, NotAllowed, UnknownTask
-from engine.store.audit import audit_row
-from engine.store.models import AuditEvent, Case, Child, Membership, Notification, TaskRow, User
+from engine.store.audit import record_audit
+from engine.store.models import Case, Child, Membership, Notification, TaskRow, User
 
 DECIDING_ROLES = ("team_manager", "practice_manager")
 # How far ahead a manager may agree a new date.
@@ -136,30 +136,24 @@ def agree_new_date(
             created_at=now,
         )
     )
-    s.execute(
-        insert(AuditEvent),
-        [
-            audit_row(
-                now,
-                by,
-                "escalation_decided",
-                row.case_id,
-                row.id,
-                row.element_id,
-                {
-                    "step": late.name,
-                    "step_task_id": late.id,
-                    "missed_at": row.missed_at.isoformat() if row.missed_at else None,
-                    "original_due_at": late.original_due_at.isoformat()
-                    if late.original_due_at
-                    else None,
-                    "previous_due_at": previous.isoformat() if previous else None,
-                    "agreed_date": agreed.isoformat(),
-                    "delay_reason": reason.strip(),
-                    "oversight_note": note.strip(),
-                },
-            )
-        ],
+    record_audit(
+        s,
+        by,
+        "escalation_decided",
+        row.case_id,
+        row.id,
+        row.element_id,
+        {
+            "step": late.name,
+            "step_task_id": late.id,
+            "missed_at": row.missed_at,
+            "original_due_at": late.original_due_at,
+            "previous_due_at": previous,
+            "agreed_date": agreed,
+            "delay_reason": reason.strip(),
+            "oversight_note": note.strip(),
+        },
+        at=now,
     )
     s.flush()
     result = escalation(s, task_id, calendar, teams)
