@@ -62,6 +62,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from engine import clock, passwords  # noqa: E402
 from engine.clock import FixedClock  # noqa: E402
 from engine.services import Engine, NewChild  # noqa: E402
+from engine.services.casework import Casework  # noqa: E402
 
 DEFAULT_DATABASE = os.environ.get(
     "CINFLOW_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -85,6 +86,10 @@ FIRST = ["Amelia", "Ben", "Chloe", "Dylan", "Evie", "Finn", "Grace", "Harry", "I
 LAST = ["Hughes", "Carter", "Davies", "Evans", "Foster", "Green", "Hill", "Iqbal", "Jones",
         "Khan", "Lewis", "Morgan", "Nowak", "Owen", "Patel", "Roberts", "Smith", "Taylor",
         "Walker", "Young", "Wilson", "Thompson", "Robinson", "Wright", "Wood"]  # fmt: skip
+SUFFIXES = ["", "ley", "ton", "ford", "well", "by", "wick", "ham", "field", "more", "dale", "croft",
+            "worth", "ridge", "stead", "hurst", "brook", "combe", "thorpe", "gate"]  # fmt: skip
+# A misspelt search for a real case's child ("Amelia Hughesson", the first real case).
+MISSPELT = "Amelia Hugheson"
 TASK_TYPES = [
     ("complete_assessment", "Complete the assessment", "assessment_outcome.json"),
     ("record_consent", "Record consent", "consent.json"),
@@ -144,6 +149,8 @@ def real_world(engine: Engine) -> list[int]:
             (task,) = done.next_tasks
             if i % 3 == 0:
                 engine.claim(task.id, WORKERS[i % 5])
+        if i % 2 == 0:
+            Casework(engine.sessions).allocate(case.id, WORKERS[i % 4], MANAGER, teams=[TEAM])
         ids.append(case.id)
     return ids
 
@@ -155,9 +162,11 @@ SELECT :child0 + i, {council}, {name}, DATE '2010-01-01' + ((g * 37) % 5800),
 FROM {rows};
 
 INSERT INTO "case" (id, child_id, process_version_id, council_key, status, state_json,
-                    serializer_version, revision, training, started_by, opened_at, team_key)
+                    serializer_version, revision, training, started_by, opened_at, team_key,
+                    allocated_to)
 SELECT :case0 + i, :child0 + i, :version, {council}, 'open', '{{}}', :serializer, 3, false,
-       'bench', :now - make_interval(days => 30 + (g * 13) % 700), {team}
+       'bench', :now - make_interval(days => 30 + (g * 13) % 700), {team},
+       CASE WHEN g % 5 < 3 THEN {claimer} END
 FROM {rows};
 
 INSERT INTO task (id, case_id, council_key, element_id, name, lane, form, due_at, rule_id,
@@ -211,9 +220,14 @@ def add_synthetic(url: str, *, g0: int, n: int, own_team: bool, team_size: int) 
         team = f"'bg-' || lpad((g / {team_size})::text, 5, '0')"
         council = f"'bgc-' || lpad((g / {team_size * TEAMS_PER_COUNCIL})::text, 4, '0')"
         claimer = f"{team} || '.sw' || (g % 8)"
+    # Names as varied as a real council's: 500 first/last pairs, each surname with one of
+    # SUFFIXES**2 endings (a trigram search meets a realistic number of near misses).
+    pairs, k = len(FIRST) * len(LAST), len(SUFFIXES)
     name = (
         f"(ARRAY[{_sql_list(FIRST)}])[1 + g % {len(FIRST)}] || ' ' || "
-        f"(ARRAY[{_sql_list(LAST)}])[1 + (g / {len(FIRST)}) % {len(LAST)}]"
+        f"(ARRAY[{_sql_list(LAST)}])[1 + (g / {len(FIRST)}) % {len(LAST)}] || "
+        f"(ARRAY[{_sql_list(SUFFIXES)}])[1 + (g / {pairs}) % {k}] || "
+        f"(ARRAY[{_sql_list(SUFFIXES)}])[1 + (g / {pairs * k}) % {k}]"
     )
     script = SYNTHETIC.format(
         rows="generate_series(0, CAST(:n AS integer) - 1) AS i, "
@@ -332,6 +346,10 @@ def pages() -> list[tuple[str, str, str]]:
         ("worklist: child name filter", sw, "/worklist/unclaimed?" + urlencode({"child": "son"})),
         ("worklist: team overview", MANAGER, "/worklist/team"),
         ("case page", sw, "/cases/{case}"),
+        ("cases: my cases", sw, "/cases"),
+        ("cases: team's cases", sw, "/cases/team"),
+        ("cases: find a child, misspelt", sw, "/cases/search?" + urlencode({"q": MISSPELT})),
+        ("cases: find by date of birth", sw, "/cases/search?q=2016-05-04"),
     ]
 
 
@@ -383,6 +401,7 @@ def engine_calls(engine: Engine, case_ids: list[int]) -> list[tuple[str, Callabl
     """What the pages ask of the engine, one call at a time (for the breakdown table)."""
     team = [TEAM]
     user = engine.people.get(WORKERS[0])
+    casework = Casework(engine.sessions)
     return [
         ("Engine.worklist: unclaimed", lambda: engine.worklist(teams=team, unclaimed_only=True)),
         ("Engine.worklist: due soon", lambda: engine.worklist(teams=team, due_soon_days=2)),
@@ -397,6 +416,8 @@ def engine_calls(engine: Engine, case_ids: list[int]) -> list[tuple[str, Callabl
         ("Engine.get_case(with_data)", lambda: engine.get_case(case_ids[0], with_data=True)),
         ("Engine.case_diagram", lambda: engine.case_diagram(case_ids[0])),
         ("Engine.audit_trail(case)", lambda: engine.audit_trail(case_ids[0])),
+        ("casework.my_cases", lambda: casework.my_cases(WORKERS[0], team)),
+        ("casework.search (misspelt)", lambda: casework.search(team, MISSPELT)),
         (
             "Engine.notifications (header)",
             lambda: engine.notifications(user.username, user.teams, user.role, unread_only=True),

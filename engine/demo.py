@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine import clock
+from engine.demodata import staff_name
 from engine.deployment import DeploymentError
-from engine.scenario import ScenarioError, load, run_file
+from engine.scenario import Cast, ScenarioError, load, run_file
 from engine.services import Engine
 
 DEMO_ACTOR = "demo"
@@ -69,18 +70,32 @@ def seed_people(engine: Engine, councils: list[str]) -> list[str]:
     existing = {u.username for u in engine.people.users()}
     for council in councils:
         team = f"{council}-cin"
-        engine.people.add_team(team, council, f"{council.replace('_', ' ').title()} CIN team")
-        for prefix, title, role in DEMO_ROLES:
+        engine.people.add_team(team, council, demo_team_name(engine, council))
+        for index, (prefix, title, role) in enumerate(DEMO_ROLES):
             username = f"{prefix}.{council}"
             if username not in existing:
-                engine.people.add_user(
-                    username, f"{title} ({council})", DEMO_PASSWORD, role, [team], by=DEMO_ACTOR
-                )
+                name = staff_name(council, index)
+                engine.people.add_user(username, name, DEMO_PASSWORD, role, [team], by=DEMO_ACTOR)
             logins.append(f"{username} / {DEMO_PASSWORD}  ({title}, {team})")
     if "admin" not in existing:
         engine.people.add_user("admin", "Administrator", DEMO_PASSWORD, "admin", by=DEMO_ACTOR)
     logins.append(f"admin / {DEMO_PASSWORD}  (Administrator)")
     return logins
+
+
+def demo_team_name(engine: Engine, council: str) -> str:
+    """ "Children in Need team" under the council's own name, e.g. "Portsmouth CIN team"."""
+    place = engine.profile(council).name or council.replace("_", " ").title()
+    place = place.split(" (")[0]
+    for suffix in (
+        " Metropolitan Borough Council",
+        " City Council",
+        " Borough Council",
+        " Council",
+    ):
+        place = place.removesuffix(suffix)
+    place = place.removeprefix("London Borough of ")
+    return f"{place} CIN team"
 
 
 def seed(engine: Engine) -> DemoReport:
@@ -96,7 +111,15 @@ def seed(engine: Engine) -> DemoReport:
         try:
             if "demo" not in load(path):
                 continue
-            result = run_file(path, engine=engine, demo_at=now)
+            council = path.parent.parent.name
+            if council == "sample":
+                council = "any"
+            cast = Cast(
+                f"sw.{council}",
+                team=f"{council}-cin",
+                by_lane={"Team manager": f"tm.{council}"},
+            )
+            result = run_file(path, engine=engine, demo_at=now, cast=cast)
         except (ScenarioError, DeploymentError) as exc:
             report.refused.append(f"{path.name}: {exc}")
             continue

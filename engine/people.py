@@ -73,6 +73,8 @@ class UserInfo:
     active: bool
     teams: tuple[str, ...]
     locked_until: datetime | None = None  # too many wrong passwords: no sign-in until then
+    # The council whose teams the person is in ("" for none or several): the page header.
+    council_name: str = ""
 
     @property
     def role_name(self) -> str:
@@ -293,9 +295,7 @@ class People:
 
     @staticmethod
     def _failed(s: Session, now: datetime, actor: str, client: str, why: str) -> None:
-        record_audit(
-            s, actor, "sign_in_failed", detail={"client": client, "reason": why}, at=now
-        )
+        record_audit(s, actor, "sign_in_failed", detail={"client": client, "reason": why}, at=now)
 
     def session_user(self, token: str) -> UserInfo | None:
         """Who a session token belongs to, while the session lasts; None once it has ended.
@@ -385,7 +385,14 @@ class People:
         locked = (
             user.locked_until if user.locked_until and user.locked_until > clock.now() else None
         )
+        councils = set(
+            s.scalars(
+                select(Council.name)
+                .join(Team, Team.council_key == Council.key)
+                .where(Team.key.in_(teams))
+            )
+        )
         return UserInfo(
             user.id, user.username, user.display_name, user.email, user.role, user.active, teams,
-            locked,
+            locked, councils.pop() if len(councils) == 1 else "",
         )  # fmt: skip

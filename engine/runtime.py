@@ -213,6 +213,11 @@ def _make_serializer() -> BpmnWorkflowSerializer:
 # --- what a case looks like from outside ---------------------------------------------------------
 
 
+# An escalation step's own deadline unless the council's timescales.yaml says otherwise.
+ESCALATION_AFTER = "1 working day"
+ESCALATION_SEARCH_DEPTH = 4
+
+
 @dataclass(frozen=True)
 class UserTaskView:
     task_id: str
@@ -223,6 +228,9 @@ class UserTaskView:
     due_at: datetime | None
     rule_id: str | None
     process_id: str
+    # An escalation step: the element whose deadline timer led here, and that deadline.
+    escalates: str | None = None
+    missed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -465,6 +473,15 @@ class Runtime:
         return "", ""
 
     @staticmethod
+    def preset(spec: Any, subs: Mapping[str, Any], element_id: str) -> dict[str, Any]:
+        """The answers a step gives itself (see `preset_answers`), from the version's specs."""
+        for candidate in (spec, *subs.values()):
+            task_spec = candidate.task_specs.get(element_id)
+            if task_spec is not None:
+                return preset_answers(task_spec)
+        return {}
+
+    @staticmethod
     def recompute_timer(
         workflow: BpmnWorkflow, timer_id: str, expression: str, started_at: datetime
     ) -> Any | None:
@@ -593,8 +610,13 @@ class Runtime:
 
     # projection
     def snapshot(
-        self, workflow: BpmnWorkflow, rule_for_key: Callable[[str], str | None]
+        self,
+        workflow: BpmnWorkflow,
+        rule_for_key: Callable[[str], str | None],
+        escalation_after: str = ESCALATION_AFTER,
     ) -> Snapshot:
+        """What is READY and WAITING. An escalation step (reached from a missed deadline) gets
+        its own short deadline, `escalation_after` from when it became ready."""
         timers: list[TimerView] = []
         deadline_of: dict[str, tuple[datetime, str | None]] = {}
         ready: list[Task] = []
@@ -619,6 +641,9 @@ class Runtime:
                 continue
             props = (spec.extensions or {}).get("properties", {})
             due, rule = _deadline_for(workflow, task, deadline_of)
+            escalates, missed = _escalation_of(task)
+            if escalates and missed and due is None:
+                due = _escalation_due(workflow, missed, escalation_after)
             users.append(
                 UserTaskView(
                     task_id=str(task.id),
@@ -629,6 +654,8 @@ class Runtime:
                     due_at=due,
                     rule_id=props.get("rule") or rule,
                     process_id=task.workflow.spec.name,
+                    escalates=escalates,
+                    missed_at=missed,
                 )
             )
         return Snapshot(users, timers, _is_completed(workflow))
@@ -672,6 +699,41 @@ def _deadline_for(
         parent_id = getattr(current.workflow, "parent_task_id", None)
         current = workflow.get_task_from_id(parent_id) if parent_id else None
     return None, None
+
+
+def preset_answers(task_spec: Any) -> dict[str, Any]:
+    """Answers the step itself gives (userTask property `answers`, a JSON object), e.g. the
+    plan's stage on "Formulate the initial plan": the form does not ask them."""
+    props = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+    try:
+        value = json.loads(props.get("answers") or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _escalation_of(task: Task) -> tuple[str | None, datetime | None]:
+    """(the element whose deadline was missed, the deadline) when `task` was reached from a
+    fired deadline timer, through events and gateways only; (None, None) otherwise."""
+    current = task.parent
+    for _ in range(ESCALATION_SEARCH_DEPTH):
+        if current is None or isinstance(current.task_spec, UserTask):
+            return None, None
+        view = timer_view(current, lambda _key: None)
+        if view is not None:
+            if view.kind == "deadline" and view.attached_to:
+                return view.attached_to, view.due_at
+            return None, None
+        current = current.parent
+    return None, None
+
+
+def _escalation_due(workflow: BpmnWorkflow, missed: datetime, after: str) -> datetime | None:
+    """`after` from the missed deadline, in the council's working days (the case's own
+    whitelist knows its calendar). Counted from the deadline, so every save agrees."""
+    functions = getattr(workflow.script_engine.environment, "functions", {})
+    due_in = functions.get("due_in")
+    return _parse_due(due_in(after, from_=missed.isoformat())) if due_in else None
 
 
 @lru_cache(maxsize=1)

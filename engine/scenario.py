@@ -39,6 +39,7 @@ import yaml
 from engine import clock
 from engine.calendar import LONDON, Duration, DurationError, due_date
 from engine.clock import FixedClock
+from engine.demodata import personalise
 from engine.errors import (
     CaseClosed,
     CinflowError,
@@ -121,11 +122,22 @@ def _scratch_engine(url: str | None) -> Iterator[Engine]:
             engine.dispose()
 
 
+@dataclass(frozen=True)
+class Cast:
+    """Who does a demo journey's steps: the team's worker, or whoever a step's lane names
+    (e.g. {"Team manager": "tm.portsmouth"}); the case starts in `team`."""
+
+    user: str
+    team: str | None = None
+    by_lane: dict[str, str] = field(default_factory=dict)
+
+
 def run_file(
     path: Path,
     url: str | None = None,
     engine: Engine | None = None,
     demo_at: datetime | None = None,
+    cast: Cast | None = None,
 ) -> Report:
     """Run a journey on a scratch database (or `engine`), returning one outcome per expectation.
 
@@ -136,10 +148,10 @@ def run_file(
     spec = load(path)
     report = Report(str(spec.get("name", path.stem)), str(path))
     if engine is not None:
-        _run(spec, path, engine, report, demo_at)
+        _run(spec, path, engine, report, demo_at, cast)
         return report
     with _scratch_engine(url) as scratch:
-        _run(spec, path, scratch, report, demo_at)
+        _run(spec, path, scratch, report, demo_at, cast)
     return report
 
 
@@ -200,7 +212,12 @@ def _substitute(value: Any, start: datetime) -> Any:
 
 
 def _run(
-    spec: dict[str, Any], path: Path, engine: Engine, report: Report, demo_at: datetime | None
+    spec: dict[str, Any],
+    path: Path,
+    engine: Engine,
+    report: Report,
+    demo_at: datetime | None,
+    cast: Cast | None = None,
 ) -> None:
     if demo_at is not None:
         begin = _demo_start(spec, engine, spec.get("council") or default_deploy(path)[1], demo_at)
@@ -227,11 +244,15 @@ def _run(
             spec["process"],
             NewChild(str(child.get("name", "Test Child")), _as_date(dob) if dob else None),
             spec.get("data") or {},
-            "scenario",
+            cast.user if cast else "scenario",
             council=council,
+            team=cast.team if cast else None,
         )
-        runner = _Runner(engine, case.id, fixed, report, spec.get("user", "scenario"))
+        user = cast.user if cast else spec.get("user", "scenario")
+        runner = _Runner(engine, case.id, fixed, report, user)
         runner.limit = demo_at
+        runner.by_lane = dict(cast.by_lane) if cast else {}
+        runner.demo_child = case.child.name if demo_at is not None else None
         steps = spec["steps"]
         if demo_at is not None:
             steps = steps[: int((spec.get("demo") or {}).get("stop_after", len(steps)))]
@@ -263,6 +284,9 @@ class _Runner:
         self.user = user
         self.completed: dict[str, str] = {}
         self.limit: datetime | None = None
+        self.by_lane: dict[str, str] = {}
+        # A demo case: the forms' examples are rewritten for this child (engine/demodata.py).
+        self.demo_child: str | None = None
 
     def record(self, step: int, label: str, ok: bool, detail: str = "") -> None:
         self.report.outcomes.append(Outcome(step, label, ok, detail))
@@ -327,7 +351,13 @@ class _Runner:
             return
         data = dict(step.get("data") or {})
         if not step.get("exact") and tasks[0].form:
-            data = {**_example(self.engine, tasks[0].form), **data}
+            example = _example(self.engine, tasks[0].form)
+            if self.demo_child:
+                example = personalise(
+                    example, self.demo_child, self.clock.now().astimezone(LONDON).date()
+                )
+            data = {**example, **data}
+        user = self.by_lane.get(tasks[0].lane or "", user)
         self._refusable(
             number,
             step,

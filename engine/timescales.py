@@ -30,6 +30,9 @@ class CouncilProfile:
     guidance: Mapping[str, str] = field(default_factory=dict)
     # lane -> the roles that may act in it (processes/lanes.yaml, then the council's `lanes:`)
     lanes: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # An escalation step's own deadline, counted from the deadline that was missed
+    # (`escalation_deadline:` in timescales.yaml).
+    escalation_deadline: str = "1 working day"
 
     def rule_for_key(self, key: str) -> str | None:
         scale = self.timescales.get(key)
@@ -91,12 +94,15 @@ def load_profile(path: Path, processes_dir: Path | None = None) -> CouncilProfil
     if guidance_file.is_file():
         for key, item in (yaml.safe_load(guidance_file.read_text(encoding="utf-8")) or {}).items():
             guidance[str(key)] = str(item).strip()
+    escalation = str(raw.get("escalation_deadline", "1 working day"))
+    Duration.parse(escalation)  # a typo is refused when the pack is read, not at the deadline
     return CouncilProfile(
         str(raw.get("council", path.parent.name)),
         str(raw.get("name", "")),
         scales,
         guidance=guidance,
         lanes=lanes,
+        escalation_deadline=escalation,
     )
 
 

@@ -46,6 +46,13 @@ class TaskInfo:
     council: str = ""
     documentation: str = ""
     team: str | None = None
+    # An escalation step: the step whose deadline was missed, and that deadline.
+    escalates: str | None = None
+    missed_at: datetime | None = None
+    # Set once a manager agreed a new date for this step: the deadline it had before.
+    original_due_at: datetime | None = None
+    # Answers the step gives itself (its diagram's `answers` property): the form skips them.
+    preset: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

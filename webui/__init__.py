@@ -89,9 +89,13 @@ def create_app(config: dict | None = None, engine: object | None = None) -> Flas
 
     @app.context_processor
     def _service_names() -> dict[str, str]:
+        # A signed-in person sees their own council's name; the configured one otherwise.
+        from flask_login import current_user
+
+        own = getattr(current_user, "council_name", "") if current_user else ""
         return {
             "service_name": app.config["SERVICE_NAME"],
-            "council_name": app.config["COUNCIL_NAME"],
+            "council_name": own or app.config["COUNCIL_NAME"],
         }
 
     security.init_app(app)  # sessions, sign-in, CSRF, headers: before any view

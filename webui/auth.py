@@ -149,6 +149,10 @@ class User:
         return self.info.teams
 
     @property
+    def council_name(self) -> str:
+        return self.info.council_name
+
+    @property
     def is_manager(self) -> bool:
         from .access import MANAGER_ROLES
 

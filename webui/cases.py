@@ -22,7 +22,7 @@ from engine.views import DeadlineView
 from engine.wording import describe_deadline
 
 from .access import WORKER_ROLES, allow, my_teams, require_case
-from .engine_access import get_engine
+from .engine_access import get_casework, get_engine
 from .filters import uk_date, uk_datetime
 from .security import stored_text
 
@@ -181,7 +181,10 @@ def describe(event: Any, names: Mapping[str, str]) -> tuple[str, str] | None:
     if action == "case_cancelled":
         return "Case cancelled", str(detail.get("reason") or "")
     if action == "case_moved_team":
-        return "Case moved to another team", f"Now with {detail.get('to') or 'another team'}"
+        return (
+            "Case moved to another team",
+            f"Now with {team_name(detail.get('to')) or 'another team'}",
+        )
     if action == "case_needs_attention":
         return "Needs a manager's attention", "A timer in this case could not run"
     if action == "attention_cleared":
@@ -280,6 +283,8 @@ def show(case_id: int) -> str:
         (p.process_id, p.version): p.name for p in engine.list_processes(all_versions=True)
     }
     overdue_named = _named(diagram.overdue, names)
+    casework = get_casework()
+    allocated = casework.allocated_to(case.id)
     return render_template(
         "cases/show.html",
         case=case,
@@ -297,6 +302,11 @@ def show(case_id: int) -> str:
             "done": _named(diagram.completed, names),
         },
         team=team_name(case.team),
+        allocated=allocated,
+        allocated_name=display_name(allocated) if allocated else "",
+        allocatable=casework.allocatable(case.team)
+        if case.team and case.status == "open" and current_user.is_manager
+        else [],
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 
@@ -24,3 +24,8 @@ def get_engine() -> Engine:
             "no cinflow engine configured: build the app with create_app(engine=...)"
         )
     return engine
+
+
+def get_casework() -> Any:
+    """Allocation, finding a child, case lists, the front door, escalations (`Engine.casework`)."""
+    return get_engine().casework

@@ -104,7 +104,45 @@ def _claimed_by_other(r: _Refs) -> Banner:
     }
 
 
+def _allocated(r: _Refs) -> Banner:
+    moved = int(r.message.get("moved") or 0)
+    text = f"{moved} open step{'s' if moved != 1 else ''} moved to them." if moved else ""
+    return {"kind": "success", "heading": f"Case allocated to {r.person('to')}", "text": text}
+
+
+NOT_ALLOCATED = {
+    "not_in_team": "Choose a social worker who is in the case's team.",
+    "closed": "The case is closed.",
+}
+
+
 _MESSAGES: dict[str, Callable[[_Refs], Banner]] = {
+    # Casework (webui/caselist.py, frontdoor.py, tasks.py)
+    "choose_social_worker": lambda r: {
+        "kind": "important",
+        "heading": "Choose a social worker to allocate the case to",
+    },
+    "not_allocated": lambda r: {
+        "kind": "important",
+        "heading": "The case was not allocated",
+        "text": NOT_ALLOCATED.get(str(r.message.get("why")), ""),
+    },
+    "allocated": _allocated,
+    "case_started": lambda r: {
+        "kind": "success",
+        "heading": "Case started",
+        "text": "It is in your team's cases. A manager allocates it to a social worker.",
+    },
+    "next_step": lambda r: {
+        "kind": "success",
+        "heading": "Step completed",
+        "text": f"Your next step on the same case: {r.task()}.",
+    },
+    "new_date_agreed": lambda r: {
+        "kind": "success",
+        "heading": "New date agreed",
+        "text": "It is now the late step's deadline, and whoever holds the step has been told.",
+    },
     "signed_out": lambda r: {"kind": "success", "heading": "You have signed out"},
     "already_completed": lambda r: {
         "kind": "important",

@@ -337,7 +337,9 @@ def parse(
                 for key, sub in row_props.items():
                     value, problem = _parse_scalar(sub, raw_row.get(key), f"{name}.{i}.{key}")
                     if problem:
-                        problems.append(problem)
+                        problems.append(
+                            Problem(problem.path, in_row(schema, problem.path, problem.message))
+                        )
                     if value is not None:
                         row[key] = value
                 rows.append({k: v for k, v in row.items() if _shown(row_props[k], row)})
@@ -415,10 +417,19 @@ def friendly(schema: Mapping[str, Any], path: str, message: str) -> str:
         or (message.startswith("Add at least") and widget(node) == TABLE)
     ):
         message = required_message(node)
+    return in_row(schema, path, message)
+
+
+def in_row(schema: Mapping[str, Any], path: str, message: str) -> str:
+    """A message about a table cell names its row by the row's title: "Plan item 1: enter who
+    will do this" ("Row 1: ..." when the rows have no title)."""
     parts = path.split(".")
-    if len(parts) == 3 and parts[1].isdigit():
-        message = f"Row {int(parts[1]) + 1}: {_lower_first(message)}"
-    return message
+    if len(parts) != 3 or not parts[1].isdigit():
+        return message
+    table = _node_at(schema, parts[0]) or {}
+    row = table.get("items", {}) if isinstance(table, Mapping) else {}
+    name = row.get("title", "Row") if isinstance(row, Mapping) else "Row"
+    return f"{name} {int(parts[1]) + 1}: {_lower_first(message)}"
 
 
 # --- raw -> widgets -----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import (
@@ -42,20 +43,21 @@ from engine.errors import (
     UnknownTask,
     WrongCase,
 )
-from engine.forms import load_form, validate
+from engine.forms import in_future, load_form, validate
 from engine.returns.prefill import census_fields
 from engine.returns.service import Returns
 from engine.views import CompletedStep
 
 from . import form_render as fr
-from .access import WORKER_ROLES, allow, my_teams, require_case
+from .access import MANAGER_ROLES, WORKER_ROLES, allow, my_teams, require_case
 from .cases import child_summary, deadline, display_name
-from .engine_access import get_engine
+from .engine_access import get_casework, get_engine
 from .flashes import say
 
 bp = Blueprint("tasks", __name__)
 
 NO_FORM: dict[str, Any] = {"type": "object", "properties": {}}
+ESCALATION_FORM = "escalation_decision.json"
 DONE_KEY = "cinflow_completed"  # session: what the confirmation page shows
 
 # "... the deadline. D3 · Dudley Timescales" or "P2 · Portsmouth 1.2; D5 · Dudley Timescales"
@@ -101,9 +103,18 @@ def _user() -> str:
 
 
 def _schema(task: Any) -> dict[str, Any]:
+    """The step's form, without the questions the step answers itself (`task.preset`)."""
     if not task.form:
         return NO_FORM
-    return load_form(task.form, get_engine().forms_dir)
+    form = load_form(task.form, get_engine().forms_dir)
+    preset = getattr(task, "preset", None) or {}
+    if not preset:
+        return form
+    return {
+        **form,
+        "required": [name for name in form.get("required", []) if name not in preset],
+        "properties": {k: v for k, v in form["properties"].items() if k not in preset},
+    }
 
 
 def _int(value: Any) -> int | None:
@@ -149,6 +160,8 @@ def _page(
     case: Any,
     raw: dict[str, Any],
     *,
+    escalation_raw: dict[str, Any] | None = None,
+    escalation_errors: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     focus: str | None = None,
     revision: int | None = None,
@@ -159,6 +172,12 @@ def _page(
     schema = _schema(task)
     view = fr.build(schema, raw, errors, focus)
     claimed_by_other = task.claimed_by not in (None, _user())
+    escalation = _escalation(task)
+    escalation_form = None
+    if escalation and escalation.step_task_id and current_user.is_manager:
+        escalation_form = fr.build(
+            load_form(ESCALATION_FORM), escalation_raw or {}, escalation_errors
+        )
     return (
         render_template(
             "tasks/show.html",
@@ -172,9 +191,60 @@ def _page(
             problem=problem,
             from_draft=from_draft,
             claimed_by=display_name(task.claimed_by) if claimed_by_other else None,
+            escalation=escalation,
+            escalation_form=escalation_form,
+            holder_name=display_name(task.claimed_by) if task.claimed_by else "",
+            late_holder=display_name(escalation.holder) if escalation else "",
         ),
         status,
     )
+
+
+def _escalation(task: Any) -> Any:
+    """The missed deadline behind an escalation step; None for any other step (no call)."""
+    if not getattr(task, "escalates", None):
+        return None
+    calendar = get_engine().calendar(task.council)
+    return get_casework().escalation(task.id, calendar, teams=my_teams())
+
+
+@bp.post("/tasks/<task_id>/escalation")
+@allow(*MANAGER_ROLES)
+def decide_escalation(task_id: str) -> Any:
+    """The manager's decision on a missed deadline: reason, agreed new date, oversight note."""
+    shown = _open_task(task_id, 409, record_view=False)
+    if isinstance(shown, tuple):
+        return shown
+    task, case = shown.task, shown.case
+    schema = load_form(ESCALATION_FORM)
+    raw = fr.raw_from_post(schema, request.form)
+    data, problems = fr.parse(schema, raw)
+    found: list[Any] = []
+    try:
+        validate(ESCALATION_FORM, data)
+    except InvalidData as invalid:
+        found = invalid.errors
+    if not problems and not found:
+        try:
+            get_casework().agree_new_date(
+                task.id,
+                get_engine().calendar(task.council),
+                agreed=date.fromisoformat(data["agreed_date"]),
+                reason=data["delay_reason"],
+                note=data["oversight_note"],
+                by=_user(),
+                teams=my_teams(),
+            )
+        except InvalidData as invalid:
+            found = invalid.errors
+        except NotAllowed as refused:
+            problem = {"heading": "The new date was not recorded", "text": str(refused)}
+            return _page(task, case, {}, escalation_raw=raw, problem=problem, status=409)
+    if problems or found:
+        errors = fr.error_map(schema, found, problems)
+        return _page(task, case, {}, escalation_raw=raw, escalation_errors=errors, status=400)
+    say("new_date_agreed")
+    return redirect(url_for("tasks.show", task_id=task.id))
 
 
 @bp.get("/tasks/<task_id>")
@@ -228,14 +298,15 @@ def submit(task_id: str) -> Any:
 
     if task.claimed_by not in (None, _user()):
         return _claimed(task, case, raw, revision)
-    if problems:
+    future = in_future(schema, data)
+    if problems or future:
         # Unreadable answers are never completed; list the form's other problems with them.
-        found: list[Any] = []
+        found: list[Any] = list(future)
         try:
             if task.form:
-                validate(task.form, data, engine.forms_dir)
+                validate(task.form, {**data, **task.preset}, engine.forms_dir)
         except InvalidData as invalid:
-            found = invalid.errors
+            found += invalid.errors
         errors = fr.error_map(schema, found, problems)
         return _page(task, case, raw, errors=errors, revision=revision, status=400)
     try:
@@ -283,6 +354,11 @@ def submit(task_id: str) -> Any:
         return _page(task, case, raw, revision=revision, problem=problem, status=409)
     except (WrongCase, UnknownTask, UnknownCase):
         abort(404)
+    mine = [t for t in done.next_tasks if t.claimed_by == _user()]
+    if mine:
+        # The allocated worker goes straight on to their next step on the same case.
+        say("next_step", task=mine[0].id)
+        return redirect(url_for("tasks.show", task_id=mine[0].id))
     session[DONE_KEY] = {  # ids only: the session cookie is signed, not encrypted
         "task_id": task.id,
         "case_id": task.case_id,
@@ -343,7 +419,9 @@ def done(task_id: str) -> Any:
 
 def register(app: Any) -> None:
     """Add the task and case pages to the app (called once by create_app)."""
-    from . import cases
+    from . import caselist, cases, frontdoor
 
     app.register_blueprint(cases.bp)
+    app.register_blueprint(caselist.bp)
+    app.register_blueprint(frontdoor.bp)
     app.register_blueprint(bp)

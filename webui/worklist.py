@@ -224,6 +224,20 @@ def _tabs() -> list[Tab]:
     return tabs
 
 
+def _tab_counts(engine: Any, scope: dict[str, Any]) -> dict[str, int]:
+    """How many tasks each tab holds (before the child and task filters), in one query."""
+    counts = engine.worklist_counts(
+        teams=scope["teams"], council=scope["council"], due_soon_days=due_soon_days()
+    )
+    me = current_user.username
+    return {
+        "mine": sum(c.total for c in counts if c.claimed_by == me),
+        "unclaimed": sum(c.total for c in counts if c.claimed_by is None),
+        "due-soon": sum(c.due_soon for c in counts),
+        "overdue": sum(c.overdue for c in counts),
+    }
+
+
 @bp.get("/worklist", defaults={"tab": "mine"})
 @bp.get("/worklist/<any(unclaimed, 'due-soon', overdue):tab>")
 @allow(*WORKER_ROLES)
@@ -240,15 +254,19 @@ def index(tab: str) -> str:
         "claimed_by": current_user.username if tab == "mine" else None,
         "council": filters.council or None,
     }
-    task_names = engine.worklist_task_names(**scope)
+    tab_scope = {
+        "unclaimed_only": tab == "unclaimed",
+        "overdue": tab == "overdue",
+        "due_soon_days": due_soon_days() if tab == "due-soon" else None,
+    }
+    # The Task filter offers only the steps found in this tab.
+    task_names = engine.worklist_task_names(**scope, **tab_scope)
     # All filtering, ordering and paging in SQL; a page out of range gives the nearest one.
     result = engine.worklist(
         **scope,
-        unclaimed_only=tab == "unclaimed",
+        **tab_scope,
         child_name_contains=filters.child or None,
         task=filters.task or None,
-        overdue=tab == "overdue",
-        due_soon_days=due_soon_days() if tab == "due-soon" else None,
         page=request.args.get("page", 1, type=int) or 1,
         per_page=PAGE_SIZE,
     )
@@ -261,6 +279,7 @@ def index(tab: str) -> str:
     return render_template(
         "worklist/index.html",
         tabs=_tabs(),
+        tab_counts=_tab_counts(engine, scope),
         current_tab=current,
         rows=rows,
         people=people,
@@ -379,10 +398,14 @@ def team_overview() -> str:
 # -- actions --------------------------------------------------------------------------------------
 
 
-def _back() -> str:
-    """Where to return after an action: the worklist page the form was on."""
+def _back(task_id: str | None = None) -> str:
+    """Where to return after an action: the worklist page, or the step's own page."""
     target = safe_next(request.form.get("next"))
-    if target and (target == "/worklist" or target.startswith(("/worklist/", "/worklist?"))):
+    if target and (
+        target == "/worklist"
+        or target.startswith(("/worklist/", "/worklist?"))
+        or (task_id is not None and target == f"/tasks/{task_id}")
+    ):
         return target
     return url_for("worklist.index")
 
@@ -405,7 +428,7 @@ def _flash_completed() -> None:
 def claim(task_id: str):  # noqa: ANN201 - a redirect
     task = _task_or_404(task_id)
     if task is None:
-        return redirect(_back())
+        return redirect(_back(task_id))
     engine = get_engine()
     try:
         engine.claim(task_id, current_user.username)
@@ -419,7 +442,7 @@ def claim(task_id: str):  # noqa: ANN201 - a redirect
         abort(404)
     else:
         say("claimed", task=task.id)
-    return redirect(_back())
+    return redirect(_back(task_id))
 
 
 @bp.post("/worklist/tasks/<task_id>/unclaim")
@@ -427,7 +450,7 @@ def claim(task_id: str):  # noqa: ANN201 - a redirect
 def unclaim(task_id: str):  # noqa: ANN201 - a redirect
     task = _task_or_404(task_id)
     if task is None:
-        return redirect(_back())
+        return redirect(_back(task_id))
     engine = get_engine()
     try:
         engine.unclaim(
@@ -441,7 +464,7 @@ def unclaim(task_id: str):  # noqa: ANN201 - a redirect
         abort(404)
     else:
         say("unclaimed", task=task.id)
-    return redirect(_back())
+    return redirect(_back(task_id))
 
 
 @bp.post("/worklist/tasks/<task_id>/reassign")

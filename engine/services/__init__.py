@@ -8,7 +8,9 @@ hands each call to the module that owns the concern:
 - `worklist`: the read model of open tasks (filters in one `TaskQuery`, pages, counts);
 - `deadlines`: the timer sweep, recomputing deadlines, closure days, attention;
 - `inbox`: notifications and mail, and the notices timers make;
-- `records`: one task with guidance, the case diagram, process XML, the audit trail.
+- `records`: one task with guidance, the case diagram, process XML, the audit trail;
+- `casework` (`Engine.casework`): allocation, finding a child, My/team cases, the front door's
+  routes, escalation decisions.
 
 Reads, and changes made in one transaction, are tried once more after a transient database
 fault (a dropped connection: the first statement on each pooled connection after a server
@@ -33,6 +35,7 @@ from engine.notify import Sender
 from engine.people import People, TeamInfo
 from engine.runtime import Runtime
 from engine.services.cases import Cases
+from engine.services.casework import Casework
 from engine.services.context import ANY_COUNCIL, CALENDAR_RECHECK_S, Context
 from engine.services.deadlines import Deadlines
 from engine.services.deployments import Deployments
@@ -100,6 +103,8 @@ class Engine:
         self.migrations = Migrations(ctx)
         self.training = Training(ctx, self.cases, self.deadlines)
         self.library = Library(ctx)
+        # Allocation, finding a child, case lists, the front door and escalation decisions.
+        self.casework = Casework(self.sessions)
 
     # -- set-up -------------------------------------------------------------------------------
 

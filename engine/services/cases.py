@@ -25,13 +25,13 @@ from engine.errors import (
     WrongCase,
 )
 from engine.lanes import check_lane
-from engine.runtime import SERIALIZER_VERSION
+from engine.runtime import SERIALIZER_VERSION, preset_answers
 from engine.services.context import Context
 from engine.services.inbox import record_fired
 from engine.store.audit import jsonable, record_audit
 from engine.store.cases import spec_key, task_info
 from engine.store.db import unit_of_work
-from engine.store.models import Case, Child, Draft, ProcessVersion, TaskRow
+from engine.store.models import Case, Child, Draft, Notification, ProcessVersion, TaskRow
 from engine.store.projection import Projection, Writes, case_query, case_record, read_projection
 from engine.views import CaseInfo, Completion, NewChild, TaskInfo
 
@@ -291,16 +291,23 @@ class Cases:
                 raise NotAllowed(
                     f'"{row.name}" is claimed by {row.claimed_by}; ask them or a manager'
                 )
-            if row.form:
-                forms.validate(row.form, data, ctx.forms_dir)
             workflow = store.load(s, case)
             task = ctx.runtime.find_user_task(workflow, task_id, row.element_id)
             if task is None:
                 raise UnknownTask(f"task {task_id} is not open in case {case.id}")
+            # The step's own answers (e.g. which plan it is) are not asked: they are given.
+            data = {**data, **preset_answers(task.task_spec)}
+            if row.form:
+                forms.validate(row.form, data, ctx.forms_dir)
             fired = ctx.runtime.complete_user_task(workflow, task, forms.form_key(row.form), data)
             self._within_budget(workflow, case.id)
             now = clock.now()
             writes = Writes()
+            if row.claimed_by is None:
+                # Completing a step nobody held claims it first, in the same audited act.
+                writes.audit(
+                    now, user, "task_claimed", case.id, task_id, row.element_id, {"on": "complete"}
+                )
             writes.audit(
                 now,
                 user,
@@ -426,6 +433,13 @@ class Cases:
             previous, case.team_key = case.team_key, team
             s.execute(update(Case).where(Case.id == case_id).values(team_key=team))
             s.execute(update(TaskRow).where(TaskRow.case_id == case_id).values(team_key=team))
+            # Messages to the team about this case go with it (a reminder made before the move
+            # reaches the team that holds the case now); messages to a person stay theirs.
+            s.execute(
+                update(Notification)
+                .where(Notification.case_id == case_id, Notification.username.is_(None))
+                .values(team_key=team)
+            )
             record_audit(s, by, "case_moved_team", case_id, detail={"from": previous, "to": team})
             return self.store.case_info(s, case)
 

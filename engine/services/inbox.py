@@ -118,7 +118,7 @@ def record_fired(
         if timer is None:
             continue
         timer = replace(timer, rule_id=profile.own_rules(timer.rule_id))
-        note = _timer_notification(case, timer, saved.projection, now)
+        note = _timer_notification(case, timer, saved.projection, now, _step_name(task, timer))
         if note is not None and not case.training:  # a training case tells nobody
             writes.notifications.append(note)
         writes.audit(
@@ -137,14 +137,25 @@ def record_fired(
         )
 
 
+def _step_name(task: Any, timer: TimerView) -> str:
+    """The name people know the timed step by (a call activity's too), never its element id."""
+    specs = getattr(getattr(task.workflow, "spec", None), "task_specs", {}) or {}
+    spec = specs.get(timer.attached_to or "")
+    return getattr(spec, "bpmn_name", None) or timer.name or "a step"
+
+
 def _timer_notification(
-    case: CaseRecord, timer: TimerView, projection: Projection, now: datetime
+    case: CaseRecord,
+    timer: TimerView,
+    projection: Projection,
+    now: datetime,
+    step_name: str = "",
 ) -> dict[str, Any] | None:
     """Reminders go to whoever holds the task; a passed deadline goes to the team manager."""
     if timer.kind not in ("reminder", "deadline"):
         return None
     task = next((t for t in projection.tasks.values() if t.element_id == timer.attached_to), None)
-    step = task.name if task else (timer.attached_to or timer.name)
+    step = task.name if task else (step_name or timer.name or "a step")
     due = task.due_at if task and task.due_at else timer.due_at
     rule = f" ({timer.rule_id})" if timer.rule_id else ""
     when = uk_date(due)

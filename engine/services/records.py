@@ -4,6 +4,7 @@ the process XML, and the audit trail (including who viewed what)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -33,7 +34,10 @@ class Records:
                 .join(Case, Case.child_id == Child.id)
                 .where(Case.id == row.case_id)
             )
-            return task_info(row, name or "", self._documentation(s, row))
+            return replace(
+                task_info(row, name or "", self._documentation(s, row)),
+                preset=self._preset(s, row),
+            )
 
     def task_page(
         self, task_id: str, user: str, teams: Iterable[str], *, record_view: bool = True
@@ -50,7 +54,10 @@ class Records:
             info = self.store.case_info(s, case)
             spec, subs = self.store.specs(s, case.process_version_id)
             guidance = self._guidance(case.council_key, spec, subs, row.element_id)
-            task = task_info(row, case.child_name, guidance)
+            task = replace(
+                task_info(row, case.child_name, guidance),
+                preset=self.ctx.runtime.preset(spec, subs, row.element_id),
+            )
             draft = s.scalar(
                 select(Draft.data).where(Draft.task_id == task_id, Draft.username == user)
             )
@@ -126,6 +133,14 @@ class Records:
     def record_view(self, case_id: int, user: str, what: str = "case") -> None:
         with unit_of_work(self.ctx.sessions) as s:
             record_audit(s, user, "viewed", case_id, detail={"page": what})
+
+    def _preset(self, s: Session, row: TaskRow) -> dict[str, Any]:
+        """The answers a step gives itself (its `answers` property), from the cached specs."""
+        version_id = s.scalar(select(Case.process_version_id).where(Case.id == row.case_id))
+        if version_id is None:
+            return {}
+        spec, subs = self.store.specs(s, version_id)
+        return self.ctx.runtime.preset(spec, subs, row.element_id)
 
     def _documentation(self, s: Session, row: TaskRow) -> str:
         """A step's guidance from the cached specs of its case's version (no version row read

@@ -24,8 +24,14 @@ from engine.store.cases import task_info
 from engine.store.models import Case, Child, ClosureDay, TaskRow, Team, User
 from engine.views import ClaimerCounts, TaskInfo, WorklistPage
 
-# Soonest deadline first, no deadline last, then the oldest task; the id makes pages stable.
-_WORKLIST_ORDER = (TaskRow.due_at.asc().nulls_last(), TaskRow.created_at, TaskRow.id)
+# Escalations (a missed deadline waiting for a manager) first; then soonest deadline, no
+# deadline last, then the oldest task; the id makes pages stable.
+_WORKLIST_ORDER = (
+    TaskRow.escalates.is_(None),
+    TaskRow.due_at.asc().nulls_last(),
+    TaskRow.created_at,
+    TaskRow.id,
+)
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,12 @@ class Worklist:
                     select(task, Child.name)
                     .join(Case, Case.id == task.case_id)
                     .join(Child, Child.id == Case.child_id)
-                    .order_by(task.due_at.asc().nulls_last(), task.created_at, task.id)
+                    .order_by(
+                        task.escalates.is_(None),
+                        task.due_at.asc().nulls_last(),
+                        task.created_at,
+                        task.id,
+                    )
                 )
                 rows = [task_info(row, name) for row, name in s.execute(select_).all()]
             return WorklistPage(rows, total, page, per_page)

@@ -179,7 +179,9 @@ class CaseStore:
         """
         now = now or clock.now()
         profile = self.profile(case.council_key)
-        snapshot = self.runtime.snapshot(workflow, profile.rule_for_key)
+        snapshot = self.runtime.snapshot(
+            workflow, profile.rule_for_key, profile.escalation_deadline
+        )
         snapshot = replace(
             snapshot,
             user_tasks=[
@@ -296,6 +298,9 @@ def task_info(row: TaskRow | TaskRecord, child_name: str = "", documentation: st
         row.council_key,
         documentation,
         row.team_key,
+        row.escalates,
+        row.missed_at,
+        getattr(row, "original_due_at", None),
     )
 
 

@@ -124,12 +124,32 @@ class ClosureDay(Base):
 
 class Child(Base):
     __tablename__ = "child"
+    __table_args__ = (
+        # Finding a child by a misspelt name: a trigram index on PostgreSQL (pg_trgm, installed
+        # in `public` so every schema's queries can name it); a plain index on SQLite.
+        Index(
+            "ix_child_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "public.gin_trgm_ops"},
+        ),
+        Index("ix_child_date_of_birth", "date_of_birth"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     council_key: Mapped[str] = mapped_column(ForeignKey("council.key"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     date_of_birth: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# pg_trgm before the child table's trigram index (also in migration 0005). Trusted since
+# PostgreSQL 13, so a database owner may create it.
+event.listen(
+    Child.__table__,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public").execute_if(dialect="postgresql"),
+)
 
 
 class ProcessVersion(Base):
@@ -169,6 +189,11 @@ class ProcessVersion(Base):
 
 class Case(Base):
     __tablename__ = "case"
+    __table_args__ = (
+        # "My cases": a worker's open cases; the team's cases, newest first, a page at a time.
+        Index("ix_case_allocated_status", "allocated_to", "status"),
+        Index("ix_case_team_status_id", "team_key", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
@@ -187,6 +212,8 @@ class Case(Base):
     team_key: Mapped[str | None] = mapped_column(ForeignKey("team.key"), nullable=True, index=True)
     # A training case's clock runs this far ahead of real time (engine.services.training).
     clock_offset_s: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # The allocated social worker (username), set by a team manager; their lane's steps go to them.
+    allocated_to: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
     child: Mapped[Child] = relationship(lazy="joined")
     process_version: Mapped[ProcessVersion] = relationship(lazy="raise")
@@ -240,6 +267,11 @@ class TaskRow(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     training: Mapped[bool] = mapped_column(Boolean, default=False)
     team_key: Mapped[str | None] = mapped_column(String(60), nullable=True, index=True)
+    # An escalation step: the step whose deadline was missed, and when that deadline was.
+    escalates: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    missed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The deadline before a manager agreed a new date (services/escalation.py); NULL if unchanged.
+    original_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class TimerRow(Base):

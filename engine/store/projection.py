@@ -68,6 +68,11 @@ class CaseRecord:
     closed_at: datetime | None
     close_reason: str | None
     attention: str | None
+    allocated_to: str | None = None
+
+
+# Steps in these lanes go straight to the case's allocated worker (services/casework.py).
+ALLOCATED_LANES = frozenset({"Social worker"})
 
 
 @dataclass
@@ -87,6 +92,9 @@ class TaskRecord:
     claimed_by: str | None
     training: bool
     team_key: str | None
+    # Written when the row is made, never diffed: read_projection leaves them None.
+    escalates: str | None = None
+    missed_at: datetime | None = None
 
 
 @dataclass
@@ -192,7 +200,7 @@ def lock_case_of_task(s: Session, task_id: str) -> tuple[CaseRecord, Projection]
         return case, read_projection(s, [case.id])[case.id]
     projection = Projection()
     for item in row.tasks_json or ():
-        task = TaskRecord(**_from_json(item, _TASK_FIELDS, ("due_at", "created_at")))
+        task = TaskRecord(**_from_json(item, _TASK_FIELDS, ("due_at", "created_at", "missed_at")))
         projection.tasks[task.id] = task
     for item in row.timers_json or ():
         timer = TimerRecord(**_from_json(item, _TIMER_FIELDS, ("due_at", "started_at")))
@@ -479,6 +487,7 @@ def project(
     for view in snapshot.user_tasks:
         row = before.tasks.get(view.task_id)
         if row is None:
+            holder = case.allocated_to if view.lane in ALLOCATED_LANES else None
             row = TaskRecord(
                 id=view.task_id,
                 case_id=case.id,
@@ -490,11 +499,15 @@ def project(
                 due_at=view.due_at,
                 rule_id=view.rule_id,
                 created_at=now,
-                claimed_by=None,
+                claimed_by=holder,
                 training=case.training,
                 team_key=case.team_key,
+                escalates=view.escalates,
+                missed_at=view.missed_at,
             )
             writes.new_tasks.append(_row(row, _TASK_FIELDS))
+            if holder:
+                _told_of_step(case, row, now, writes)
         elif view.due_at is None and row.due_at is not None:
             pass  # the deadline timer fired: the step is overdue, its deadline stands
         elif row.due_at != view.due_at or row.rule_id != view.rule_id:
@@ -528,6 +541,42 @@ def project(
         after.timers[timer.id] = timer
     writes.gone_timers.extend(tid for tid in before.timers if tid not in after.timers)
     return after
+
+
+def _told_of_step(case: CaseRecord, task: TaskRecord, now: datetime, writes: Writes) -> None:
+    """A step that went straight to the allocated worker: audited, and they are told (inbox,
+    and mail when configured)."""
+    writes.audit(
+        now,
+        "system",
+        "task_assigned",
+        case.id,
+        task.id,
+        task.element_id,
+        {"to": task.claimed_by, "why": "allocated worker"},
+    )
+    writes.notifications.append(
+        new_step_notification(
+            case.id, case.child_name, case.team_key, task.name, task.claimed_by, now
+        )
+    )
+
+
+def new_step_notification(
+    case_id: int, child: str, team: str | None, step: str, to: str | None, now: datetime
+) -> dict[str, Any]:
+    """The inbox row telling someone a step is now theirs."""
+    return {
+        "team_key": team,
+        "case_id": case_id,
+        "kind": "assigned",
+        "message": f"New step for you: “{step}” for {child}.",
+        "created_at": now,
+        "username": to,
+        "lane": None,
+        "read_at": None,
+        "emailed_at": None,
+    }
 
 
 def _row(record: Any, names: list[str]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from unittest import mock
@@ -86,12 +87,12 @@ def _with_clock(app: Callable, fixed: FixedClock) -> Callable:
     return wsgi
 
 
-@pytest.fixture(scope="session")
-def live_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
-    """The real app and engine with the factories' world, served on a free localhost port."""
+@contextmanager
+def serve_world(folder: Path) -> Iterator[SimpleNamespace]:
+    """The real app and engine with the factories' world, served on a free localhost port;
+    `.clock` is the fixed clock every request reads (a test may move it)."""
     _require_browser_deps()
     factories = _load_web_module("factories")
-    folder = tmp_path_factory.mktemp("live")
     fixed = FixedClock(factories.NOW)
     # Cheap password hashing for test accounts (the stored hash records its own cost).
     cheap = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
@@ -114,12 +115,20 @@ def live_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNames
             engine=engine,
             world=world,
             password=factories.PASSWORD,
+            clock=fixed,
         )
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
+    """The real app and engine with the factories' world, served on a free localhost port."""
+    with serve_world(tmp_path_factory.mktemp("live")) as served:
+        yield served
 
 
 @pytest.fixture(scope="session")
@@ -152,7 +161,7 @@ def browser() -> Iterator[object]:
             chromium.close()
 
 
-def _new_context(browser, base_url: str, **options):  # noqa: ANN001, ANN202
+def new_context(browser, base_url: str, **options):  # noqa: ANN001, ANN201
     settings = {
         "viewport": {"width": 1280, "height": 900},
         "locale": "en-GB",
@@ -176,7 +185,31 @@ def new_page(browser, live_server) -> Iterator[Callable[..., object]]:  # noqa: 
     contexts = []
 
     def make(**options: object) -> object:
-        context = _new_context(browser, live_server, **options)
+        context = new_context(browser, live_server, **options)
+        contexts.append(context)
+        return context.new_page()
+
+    try:
+        yield make
+    finally:
+        for context in contexts:
+            context.close()
+
+
+@pytest.fixture(scope="module")
+def own_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
+    """A world of the test module's own: for tests that add cases or move the clock."""
+    with serve_world(tmp_path_factory.mktemp("own")) as served:
+        yield served
+
+
+@pytest.fixture
+def own_page(browser, own_world) -> Iterator[Callable[..., object]]:  # noqa: ANN001
+    """own_page() -> a page on `own_world`'s server, in a browser context of its own."""
+    contexts = []
+
+    def make(**options: object) -> object:
+        context = new_context(browser, own_world.url, **options)
         contexts.append(context)
         return context.new_page()
 

@@ -494,6 +494,16 @@ INVALID: dict[str, list[tuple[str, Mutation]]] = {
         ("no visit date", change(drop=("visit_date",))),
         ("seen as text", change(child_seen="yes")),
     ],
+    "escalation_decision": [
+        ("no reason", change(drop=("delay_reason",))),
+        ("empty oversight note", change(oversight_note="")),
+        ("impossible date", change(agreed_date="2025-02-30")),
+    ],
+    "start_case": [
+        ("no last name", change(drop=("last_name",))),
+        ("impossible birth date", change(date_of_birth="2016-02-30")),
+        ("an unknown date", change(closure_date="2025-03-03")),
+    ],
 }
 
 

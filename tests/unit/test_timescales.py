@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
+from engine.calendar import Duration
+
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 SPEC = Path(__file__).resolve().parents[3] / "shared/spec/procedures.md"
 
@@ -82,8 +84,9 @@ def test_one_file_per_council():
 def test_file_shape(council):
     data = load(council)
     # lanes: who may act in which lane, where the council differs (engine/lanes.py)
-    allowed = {"council", "name", "seed", "timescales", "lanes"}
+    allowed = {"council", "name", "seed", "timescales", "lanes", "escalation_deadline"}
     assert {"council", "name", "seed", "timescales"} <= set(data) <= allowed
+    Duration.parse(str(data.get("escalation_deadline", "1 working day")))
     assert data["council"] == council
     assert isinstance(data["name"], str) and data["name"].strip()
     assert re.fullmatch(r"\d{3}_[0-9a-f]+\.txt", data["seed"])

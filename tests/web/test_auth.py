@@ -42,7 +42,7 @@ def test_signing_in_goes_to_the_worklist_and_shows_who_you_are(client_request) -
     nav = page.xpath('//nav[contains(@class, "govuk-service-navigation__wrapper")]')[0]
     links = [page.text_of(a) for a in nav.xpath(".//a")]
     # Home (processes) is for practice managers and admins
-    assert links == ["Worklist", "Inbox", "Library"]
+    assert links == ["Worklist", "Cases", "Inbox", "Library"]
     current = nav.xpath(".//a[@aria-current]")
     assert [page.text_of(a) for a in current] == ["Worklist"]
     assert page.testid("sign-out")[0].xpath("ancestor::form/@method") == ["post"]
@@ -51,11 +51,11 @@ def test_signing_in_goes_to_the_worklist_and_shows_who_you_are(client_request) -
 @pytest.mark.parametrize(
     ("username", "lands_on", "nav"),
     [
-        ("tm.north", "/worklist", ["Worklist", "Inbox", "Reports", "Library"]),
+        ("tm.north", "/worklist", ["Worklist", "Cases", "Inbox", "Reports", "Library"]),
         (
             "pm.north",
             "/worklist",
-            ["Worklist", "Inbox", "Reports", "Procedures", "Home", "Library"],
+            ["Worklist", "Cases", "Inbox", "Reports", "Procedures", "Home", "Library"],
         ),
         ("trainer.north", "/home", ["Inbox", "Home", "Library", "Training"]),
         ("admin", "/home", ["Inbox", "Home", "Users"]),

@@ -232,12 +232,17 @@ def event(action, detail=None, element_id=None, actor="sw.north", at=None):
         ),
         ("timer_fired:timer", {"name": "Six weeks"}, ("Time passed", "Six weeks")),
         ("case_completed", {}, ("Case finished", "Every step of the process is complete")),
-        ("case_moved_team", {"to": "south"}, ("Case moved to another team", "Now with south")),
+        (
+            "case_moved_team",
+            {"to": "south"},
+            ("Case moved to another team", "Now with Portsmouth South CIN team"),
+        ),
         ("some_new_thing", {}, ("Some new thing", "")),
     ],
 )  # fmt: skip
-def test_describe_turns_actions_into_plain_english(action, detail, expected):
-    assert describe(event(action, detail), {"agree_plan": "Agree the plan"}) == expected
+def test_describe_turns_actions_into_plain_english(app, action, detail, expected):
+    with app.app_context():
+        assert describe(event(action, detail), {"agree_plan": "Agree the plan"}) == expected
 
 
 def test_chronology_skips_views_drafts_and_claims_and_sorts_newest_first(app):

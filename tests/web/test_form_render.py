@@ -444,7 +444,7 @@ def test_errors_inline_and_in_summary_in_page_order(render):
         {"text": "Date of the visit must be a real date", "href": "#when-day"},
         {"text": "Select an answer to ‘Which stage?’", "href": "#stage"},
         {"text": "Select checks done", "href": "#checks"},
-        {"text": "Row 1: enter who", "href": "#rows-0-who"},
+        {"text": "Person 1: enter who", "href": "#rows-0-who"},
         {"text": "Something about the whole form", "href": "#task-form"},
     ]
     html = render(view)
@@ -475,7 +475,7 @@ def test_engine_messages_for_a_real_form_are_reworded():
         validate("cin_plan.json", {"items": [{}], "child_involved": False})
     errors = fr.error_map(schema, caught.value.errors)
     assert errors["plan_stage"] == "Select an answer to ‘Which plan is this?’"
-    assert errors["items.0.assessed_need"] == "Row 1: enter assessed need"
+    assert errors["items.0.assessed_need"] == "Plan item 1: enter assessed need"
     assert errors["child_not_involved_reason"] == "Answer ‘Why was the child not involved?’"
     assert errors["visiting_frequency_weeks"].startswith("Answer ‘How often")
 

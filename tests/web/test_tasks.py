@@ -229,7 +229,7 @@ def test_dates_and_numbers_that_cannot_be_read_are_errors_not_saved(engine, sw):
     before = stored(engine, case.id)
     page = sw.post(f"/tasks/{task.id}", fields, _expected_status=400)
     summary = page.error_summary()
-    assert "By when must be a real date" in summary
+    assert "Plan item 1: by when must be a real date" in summary
     assert "Enter a whole number for ‘How often will the social worker visit, in weeks?’" in (
         summary
     )

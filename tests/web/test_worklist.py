@@ -39,7 +39,7 @@ def tm(new_client_request):  # noqa: ANN001, ANN201
 
 def test_my_tasks_is_the_default_tab(sw) -> None:  # noqa: ANN001
     page = sw.get("/worklist")
-    assert page.title == "My tasks – Worklist – cinflow – Example Borough Council"
+    assert page.title == "My tasks – Worklist – cinflow – Portsmouth City Council"
     assert page.h1 == "Worklist"
     (row,) = page.rows()
     assert row["child"] == "Amelia Hughes"
@@ -55,14 +55,33 @@ def test_tabs_are_links_and_the_current_one_is_marked(sw) -> None:  # noqa: ANN0
     tabs = page.testid("worklist-tabs")[0]
     assert tabs.tag == "nav" and tabs.get("aria-label") == "Worklist views"
     links = {page.text_of(a): a for a in tabs.xpath(".//a")}
-    assert list(links) == ["My tasks", "Team's unclaimed tasks", "Due soon", "Overdue"]
+    assert list(links) == [
+        "My tasks (1)",
+        "Team's unclaimed tasks (4)",
+        "Due soon (3)",
+        "Overdue (1)",
+    ]
     assert [a.get("href") for a in links.values()] == [
         "/worklist",
         "/worklist/unclaimed",
         "/worklist/due-soon",
         "/worklist/overdue",
     ]
-    assert [t for t, a in links.items() if a.get("aria-current") == "page"] == ["Overdue"]
+    assert [t for t, a in links.items() if a.get("aria-current") == "page"] == ["Overdue (1)"]
+
+
+def test_each_tab_counts_its_tasks_and_its_task_filter_offers_only_them(sw) -> None:  # noqa: ANN001
+    page = sw.get("/worklist")
+    counts = {
+        a.get("href"): int(page.text_of(a).rsplit("(", 1)[1].rstrip(")"))
+        for a in page.testid("worklist-tabs")[0].xpath(".//a")
+    }
+    for href, count in counts.items():
+        shown = sw.get(href)
+        assert len(shown.rows()) == count, href
+        offered = shown.xpath('//select[@id="filter-task"]/option/@value')[1:]
+        assert sorted(offered) == sorted({r["task"].rsplit(" Social worker", 1)[0]
+                                          for r in shown.rows()}), href  # fmt: skip
 
 
 def test_managers_also_have_the_team_overview_tab(tm) -> None:  # noqa: ANN001
@@ -121,7 +140,7 @@ def test_empty_tabs_say_what_to_do(new_client_request) -> None:  # noqa: ANN001
 
 def test_team_overview_counts_per_worker(tm) -> None:  # noqa: ANN001
     page = tm.get("/worklist/team")
-    assert page.title == "Team overview – Worklist – cinflow – Example Borough Council"
+    assert page.title == "Team overview – Worklist – cinflow – Portsmouth City Council"
     (table,) = page.testid("team-table")
     counts = {
         page.text_of(tr.xpath("./th")[0]): [page.text_of(td) for td in tr.xpath("./td")]
@@ -368,8 +387,16 @@ def test_buttons_say_which_task_they_act_on(sw) -> None:  # noqa: ANN001
 def test_an_overdue_task_stays_overdue_after_the_timer_sweep(sw, engine) -> None:  # noqa: ANN001
     assert engine.fire_due_timers()  # Amelia's deadline timer fires: a manager is told
     rows = sw.get("/worklist/overdue").rows()
-    amelia = [r for r in rows if r["child"] == "Amelia Hughes"]
-    assert [r["due"] for r in amelia] == ["16 November 2026 Overdue by 5 working days"]
+    amelia = [(r["task"], r["due"]) for r in rows if r["child"] == "Amelia Hughes"]
+    # The manager's escalation step comes first, with its own deadline (1 working day after
+    # the missed one), missed too.
+    assert amelia == [
+        (
+            "Escalation Review the overdue assessment Team manager",
+            "17 November 2026 Overdue by 4 working days",
+        ),
+        ("Complete the assessment Social worker", "16 November 2026 Overdue by 5 working days"),
+    ]
 
 
 def test_the_child_links_to_the_case_page(sw, world) -> None:  # noqa: ANN001
