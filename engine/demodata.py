@@ -26,14 +26,22 @@ MOTHERS = ("Donna", "Kerry", "Leanne", "Michelle", "Natalie", "Sarah", "Stacey",
 GRANDMOTHERS = ("Brenda", "Carol", "Jean", "Linda", "Maureen", "Sandra")
 
 # Staff: (social worker, team manager, practice manager, trainer) per council, all made up.
+# Made-up staff, in the order of engine.demo.DEMO_ROLES: social worker, senior practitioner,
+# conference chair / IRO, business support, team manager, practice manager, trainer.
 STAFF = {
-    "portsmouth": ("Priya Shah", "Mark Ellis", "Hannah Boyd", "Owen Price"),
-    "rochdale": ("Aisha Rahman", "Gareth Lloyd", "Fiona Walsh", "Simon Tate"),
-    "dudley": ("Chloe Bennett", "Imran Qureshi", "Lorna Kerr", "Neil Foster"),
-    "teeswide": ("Jade Robson", "Paul Hodgson", "Karen Liddle", "Tariq Aziz"),
-    "walthamforest": ("Grace Adeyemi", "Daniel Moss", "Rosa Mendes", "Kofi Mensah"),
-}
-GENERIC_STAFF = ("Sam Turner", "Alex Morgan", "Jo Patterson", "Chris Wade")
+    "portsmouth": ("Priya Shah", "Ruth Green", "Colin Hart", "Nadia Khan", "Mark Ellis",
+                   "Hannah Boyd", "Owen Price"),
+    "rochdale": ("Aisha Rahman", "Paul Ashworth", "Mary Holt", "Lee Ogden", "Gareth Lloyd",
+                 "Fiona Walsh", "Simon Tate"),
+    "dudley": ("Chloe Bennett", "Sunita Patel", "Roger Hill", "Emma Price", "Imran Qureshi",
+               "Lorna Kerr", "Neil Foster"),
+    "teeswide": ("Jade Robson", "Mark Dunn", "Helen Carr", "Liam Swift", "Paul Hodgson",
+                 "Karen Liddle", "Tariq Aziz"),
+    "walthamforest": ("Grace Adeyemi", "Tom Okafor", "Lucy Baker", "Femi Ade", "Daniel Moss",
+                      "Rosa Mendes", "Kofi Mensah"),
+}  # fmt: skip
+GENERIC_STAFF = ("Sam Turner", "Nina Shaw", "Ray Dale", "Kim Lowe", "Alex Morgan",
+                 "Jo Patterson", "Chris Wade")  # fmt: skip
 
 # Answers that name a day still to come (a plan's target, the next review); every other date
 # in an example is of something that has happened.
@@ -42,7 +50,7 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def staff_name(council: str, index: int) -> str:
-    """The made-up name of a council's demo worker (0), manager (1), PM (2) or trainer (3)."""
+    """The made-up name of a council's demo person in the `index`th of engine.demo.DEMO_ROLES."""
     return STAFF.get(council, GENERIC_STAFF)[index]
 
 

@@ -162,8 +162,9 @@ def test_a_claim_waiting_for_a_completion_is_told_who_completed_it_and_when(
         assert done and len(refused) == 1
         assert isinstance(refused[0], TaskAlreadyCompleted)
         assert "already completed by alice" in str(refused[0])
-        trail = [e.action for e in engine.audit_trail(case.id) if e.task_id == visit.id]
-        assert trail == ["task_completed"]
+        trail = [(e.actor, e.action) for e in engine.audit_trail(case.id) if e.task_id == visit.id]
+        # completing an unclaimed step claims it in the same act; bob's claim left no trace
+        assert trail == [("alice", "task_claimed"), ("alice", "task_completed")]
     finally:
         release.set()
         engine.dispose()

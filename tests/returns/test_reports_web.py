@@ -260,7 +260,11 @@ def test_census_page_lists_problems_with_links_and_downloads(site, cohort_engine
         case = cohort_engine.start_case(
             "portsmouth_after_assessment",
             NewChild("Ada Example", date(2015, 2, 3)),
-            {"transfer_date": "2027-01-04", "referral_date": "2027-01-04"},
+            {
+                "transfer_date": "2027-01-04",
+                "cin_start_date": "2027-01-04",
+                "referral_date": "2027-01-04",
+            },
             "sw.test",
             council=COUNCIL,
         )
