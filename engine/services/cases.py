@@ -70,8 +70,9 @@ class Cases:
             council = version.council_key
             spec, subs = ctx.runtime.spec_from_json(spec_key(version), version.spec_json)
             start_form = _start_form(spec)
-            if start_form:
-                forms.validate(start_form, dict(data or {}))
+            if start_form:  # the dates the clocks count from; other starting facts ride along
+                asked = forms.load_form(start_form).get("properties", {})
+                forms.validate(start_form, {k: v for k, v in (data or {}).items() if k in asked})
             ctx.ensure_council(s, council)
             now = clock.now()
             child_row = Child(

@@ -4,6 +4,7 @@ days, and flagging cases whose timers cannot fire for a manager's attention."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -20,7 +21,8 @@ from engine.store.retry import is_transient, retrying
 from engine.views import CaseInfo, TimerInfo
 
 # A sweep rides out a dropped connection or a lock timeout: about 3 s of tries in all.
-SWEEP_RETRIES = {"attempts": 6, "what": "the timer sweep"}
+# The sweep looks again at what is due, so even a fault while committing is safe to retry.
+SWEEP_RETRIES: dict[str, Any] = {"attempts": 6, "what": "the timer sweep", "rerunnable": True}
 
 
 class _BatchFailed(Exception):

@@ -29,13 +29,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 AT_COMMIT = "cinflow_at_commit"  # attribute set on an error raised while committing
 
 
-def is_transient(exc: BaseException) -> bool:
+def is_transient(exc: BaseException, *, rerunnable: bool = False) -> bool:
     """A connection or operational fault worth trying again (not a fault of the data), raised
-    as is or as the cause of another error (a library wrapping it)."""
+    as is or as the cause of another error (a library wrapping it).
+
+    A fault while committing leaves unknown whether the change took effect, so it is not
+    transient unless the work is `rerunnable`: it looks again at what is still to do (the timer
+    sweep re-reads the due timers, and each case's revision is checked).
+    """
     seen = 0
     current: BaseException | None = exc
     while current is not None and seen < 10:
-        if getattr(current, AT_COMMIT, False):
+        if getattr(current, AT_COMMIT, False) and not rerunnable:
             return False
         if isinstance(current, DBAPIError):
             return _transient_dbapi(current)
@@ -64,7 +69,13 @@ def backoff(attempt: int, base: float = 0.05, cap: float = 2.0) -> float:
     return min(cap, base * 2 ** (attempt - 1)) * (0.5 + random.random())
 
 
-def retrying(call: Callable[[], T], *, attempts: int = 3, what: str = "the database") -> T:
+def retrying(
+    call: Callable[[], T],
+    *,
+    attempts: int = 3,
+    what: str = "the database",
+    rerunnable: bool = False,
+) -> T:
     """`call()`, tried again after a transient fault (backoff between tries).
 
     After the last try the fault becomes DatabaseUnavailable: a clear refusal, nothing changed.
@@ -73,7 +84,7 @@ def retrying(call: Callable[[], T], *, attempts: int = 3, what: str = "the datab
         try:
             return call()
         except DBAPIError as exc:
-            if not is_transient(exc):
+            if not is_transient(exc, rerunnable=rerunnable):
                 raise
             if attempt == attempts:
                 raise DatabaseUnavailable(
