@@ -6,6 +6,8 @@
 // The viewer bundle (build/bpmn-js/bpmn-navigated-viewer.production.min.js, loaded with `defer`
 // before this module) defines window.BpmnJS.
 
+import { mountDiagram, openViewer } from "./diagram-viewer.mjs";
+
 const MARKERS = [
   ["overdue", "cin-overdue"],
   ["current", "cin-current"],
@@ -21,33 +23,8 @@ function readIds(container, key) {
   }
 }
 
-function showProblem(container, text) {
-  const fallback = container.querySelector(".cin-diagram__fallback");
-  if (fallback) {
-    fallback.textContent = text;
-    fallback.hidden = false;
-  }
-}
-
 async function showDiagram(container) {
-  const Viewer = window.BpmnJS;
-  if (!Viewer) {
-    showProblem(container, "The diagram could not be shown. The same information is in the list below.");
-    return;
-  }
-  const response = await fetch(container.dataset.xmlUrl, {
-    credentials: "same-origin",
-    headers: { Accept: "application/xml" },
-  });
-  if (!response.ok) {
-    throw new Error(`diagram XML: HTTP ${response.status}`);
-  }
-  const xml = await response.text();
-
-  const fallback = container.querySelector(".cin-diagram__fallback");
-  if (fallback) fallback.hidden = true;
-  const viewer = new Viewer({ container });
-  await viewer.importXML(xml);
+  const viewer = await openViewer(container);
 
   const canvas = viewer.get("canvas");
   const registry = viewer.get("elementRegistry");
@@ -168,11 +145,8 @@ function addControls(container, canvas, registry) {
   container.before(bar);
 }
 
-const container = document.getElementById("case-diagram");
-if (container) {
-  showDiagram(container).catch((error) => {
-    console.error(error);
-    showProblem(container, "The diagram could not be shown. The same information is in the list below.");
-    container.dataset.ready = "error";
-  });
-}
+mountDiagram(
+  "case-diagram",
+  showDiagram,
+  "The diagram could not be shown. The same information is in the list below.",
+);

@@ -4,6 +4,8 @@
 //
 // The viewer bundle (loaded with `defer` before this module) defines window.BpmnJS.
 
+import { mountDiagram, openViewer } from "./diagram-viewer.mjs";
+
 function readHeat(container) {
   try {
     const heat = JSON.parse(container.dataset.heat || "{}");
@@ -13,30 +15,8 @@ function readHeat(container) {
   }
 }
 
-function showProblem(container, text) {
-  const fallback = container.querySelector(".cin-diagram__fallback");
-  if (fallback) {
-    fallback.textContent = text;
-    fallback.hidden = false;
-  }
-}
-
 async function showHeatmap(container) {
-  const Viewer = window.BpmnJS;
-  if (!Viewer) {
-    showProblem(container, "The diagram could not be shown. The same numbers are in the table below.");
-    return;
-  }
-  const response = await fetch(container.dataset.xmlUrl, {
-    credentials: "same-origin",
-    headers: { Accept: "application/xml" },
-  });
-  if (!response.ok) throw new Error(`diagram XML: HTTP ${response.status}`);
-  const xml = await response.text();
-  const fallback = container.querySelector(".cin-diagram__fallback");
-  if (fallback) fallback.hidden = true;
-  const viewer = new Viewer({ container });
-  await viewer.importXML(xml);
+  const viewer = await openViewer(container);
   const canvas = viewer.get("canvas");
   const registry = viewer.get("elementRegistry");
   const overlays = viewer.get("overlays");
@@ -54,11 +34,8 @@ async function showHeatmap(container) {
   container.dataset.ready = "true";
 }
 
-const container = document.getElementById("heatmap-diagram");
-if (container) {
-  showHeatmap(container).catch((error) => {
-    console.error(error);
-    showProblem(container, "The diagram could not be shown. The same numbers are in the table below.");
-    container.dataset.ready = "error";
-  });
-}
+mountDiagram(
+  "heatmap-diagram",
+  showHeatmap,
+  "The diagram could not be shown. The same numbers are in the table below.",
+);

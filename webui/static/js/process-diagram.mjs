@@ -4,6 +4,8 @@
 // on the page too, so nothing here is the only way to learn them. The data comes from the
 // engine's one diff (engine/bpmn_diff.py, VersionDiff.as_data()).
 
+import { mountDiagram, openViewer } from "./diagram-viewer.mjs";
+
 function readDiff(container) {
   try {
     const diff = JSON.parse(container.dataset.diff || "{}");
@@ -17,18 +19,7 @@ function readDiff(container) {
 }
 
 async function showDiagram(container) {
-  const Viewer = window.BpmnJS;
-  const fallback = container.querySelector(".cin-diagram__fallback");
-  if (!Viewer) throw new Error("bpmn-js viewer missing");
-  const response = await fetch(container.dataset.xmlUrl, {
-    credentials: "same-origin",
-    headers: { Accept: "application/xml" },
-  });
-  if (!response.ok) throw new Error(`diagram XML: HTTP ${response.status}`);
-  const xml = await response.text();
-  if (fallback) fallback.hidden = true;
-  const viewer = new Viewer({ container });
-  await viewer.importXML(xml);
+  const viewer = await openViewer(container);
   const canvas = viewer.get("canvas");
   const registry = viewer.get("elementRegistry");
   const { added, changed } = readDiff(container);
@@ -42,15 +33,8 @@ async function showDiagram(container) {
   container.dataset.ready = "true";
 }
 
-const container = document.getElementById("process-diagram");
-if (container) {
-  showDiagram(container).catch((error) => {
-    console.error(error);
-    const fallback = container.querySelector(".cin-diagram__fallback");
-    if (fallback) {
-      fallback.textContent = "The diagram could not be shown. The changes are listed above.";
-      fallback.hidden = false;
-    }
-    container.dataset.ready = "error";
-  });
-}
+mountDiagram(
+  "process-diagram",
+  showDiagram,
+  "The diagram could not be shown. The changes are listed above.",
+);
