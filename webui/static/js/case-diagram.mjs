@@ -120,7 +120,8 @@ function callNavigation(container, viewer, controls, top) {
   back.type = "button";
   back.className = "govuk-button govuk-button--secondary govuk-!-margin-bottom-1";
   back.dataset.testid = "diagram-back";
-  back.hidden = true;
+  back.textContent = "Back";
+  back.classList.add("govuk-!-display-none"); // GOV.UK buttons override [hidden]
   controls.bar.prepend(back);
 
   async function show(index) {
@@ -133,7 +134,7 @@ function callNavigation(container, viewer, controls, top) {
     await viewer.importXML(await response.text());
     decorate();
     const parent = stack[index - 1];
-    back.hidden = !parent;
+    back.classList.toggle("govuk-!-display-none", !parent);
     if (parent) back.textContent = `Back to ${parent.name}`;
     status.textContent = parent
       ? `Showing ${entry.name}, called from ${parent.name}.`

@@ -117,7 +117,8 @@ export function addControls(container, viewer) {
   // after each drawing is imported (the case's, or a called process's): hide its plumbing
   const refresh = () => {
     hidden = plumbing(registry);
-    viewButton.hidden = !hidden.length;
+    viewButton.classList.toggle("govuk-!-display-none", !hidden.length); // not [hidden]: GOV.UK
+
     setView(container.dataset.view === "full");
   };
   container.dataset.view = "practitioner";
