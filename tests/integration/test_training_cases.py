@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -167,3 +167,24 @@ def test_the_diagram_marks_the_real_step_inside_sub_processes_and_calls(started)
     assert 'id="common_meeting"' in xml and 'id="arrange_meeting"' in xml
     with pytest.raises(UnknownCase):
         engine.case_process_xml(case.id, call="no_such_call")
+
+
+def test_a_closure_day_never_moves_a_training_case_deadline(started) -> None:  # noqa: ANN001
+    """Closure days and bank-holiday recomputes are for live cases: a training case keeps the
+    deadlines its own clock gave it, and nothing is written to its audit trail."""
+    engine, case = started
+    training = engine.training
+    outline = {**training.example_answers("chair_agreement.json"), **OUTLINE}
+    training.complete(case.id, _task(engine, case.id, "outline_plan"), outline, "trainer1", "a")
+    sent = {**training.example_answers("distribution.json"), **SENT}
+    training.complete(case.id, _task(engine, case.id, "send_outline_plan"), sent, "trainer1", "b")
+    before = {t.element_id: t.due_at for t in training.view(case.id, "trainer1").case.timers}
+    assert before
+
+    # a closure day inside the 15 working days: a live case's deadline would move a day
+    moved = engine.add_closure_day("portsmouth", date(2026, 12, 2), "Training day", "admin")
+    assert moved == 0
+    assert engine.recompute_deadlines("portsmouth", "admin", "bank holiday change") == 0
+    after = {t.element_id: t.due_at for t in training.view(case.id, "trainer1").case.timers}
+    assert after == before
+    assert not [e for e in engine.audit_trail(case.id) if e.action == "deadline_recomputed"]

@@ -102,6 +102,8 @@ def test_shipped_diagrams_have_no_overlapping_labels_or_shapes(path: Path) -> No
 
 def test_the_check_finds_a_timer_on_a_label_and_an_end_event_on_a_task(tmp_path: Path) -> None:
     """The check is not vacuous: a drawing with both faults is caught on each."""
+    shape = '<bpmndi:BPMNShape id="{0}_di" bpmnElement="{0}"><dc:Bounds x="{1}" y="{2}" width="{3}" height="{4}" />'  # noqa: E501
+    label = '<bpmndi:BPMNLabel><dc:Bounds x="30" y="150" width="40" height="14" /></bpmndi:BPMNLabel>'
     text = f"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="{BPMN}" xmlns:bpmndi="{DI}" xmlns:dc="{DC}" id="d">
   <bpmn:process id="p" isExecutable="true">
@@ -110,10 +112,9 @@ def test_the_check_finds_a_timer_on_a_label_and_an_end_event_on_a_task(tmp_path:
     <bpmn:startEvent id="start" name="Unquestionably" />
   </bpmn:process>
   <bpmndi:BPMNDiagram id="dd"><bpmndi:BPMNPlane id="pl" bpmnElement="p">
-    <bpmndi:BPMNShape id="task_di" bpmnElement="task"><dc:Bounds x="100" y="100" width="100" height="80" /></bpmndi:BPMNShape>
-    <bpmndi:BPMNShape id="end_di" bpmnElement="end"><dc:Bounds x="180" y="120" width="36" height="36" /></bpmndi:BPMNShape>
-    <bpmndi:BPMNShape id="start_di" bpmnElement="start"><dc:Bounds x="40" y="120" width="36" height="36" />
-      <bpmndi:BPMNLabel><dc:Bounds x="30" y="150" width="40" height="14" /></bpmndi:BPMNLabel></bpmndi:BPMNShape>
+    {shape.format("task", 100, 100, 100, 80)}</bpmndi:BPMNShape>
+    {shape.format("end", 180, 120, 36, 36)}</bpmndi:BPMNShape>
+    {shape.format("start", 40, 120, 36, 36)}{label}</bpmndi:BPMNShape>
   </bpmndi:BPMNPlane></bpmndi:BPMNDiagram>
 </bpmn:definitions>"""
     (tmp_path / "p.bpmn").write_text(text)
