@@ -66,9 +66,7 @@ def layout_problems(path: Path) -> list[str]:
         label = shape.find(f"{{{DI}}}BPMNLabel")
         if label is not None and label.find(f"{{{DC}}}Bounds") is not None:
             labels.append((ref, _box(label), (el.get("name") or "").strip()))
-    host = {
-        el.get("id"): el.get("attachedToRef") for el in root.iter(f"{{{BPMN}}}boundaryEvent")
-    }
+    host = {el.get("id"): el.get("attachedToRef") for el in root.iter(f"{{{BPMN}}}boundaryEvent")}
     name = path.relative_to(ROOT).as_posix()
     problems = []
     ids = sorted(shapes)
@@ -103,7 +101,9 @@ def test_shipped_diagrams_have_no_overlapping_labels_or_shapes(path: Path) -> No
 def test_the_check_finds_a_timer_on_a_label_and_an_end_event_on_a_task(tmp_path: Path) -> None:
     """The check is not vacuous: a drawing with both faults is caught on each."""
     shape = '<bpmndi:BPMNShape id="{0}_di" bpmnElement="{0}"><dc:Bounds x="{1}" y="{2}" width="{3}" height="{4}" />'  # noqa: E501
-    label = '<bpmndi:BPMNLabel><dc:Bounds x="30" y="150" width="40" height="14" /></bpmndi:BPMNLabel>'
+    label = (
+        '<bpmndi:BPMNLabel><dc:Bounds x="30" y="150" width="40" height="14" /></bpmndi:BPMNLabel>'
+    )
     text = f"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="{BPMN}" xmlns:bpmndi="{DI}" xmlns:dc="{DC}" id="d">
   <bpmn:process id="p" isExecutable="true">
