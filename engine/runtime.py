@@ -34,10 +34,11 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine import clock, pruning
+from engine import clock, pruning, runtime_states
 from engine.clock import FixedClock
 from engine.errors import CinflowError, DiagramError
 from engine.expressions import ExpressionError, script_engine
+from engine.runtime_states import ElementStates
 from engine.runtime_timers import TIMER_DEFINITIONS, Parser
 
 __all__ = [
@@ -133,14 +134,6 @@ class TimerView:
     due_at: datetime
     rule_id: str | None
     expression: str = ""
-
-
-@dataclass(frozen=True)
-class ElementStates:
-    completed: list[str]
-    current: list[str]
-    names: dict[str, str]
-    top_level_element: dict[str, str]  # task id -> the top-level element that holds it
 
 
 @dataclass(frozen=True)
@@ -440,47 +433,8 @@ class Runtime:
 
     @staticmethod
     def element_states(workflow: BpmnWorkflow) -> ElementStates:
-        """Top-level elements done (in order of first completion) and current; a task inside a
-        call activity marks the call."""
-        completed: set[str] = set()
-        current: set[str] = set()
-        names: dict[str, str] = {}
-        top_level: dict[str, str] = {}
-        done_at: dict[str, float] = {}
-        for task in workflow.get_tasks():
-            spec = task.task_spec
-            outer = task
-            while outer.workflow is not workflow:
-                outer = workflow.get_task_from_id(outer.workflow.parent_task_id)
-            element = getattr(outer.task_spec, "bpmn_id", None)
-            if not element:
-                continue
-            names[element] = outer.task_spec.bpmn_name or element
-            top_level[str(task.id)] = element
-            if task is outer and task.has_state(TaskState.COMPLETED):
-                completed.add(element)
-                at = task.last_state_change  # the first completion (a loop repeats it)
-                done_at[element] = min(at, done_at.get(element, at))
-            waiting_boundary = type(spec).__name__ == "BoundaryEvent"
-            if task.has_state(TaskState.READY | TaskState.WAITING | TaskState.STARTED) and (
-                isinstance(spec, UserTask) or (task is outer and not waiting_boundary)
-            ):
-                current.add(element)
-        for element, at in pruning.done_elements(workflow).items():  # pruned history
-            completed.add(element)
-            if element not in names:
-                spec = workflow.spec.task_specs.get(element)
-                names[element] = (spec.bpmn_name if spec else None) or element
-            done_at[element] = min(at, done_at.get(element, at))
-        completed -= current
-        done_order = sorted(done_at, key=lambda e: done_at[e])
-        order = {e: i for i, e in enumerate(done_order)}
-        return ElementStates(
-            sorted(completed, key=lambda e: order.get(e, len(order))),
-            sorted(current),
-            names,
-            top_level,
-        )
+        """Done, current and holding elements on the case's diagram and each called one."""
+        return runtime_states.element_states(workflow)
 
     def migrate(
         self,

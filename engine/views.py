@@ -125,6 +125,22 @@ class DiagramInfo:
     current: list[str]
     overdue: list[str]
     names: dict[str, str] = field(default_factory=dict)
+    holds: list[str] = field(default_factory=list)  # sub-processes and calls holding a step
+    steps_done: list[str] = field(default_factory=list)  # names of the steps people completed
+    calls: dict[str, CalledDiagram] = field(default_factory=dict)  # "call/call" -> its marks
+
+
+@dataclass(frozen=True)
+class CalledDiagram:
+    """A called process the case is inside, as its own drawing (keyed by the call ids)."""
+
+    process_id: str
+    name: str
+    completed: list[str]
+    current: list[str]
+    overdue: list[str]
+    holds: list[str]
+    names: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 #   - npm ci (npm install when there is no lock) when node_modules is missing or stale,
 #   - webui/static/scss/app.scss -> webui/static/build/app.css with npm's `sass`,
 #   - runtime files copied from node_modules: GOV.UK Frontend's JS bundle and images,
-#     bpmn-js's viewer/modeler bundles with their CSS and fonts.
+#     bpmn-js's viewer/modeler bundles with their CSS and fonts, diagram-js-minimap's bundle and CSS.
 # Idempotent and quick when nothing changed. `scripts/frontend.sh --force` rebuilds everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,7 +47,7 @@ fi
 fingerprint=$(cat package-lock.json package.json "$0" 2>/dev/null | sha256sum | cut -d' ' -f1)
 stamp=$BUILD/.vendor-stamp
 if [ "$FORCE" = 1 ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$fingerprint" ]; then
-  rm -rf "$BUILD/govuk" "$BUILD/bpmn-js" "$BUILD/app.css"
+  rm -rf "$BUILD/govuk" "$BUILD/bpmn-js" "$BUILD/diagram-js-minimap" "$BUILD/app.css"
 
   govuk=$NM/govuk-frontend/dist/govuk
   mkdir -p "$BUILD/govuk/assets"
@@ -62,6 +62,12 @@ if [ "$FORCE" = 1 ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$fingerprint
      "$bpmn/bpmn-viewer.production.min.js" \
      "$bpmn/bpmn-modeler.production.min.js" "$BUILD/bpmn-js/"
   cp -R "$bpmn/assets" "$BUILD/bpmn-js/assets"
+
+  # the overview map: a UMD bundle (window.DiagramJSMinimap) the viewers add as a module
+  minimap=$NM/diagram-js-minimap
+  mkdir -p "$BUILD/diagram-js-minimap"
+  cp "$minimap/dist/diagram-minimap.umd.prod.js" "$minimap/assets/diagram-js-minimap.css" \
+     "$BUILD/diagram-js-minimap/"
 
   echo "$fingerprint" > "$stamp"
 fi

@@ -24,7 +24,7 @@ from engine.wording import describe_deadline
 from .access import WORKER_ROLES, allow, my_teams, require_case
 from .engine_access import get_casework, get_engine
 from .filters import uk_date, uk_datetime
-from .security import stored_text
+from .security import call_path, stored_text
 
 bp = Blueprint("cases", __name__)
 
@@ -299,7 +299,7 @@ def show(case_id: int) -> str:
         states={
             "current": [n for n in _named(diagram.current, names) if n not in overdue_named],
             "overdue": overdue_named,
-            "done": _named(diagram.completed, names),
+            "done": list(dict.fromkeys(diagram.steps_done)),
         },
         team=team_name(case.team),
         allocated=allocated,
@@ -318,10 +318,12 @@ def diagram_xml(case_id: int) -> Response:
     Stored XML is data a practice manager wrote, never a page: it goes out as plain text, as a
     download, in a sandbox with nothing allowed, so a browser cannot run anything a diagram
     carries (an XHTML <script> element, say) in our origin. The viewer reads it with fetch().
+    `?call=` names a call activity (ids from the top, joined with "/"): that called process's
+    file, as deployed with the case's version.
     """
     engine = get_engine()
     try:
-        xml = engine.case_process_xml(case_id, teams=my_teams())
+        xml = engine.case_process_xml(case_id, teams=my_teams(), call=call_path())
     except UnknownCase:
         abort(404)
     engine.record_view(case_id, current_user.username, "diagram")

@@ -31,9 +31,10 @@ Headers
 from __future__ import annotations
 
 import os
+import re
 import secrets
 
-from flask import Flask, Response, current_app, g, render_template, request
+from flask import Flask, Response, abort, current_app, g, render_template, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -158,3 +159,15 @@ def stored_text(text: str, filename: str) -> Response:
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+_CALL_PATH = re.compile(r"[A-Za-z_][\w.-]{0,199}(/[A-Za-z_][\w.-]{0,199}){0,7}")
+
+
+def call_path() -> str:
+    """The `?call=` of a diagram's XML route: call activity ids joined with "/", or "" for the
+    case's own diagram; anything else is a 404 (nothing read, no id echoed)."""
+    value = request.args.get("call", "")
+    if value and not _CALL_PATH.fullmatch(value):
+        abort(404)
+    return value

@@ -22,7 +22,7 @@ from engine.wording import describe_deadline
 from . import form_render as fr
 from .access import allow, allow_public, my_teams
 from .engine_access import get_engine
-from .security import stored_text
+from .security import call_path, stored_text
 from .tasks import NO_FORM, guidance
 
 bp = Blueprint("training", __name__, url_prefix="/training")
@@ -150,7 +150,11 @@ def walkthrough(case_id: int) -> Any:
 @allow("trainer")
 def diagram_xml(case_id: int) -> Response:
     _view(case_id)
-    return stored_text(get_engine().case_process_xml(case_id), f"training-{case_id}.bpmn")
+    try:
+        xml = get_engine().case_process_xml(case_id, call=call_path())
+    except UnknownCase:
+        abort(404)
+    return stored_text(xml, f"training-{case_id}.bpmn")
 
 
 @bp.post("/<int:case_id>/steps/<task_id>")
@@ -312,7 +316,11 @@ def follow_state(token: str) -> Any:
 @allow_public
 def follow_diagram(token: str) -> Response:
     view = _followed(token)
-    return stored_text(get_engine().case_process_xml(view.case.id), "training.bpmn")
+    try:
+        xml = get_engine().case_process_xml(view.case.id, call=call_path())
+    except UnknownCase:
+        abort(404)
+    return stored_text(xml, "training.bpmn")
 
 
 @bp.post("/<int:case_id>/delete")

@@ -358,8 +358,10 @@ class Engine:
         return self.records.completed_step(task_id, teams, case_id)
 
     @retry_transient()
-    def case_process_xml(self, case_id: int, teams: Iterable[str] | None = None) -> str:
-        return self.records.case_process_xml(case_id, teams)
+    def case_process_xml(
+        self, case_id: int, teams: Iterable[str] | None = None, call: str = ""
+    ) -> str:
+        return self.records.case_process_xml(case_id, teams, call)
 
     @retry_transient()
     def case_diagram(self, case_id: int, teams: Iterable[str] | None = None) -> DiagramInfo:

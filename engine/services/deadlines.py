@@ -176,6 +176,10 @@ class Deadlines:
 
         `started_since`: only timers started from then on (those another process may have made
         with the old calendar, see `_recompute_after_new_closure_days`).
+
+        Training cases are left alone: they run on their own clock (a trainer's scenario, days or
+        weeks ahead of today), their deadlines are worked out when the trainer moves that clock,
+        and a live calendar change must never write to them or their audit trail.
         """
         ctx, store = self.ctx, self.store
         ctx.calendar_changed(council)
@@ -187,6 +191,7 @@ class Deadlines:
                     s.scalars(
                         select(TimerRow.case_id).where(
                             TimerRow.council_key == council,
+                            TimerRow.training.is_(False),
                             TimerRow.due_at >= today,
                             TimerRow.started_at >= since,
                         )
@@ -197,7 +202,7 @@ class Deadlines:
         for case_id in case_ids:
             with unit_of_work(ctx.sessions) as s:
                 case = store.case(s, case_id, lock=True)
-                if case.status != "open":
+                if case.status != "open" or case.training:
                     continue
                 before = read_projection(s, [case_id])[case_id]
                 workflow = store.load(s, case)

@@ -10,14 +10,21 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import clock
+from engine import bpmn_files, clock
 from engine.errors import UnknownCase, UnknownTask
 from engine.services.context import Context
 from engine.store.audit import record_audit
 from engine.store.cases import completed_step, task_info
 from engine.store.db import unit_of_work
 from engine.store.models import AuditEvent, Case, Child, Draft, ProcessVersion, TaskRow
-from engine.views import AuditInfo, CompletedStep, DiagramInfo, TaskInfo, TaskPage
+from engine.views import (
+    AuditInfo,
+    CalledDiagram,
+    CompletedStep,
+    DiagramInfo,
+    TaskInfo,
+    TaskPage,
+)
 
 
 class Records:
@@ -76,16 +83,31 @@ class Records:
             raise UnknownTask(f"no completed task {task_id}")
         return done
 
-    def case_process_xml(self, case_id: int, teams: Iterable[str] | None = None) -> str:
-        """The BPMN of the version a case runs on, without loading the workflow."""
+    def case_process_xml(
+        self, case_id: int, teams: Iterable[str] | None = None, call: str = ""
+    ) -> str:
+        """The BPMN of the version a case runs on, without loading the workflow; with `call`
+        (call activity ids from the top joined with "/"), the file of the process it calls, as
+        deployed with that version. An unknown call is UnknownCase."""
         with self.ctx.sessions() as s:
             case = self.store.case(s, case_id)
             if teams is not None and case.team_key not in set(teams):
                 raise UnknownCase(f"no case {case_id}")
-            xml = s.scalar(
-                select(ProcessVersion.xml).where(ProcessVersion.id == case.process_version_id)
-            )
-            return xml or ""
+            row = s.execute(
+                select(ProcessVersion.xml, ProcessVersion.dependency_xml).where(
+                    ProcessVersion.id == case.process_version_id
+                )
+            ).first()
+        if row is None:
+            return ""
+        xml = row.xml or ""
+        files = [xml, *(row.dependency_xml or {}).values()]
+        for activity in filter(None, call.split("/")):
+            called = bpmn_files.called_process(xml, activity)
+            xml = next((f for f in files if called and bpmn_files.defines(f, called)), "")
+            if not xml:
+                raise UnknownCase(f"case {case_id} has no call {call}")
+        return xml
 
     def case_diagram(self, case_id: int, teams: Iterable[str] | None = None) -> DiagramInfo:
         """The case's top-level diagram and which elements are done, current and overdue."""
@@ -103,17 +125,32 @@ class Records:
                 for t in s.scalars(select(TaskRow).where(TaskRow.case_id == case_id))
                 if t.due_at is not None and t.due_at < now
             ]
-            overdue = sorted(
-                {marks.top_level_element.get(t.id, t.element_id) for t in overdue_tasks}
-            )
+            overdue: dict[str, set[str]] = {}
+            for t in overdue_tasks:
+                for view, element in marks.placed.get(t.id, {"": t.element_id}).items():
+                    overdue.setdefault(view, set()).add(element)
             return DiagramInfo(
                 process_id=version.process_id,
                 version=version.version,
                 xml=version.xml,
                 completed=marks.completed,
                 current=marks.current,
-                overdue=overdue,
+                overdue=sorted(overdue.get("", ())),
                 names=marks.names,
+                holds=marks.holds,
+                steps_done=marks.steps_done,
+                calls={
+                    key: CalledDiagram(
+                        v.process_id,
+                        v.name,
+                        v.completed,
+                        v.current,
+                        sorted(overdue.get(key, ())),
+                        v.holds,
+                        v.names,
+                    )
+                    for key, v in marks.calls.items()
+                },
             )
 
     def audit_trail(self, case_id: int | None = None, action: str | None = None) -> list[AuditInfo]:

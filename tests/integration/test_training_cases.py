@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -135,3 +135,56 @@ def test_at_a_decision_the_trainer_goes_back_and_takes_the_other_branch(started)
     assert [e.detail.get("to_step") for e in trail if e.action == "training_stepped_back"] == [
         before
     ]
+
+
+def test_the_diagram_marks_the_real_step_inside_sub_processes_and_calls(started) -> None:  # noqa: ANN001
+    """Inside the first planning meeting (an embedded sub-process) the case is in a call to the
+    common planning meeting: the case diagram marks the call, not the whole sub-process (which
+    only holds it); the called process's own drawing marks the step in it; "done" lists only
+    the steps people completed; the called process's file is served for the viewer."""
+    engine, case = started
+    training = engine.training
+    outline = {**training.example_answers("chair_agreement.json"), **OUTLINE}
+    training.complete(case.id, _task(engine, case.id, "outline_plan"), outline, "trainer1", "a")
+    sent = {**training.example_answers("distribution.json"), **SENT}
+    training.complete(case.id, _task(engine, case.id, "send_outline_plan"), sent, "trainer1", "b")
+
+    diagram = training.diagram(case.id, "trainer1")
+    assert "planning_meeting" in diagram.current
+    assert "step_down_cp_planning" not in diagram.current
+    assert "step_down_cp_planning" in diagram.holds
+    assert diagram.steps_done == ["Agree the outline Child in Need plan", "Send the outline plan"]
+    assert "outline_gw" in diagram.completed  # the drawing still shows the gateway passed
+    called = diagram.calls["planning_meeting"]  # which calls the common meeting in turn
+    assert called.process_id == "common_planning_meeting"
+    assert called.current == ["planning_meeting"]
+    meeting = diagram.calls["planning_meeting/planning_meeting"]
+    assert meeting.process_id == "common_meeting" and meeting.current == ["arrange_meeting"]
+
+    xml = engine.case_process_xml(case.id, call="planning_meeting")
+    assert 'id="common_planning_meeting"' in xml
+    xml = engine.case_process_xml(case.id, call="planning_meeting/planning_meeting")
+    assert 'id="common_meeting"' in xml and 'id="arrange_meeting"' in xml
+    with pytest.raises(UnknownCase):
+        engine.case_process_xml(case.id, call="no_such_call")
+
+
+def test_a_closure_day_never_moves_a_training_case_deadline(started) -> None:  # noqa: ANN001
+    """Closure days and bank-holiday recomputes are for live cases: a training case keeps the
+    deadlines its own clock gave it, and nothing is written to its audit trail."""
+    engine, case = started
+    training = engine.training
+    outline = {**training.example_answers("chair_agreement.json"), **OUTLINE}
+    training.complete(case.id, _task(engine, case.id, "outline_plan"), outline, "trainer1", "a")
+    sent = {**training.example_answers("distribution.json"), **SENT}
+    training.complete(case.id, _task(engine, case.id, "send_outline_plan"), sent, "trainer1", "b")
+    before = {t.element_id: t.due_at for t in training.view(case.id, "trainer1").case.timers}
+    assert before
+
+    # a closure day inside the 15 working days: a live case's deadline would move a day
+    moved = engine.add_closure_day("portsmouth", date(2026, 12, 2), "Training day", "admin")
+    assert moved == 0
+    assert engine.recompute_deadlines("portsmouth", "admin", "bank holiday change") == 0
+    after = {t.element_id: t.due_at for t in training.view(case.id, "trainer1").case.timers}
+    assert after == before
+    assert not [e for e in engine.audit_trail(case.id) if e.action == "deadline_recomputed"]

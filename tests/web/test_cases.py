@@ -133,7 +133,9 @@ def test_diagram_markup_and_text_lists(engine, sw):
     # ...and the lists say it.
     assert page.text_of(page.testid("states-current")[0]) == "Record the first visit"
     done = page.text_of(page.testid("states-done")[0])
-    assert "Plan needed" in done and "Agree the Child in Need plan" in done
+    # only the steps people did: the start event is on the drawing, not in the list
+    assert done == "Agree the Child in Need plan"
+    assert "journey_start" in json.loads(canvas.get("data-done"))
     scripts = page.xpath("//script/@src")
     viewer = "/static/build/bpmn-js/bpmn-navigated-viewer.production.min.js"
     assert viewer in scripts and "/static/js/case-diagram.mjs" in scripts
@@ -149,8 +151,13 @@ def test_diagram_xml_is_served_to_the_team_only(engine, sw, client_request, new_
     assert response.mimetype == "text/plain"  # never rendered as a page (test_security.py)
     assert response.get_data(as_text=True) == JOURNEY.read_text()
 
+    # a call the case's diagram does not have, or a malformed one, is a 404 (nothing echoed)
+    sw.get(f"/cases/{case.id}/diagram.bpmn?call=nothing_here", _expected_status=404)
+    sw.get(f"/cases/{case.id}/diagram.bpmn?call=../../etc", _expected_status=404)
+
     south = new_client_request().sign_in("sw.south")
     south.get(f"/cases/{case.id}/diagram.bpmn", _expected_status=404)
+    south.get(f"/cases/{case.id}/diagram.bpmn?call=x", _expected_status=404)
     south.get(f"/cases/{case.id}", _expected_status=404)
     signed_out = new_client_request()
     page = signed_out.get(f"/cases/{case.id}/diagram.bpmn", _expected_status=302)

@@ -2,6 +2,8 @@
 // (build/bpmn-js/bpmn-navigated-viewer.production.min.js, loaded with `defer` before the page's
 // module, defines window.BpmnJS) on the XML at the container's data-xml-url, and, when that
 // fails, say so in the container's text fallback (the page always has the same facts in text).
+// When the page also loads diagram-js-minimap's bundle (build/diagram-js-minimap, defines
+// window.DiagramJSMinimap), the viewer gets its overview map, closed until asked for.
 
 export function showProblem(container, text) {
   const fallback = container.querySelector(".cin-diagram__fallback");
@@ -22,7 +24,10 @@ export async function openViewer(container) {
   const xml = await response.text();
   const fallback = container.querySelector(".cin-diagram__fallback");
   if (fallback) fallback.hidden = true;
-  const viewer = new Viewer({ container });
+  const minimap = window.DiagramJSMinimap;
+  const viewer = new Viewer(
+    minimap ? { container, additionalModules: [minimap], minimap: { open: false } } : { container },
+  );
   await viewer.importXML(xml);
   return viewer;
 }

@@ -1,0 +1,129 @@
+"""The shipped diagrams are drawn so people can read them (issue 18): in each file's BPMNDI, no
+label lies on another shape (a timer on a label, a label under a task's icon), no shape lies
+on another one (an end event drawn over a task) except a boundary event on its own host and
+anything inside a lane, pool or expanded sub-process, and no word of an outside label is wider
+than its label box (bpmn-js would split it mid-word).
+
+Only geometry is read: a file that fails is fixed by moving its DI coordinates, never its
+semantics. Sizes follow bpmn-js's rendering (11 px Arial for outside labels).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+ROOT = Path(__file__).resolve().parents[2]
+FILES = sorted((ROOT / "processes").rglob("*.bpmn"))
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+DI = "http://www.omg.org/spec/BPMN/20100524/DI"
+DC = "http://www.omg.org/spec/DD/20100524/DC"
+CONTAINERS = {"lane", "participant"}
+CHAR_WIDTH = 6.2  # a wide-ish average for 11 px Arial; a word wider than its box is split
+
+
+@dataclass(frozen=True)
+class Box:
+    x: float
+    y: float
+    w: float
+    h: float
+
+    def overlaps(self, other: Box, margin: float = 1.0) -> bool:
+        """Overlap by more than `margin` pixels each way (touching edges are fine)."""
+        return (
+            min(self.x + self.w, other.x + other.w) - max(self.x, other.x) > margin
+            and min(self.y + self.h, other.y + other.h) - max(self.y, other.y) > margin
+        )
+
+
+def _box(el: etree._Element) -> Box:
+    b = el.find(f"{{{DC}}}Bounds")
+    return Box(*(float(b.get(k)) for k in ("x", "y", "width", "height")))
+
+
+def layout_problems(path: Path) -> list[str]:
+    root = etree.parse(str(path)).getroot()
+    semantic = {el.get("id"): el for el in root.iter() if el.get("id")}
+    shapes: dict[str, tuple[Box, str]] = {}
+    labels: list[tuple[str, Box, str]] = []
+    expanded = set()
+    for shape in root.iter(f"{{{DI}}}BPMNShape"):
+        ref = shape.get("bpmnElement")
+        el = semantic.get(ref)
+        if el is None:
+            continue
+        kind = etree.QName(el).localname
+        if kind in CONTAINERS:
+            continue
+        if kind in ("subProcess", "transaction") and shape.get("isExpanded") == "true":
+            expanded.add(ref)
+            continue
+        shapes[ref] = (_box(shape), kind)
+        label = shape.find(f"{{{DI}}}BPMNLabel")
+        if label is not None and label.find(f"{{{DC}}}Bounds") is not None:
+            labels.append((ref, _box(label), (el.get("name") or "").strip()))
+    host = {el.get("id"): el.get("attachedToRef") for el in root.iter(f"{{{BPMN}}}boundaryEvent")}
+    name = path.relative_to(ROOT).as_posix()
+    problems = []
+    ids = sorted(shapes)
+    for i, a in enumerate(ids):
+        for b in ids[i + 1 :]:
+            if host.get(a) == b or host.get(b) == a:
+                continue
+            if shapes[a][0].overlaps(shapes[b][0]):
+                problems.append(f"{name}: shape {a} lies on shape {b}")
+    for ref, box, text in labels:
+        for other in ids:
+            if other != ref and box.overlaps(shapes[other][0]):
+                problems.append(f"{name}: the label of {ref} lies on shape {other}")
+        for word in text.split():
+            if len(word) * CHAR_WIDTH > box.w + 2:
+                problems.append(
+                    f"{name}: the label of {ref} is {box.w:g} px wide, too narrow for '{word}'"
+                )
+    for i, (a, box_a, _) in enumerate(labels):
+        for b, box_b, _ in labels[i + 1 :]:
+            if box_a.overlaps(box_b):
+                problems.append(f"{name}: the labels of {a} and {b} lie on each other")
+    return problems
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_shipped_diagrams_have_no_overlapping_labels_or_shapes(path: Path) -> None:
+    problems = layout_problems(path)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_check_finds_a_timer_on_a_label_and_an_end_event_on_a_task(tmp_path: Path) -> None:
+    """The check is not vacuous: a drawing with both faults is caught on each."""
+    shape = '<bpmndi:BPMNShape id="{0}_di" bpmnElement="{0}"><dc:Bounds x="{1}" y="{2}" width="{3}" height="{4}" />'  # noqa: E501
+    label = (
+        '<bpmndi:BPMNLabel><dc:Bounds x="30" y="150" width="40" height="14" /></bpmndi:BPMNLabel>'
+    )
+    text = f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="{BPMN}" xmlns:bpmndi="{DI}" xmlns:dc="{DC}" id="d">
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:userTask id="task" name="Do it" />
+    <bpmn:endEvent id="end" name="Finished" />
+    <bpmn:startEvent id="start" name="Unquestionably" />
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="dd"><bpmndi:BPMNPlane id="pl" bpmnElement="p">
+    {shape.format("task", 100, 100, 100, 80)}</bpmndi:BPMNShape>
+    {shape.format("end", 180, 120, 36, 36)}</bpmndi:BPMNShape>
+    {shape.format("start", 40, 120, 36, 36)}{label}</bpmndi:BPMNShape>
+  </bpmndi:BPMNPlane></bpmndi:BPMNDiagram>
+</bpmn:definitions>"""
+    (tmp_path / "p.bpmn").write_text(text)
+    global ROOT
+    saved, ROOT = ROOT, tmp_path
+    try:
+        problems = layout_problems(tmp_path / "p.bpmn")
+    finally:
+        ROOT = saved
+    assert "p.bpmn: shape end lies on shape task" in problems
+    assert "p.bpmn: the label of start lies on shape start" not in problems  # its own shape
+    assert any("too narrow for 'Unquestionably'" in p for p in problems)
