@@ -79,16 +79,35 @@ def diagram_functions(
             known = ", ".join(sorted(scales)) or "none"
             raise ValueError(f'no timescale "{key}" for this council (known: {known})') from None
 
-    def deadline(key: str, from_: Any = None) -> str:
-        """The due instant of a council's timed rule, e.g. deadline("plan_distribution")."""
-        return due_in(str(_scale(key).duration), from_)
+    def _limit(scale: Timescale, within: Any) -> Duration:
+        """The council's timescale, or a manager's shorter limit in the same unit (R3: "within
+        the timescale set by the manager", never longer than the council's)."""
+        if within is None or within == "":
+            return scale.duration
+        try:
+            amount = int(within)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f'the limit for "{scale.key}" must be a whole number of '
+                f'{scale.duration.unit.replace("_", " ")}, not "{within}"'
+            ) from None
+        if amount < 1:
+            raise ValueError(f'the limit for "{scale.key}" must be at least 1')
+        return Duration(min(amount, scale.duration.amount), scale.duration.unit)
 
-    def reminder(key: str, from_: Any = None) -> str:
-        """When to remind the worker before a timed rule's deadline."""
+    def deadline(key: str, from_: Any = None, within: Any = None) -> str:
+        """The due instant of a council's timed rule, e.g. deadline("plan_distribution");
+        `within` is a manager's shorter limit, a number in the timescale's unit."""
+        return due_in(str(_limit(_scale(key), within)), from_)
+
+    def reminder(key: str, from_: Any = None, within: Any = None) -> str:
+        """When to remind the worker before a timed rule's deadline (never before it starts)."""
         scale = _scale(key)
-        due = to_datetime(due_in(str(scale.duration), from_))
+        due = to_datetime(due_in(str(_limit(scale, within)), from_))
         back = Duration(-scale.remind_before.amount, scale.remind_before.unit)
-        return add_duration(due, back, calendar).isoformat()
+        remind = add_duration(due, back, calendar)
+        start = clock.now() if from_ is None else to_datetime(from_)
+        return max(remind, start).isoformat()
 
     def add_working_days(day: Any, n: int) -> str:
         count = bounded(Duration(int(n), "working_days")).amount
