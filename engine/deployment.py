@@ -154,8 +154,13 @@ def _probe_variants(text: str, functions: set[str]) -> Iterator[dict[str, Any]]:
 def _reference_chains(text: str, functions: set[str]) -> list[list[str]]:
     """Each data reference of an expression as a path, e.g. ["allocation", "allocation_date"]."""
     tree = ast.parse(text, mode="eval")
+    methods = {  # record.get("field"): the record is data, its method is not
+        id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)
+    }
     chains: list[list[str]] = []
     for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and id(node) in methods:
+            continue
         if isinstance(node, ast.Attribute):
             parts, inner = [node.attr], node.value
             while isinstance(inner, ast.Attribute):

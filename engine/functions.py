@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from datetime import time as dt_time
 from typing import Any
 
 from engine import clock
-from engine.calendar import Duration, WorkingCalendar, add_duration
+from engine.calendar import LONDON, Duration, WorkingCalendar, add_duration
 
 #: The longest span a diagram may count (ten years in each unit): longer is a typing slip, and
 #: counting it would hold the evaluator (working days load each year's bank holidays).
@@ -109,6 +110,18 @@ def diagram_functions(
         start = clock.now() if from_ is None else to_datetime(from_)
         return max(remind, start).isoformat()
 
+    def at(day: Any, time: Any = None) -> str:
+        """The instant of a date and an optional time of day ("14:30", London time), so a clock
+        counted in hours starts when the meeting was held (R2); without a time, the date alone."""
+        if time is None or time == "":
+            return to_datetime(day).isoformat()
+        try:
+            hour, minute = (int(part) for part in str(time).split(":"))
+            moment = datetime.combine(to_datetime(day).date(), dt_time(hour, minute), LONDON)
+        except ValueError:
+            raise ValueError(f'"{time}" is not a time of day (expected e.g. 14:30)') from None
+        return moment.astimezone(UTC).isoformat()
+
     def add_working_days(day: Any, n: int) -> str:
         count = bounded(Duration(int(n), "working_days")).amount
         return calendar.add_working_days(to_datetime(day).date(), count).isoformat()
@@ -132,6 +145,7 @@ def diagram_functions(
         "due_in": due_in,
         "deadline": deadline,
         "reminder": reminder,
+        "at": at,
         "add_working_days": add_working_days,
         "working_days_between": working_days_between,
         "today": today,
