@@ -160,7 +160,7 @@ def _reference_chains(text: str, functions: set[str]) -> list[list[str]]:
     chains: list[list[str]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and id(node) in methods:
-            continue
+            node = ast.Attribute(value=node.value, attr="")  # its owner is a record
         if isinstance(node, ast.Attribute):
             parts, inner = [node.attr], node.value
             while isinstance(inner, ast.Attribute):
