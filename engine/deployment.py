@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,13 +91,18 @@ def _check_expression(text: str, *, timer: str | None, functions: Mapping[str, A
             return f"{exc.problem} (in expression: {text})"
     if not timer:
         return None
-    data = _probe_data(text, allowed)
-    try:
-        timer_values.checked(timer, evaluate(text, data, functions))
-    except ExpressionError as exc:
-        return str(exc)
-    except ValueError as exc:
-        return f"{exc} (in expression: {text})"
+    first: str | None = None
+    for data in _probe_variants(text, allowed):
+        try:
+            timer_values.checked(timer, evaluate(text, data, functions))
+        except ExpressionError as exc:
+            first = first or str(exc)
+        except ValueError as exc:
+            first = first or f"{exc} (in expression: {text})"
+        else:
+            break
+    else:
+        return first
     tree = ast.parse(text, mode="eval").body
     for branch in _branches(tree) if isinstance(tree, ast.IfExp) else []:
         try:
@@ -132,12 +137,30 @@ def _branches(node: ast.expr) -> list[str]:
 PROBE_DATE = "2026-01-05"
 
 
-def _probe_data(text: str, functions: set[str]) -> dict[str, Any]:
-    """Stand-in case data for a deploy-time trial run: every data reference becomes a date."""
-    data: dict[str, Any] = {}
+PROBE_NUMBER = 24
+
+
+def _probe_variants(text: str, functions: set[str]) -> Iterator[dict[str, Any]]:
+    """Stand-in case data for the trial: every reference a date first, then each reference in
+    turn a number (a manager's limit in hours, say), the others staying dates. The timer passes
+    if one of them gives the right kind of value; the case's own data is checked when run."""
+    chains = _reference_chains(text, functions)
+    yield _probe_data(chains, {})
+    leaves = {tuple(chain) for chain in chains}
+    for leaf in sorted(leaves):
+        yield _probe_data(chains, {leaf: PROBE_NUMBER})
+
+
+def _reference_chains(text: str, functions: set[str]) -> list[list[str]]:
+    """Each data reference of an expression as a path, e.g. ["allocation", "allocation_date"]."""
     tree = ast.parse(text, mode="eval")
-    chains = []
+    methods = {  # record.get("field"): the record is data, its method is not
+        id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)
+    }
+    chains: list[list[str]] = []
     for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and id(node) in methods:
+            node = ast.Attribute(value=node.value, attr="")  # its owner is a record
         if isinstance(node, ast.Attribute):
             parts, inner = [node.attr], node.value
             while isinstance(inner, ast.Attribute):
@@ -147,13 +170,19 @@ def _probe_data(text: str, functions: set[str]) -> dict[str, Any]:
                 chains.append([inner.id, *reversed(parts)])
         elif isinstance(node, ast.Name) and node.id not in functions:
             chains.append([node.id])
+    return chains
+
+
+def _probe_data(chains: list[list[str]], numbers: Mapping[tuple[str, ...], Any]) -> dict[str, Any]:
+    """Nested stand-in data: each reference a date, unless `numbers` gives it a value."""
+    data: dict[str, Any] = {}
     for chain in sorted(chains, key=len):
         target = data
         for part in chain[:-1]:
             if not isinstance(target.get(part), dict):
                 target[part] = {}
             target = target[part]
-        target.setdefault(chain[-1], PROBE_DATE)
+        target.setdefault(chain[-1], numbers.get(tuple(chain), PROBE_DATE))
     return data
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from datetime import time as dt_time
 from typing import Any
 
 from engine import clock
-from engine.calendar import Duration, WorkingCalendar, add_duration
+from engine.calendar import LONDON, Duration, WorkingCalendar, add_duration
 
 #: The longest span a diagram may count (ten years in each unit): longer is a typing slip, and
 #: counting it would hold the evaluator (working days load each year's bank holidays).
@@ -79,16 +80,47 @@ def diagram_functions(
             known = ", ".join(sorted(scales)) or "none"
             raise ValueError(f'no timescale "{key}" for this council (known: {known})') from None
 
-    def deadline(key: str, from_: Any = None) -> str:
-        """The due instant of a council's timed rule, e.g. deadline("plan_distribution")."""
-        return due_in(str(_scale(key).duration), from_)
+    def _limit(scale: Timescale, within: Any) -> Duration:
+        """The council's timescale, or a manager's shorter limit in the same unit (R3: "within
+        the timescale set by the manager", never longer than the council's)."""
+        if within is None or within == "":
+            return scale.duration
+        try:
+            amount = int(within)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f'the limit for "{scale.key}" must be a whole number of '
+                f'{scale.duration.unit.replace("_", " ")}, not "{within}"'
+            ) from None
+        if amount < 1:
+            raise ValueError(f'the limit for "{scale.key}" must be at least 1')
+        return Duration(min(amount, scale.duration.amount), scale.duration.unit)
 
-    def reminder(key: str, from_: Any = None) -> str:
-        """When to remind the worker before a timed rule's deadline."""
+    def deadline(key: str, from_: Any = None, within: Any = None) -> str:
+        """The due instant of a council's timed rule, e.g. deadline("plan_distribution");
+        `within` is a manager's shorter limit, a number in the timescale's unit."""
+        return due_in(str(_limit(_scale(key), within)), from_)
+
+    def reminder(key: str, from_: Any = None, within: Any = None) -> str:
+        """When to remind the worker before a timed rule's deadline (never before it starts)."""
         scale = _scale(key)
-        due = to_datetime(due_in(str(scale.duration), from_))
+        due = to_datetime(due_in(str(_limit(scale, within)), from_))
         back = Duration(-scale.remind_before.amount, scale.remind_before.unit)
-        return add_duration(due, back, calendar).isoformat()
+        remind = add_duration(due, back, calendar)
+        start = clock.now() if from_ is None else to_datetime(from_)
+        return max(remind, start).isoformat()
+
+    def at(day: Any, time: Any = None) -> str:
+        """The instant of a date and an optional time of day ("14:30", London time), so a clock
+        counted in hours starts when the meeting was held (R2); without a time, the date alone."""
+        if time is None or time == "":
+            return to_datetime(day).isoformat()
+        try:
+            hour, minute = (int(part) for part in str(time).split(":"))
+            moment = datetime.combine(to_datetime(day).date(), dt_time(hour, minute), LONDON)
+        except ValueError:
+            raise ValueError(f'"{time}" is not a time of day (expected e.g. 14:30)') from None
+        return moment.astimezone(UTC).isoformat()
 
     def add_working_days(day: Any, n: int) -> str:
         count = bounded(Duration(int(n), "working_days")).amount
@@ -113,6 +145,7 @@ def diagram_functions(
         "due_in": due_in,
         "deadline": deadline,
         "reminder": reminder,
+        "at": at,
         "add_working_days": add_working_days,
         "working_days_between": working_days_between,
         "today": today,

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from engine.calendar import Duration
 from engine.deployment import DeploymentError, parse_bundle
 from engine.errors import DiagramError
+from engine.functions import Timescale
 from engine.services import Engine, NewChild
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -483,6 +485,38 @@ def test_a_timer_branch_that_gives_no_date_is_refused_at_deploy() -> None:
     (problem,) = caught.value.problems
     assert problem.element_id == "wait"
     assert 'the timer gives "not a date"' in problem.message and SOMETIMES in problem.message
+
+
+#: R3: a manager's own limit, a number of hours from the case's data, shortens the deadline.
+MANAGERS_LIMIT = 'deadline("visit", from_=allocation.allocation_date, within=allocation.hours)'
+
+
+def test_a_timer_reading_a_number_of_hours_from_data_deploys_and_a_date_there_is_refused() -> None:
+    xml = diagram(
+        line(
+            '<bpmn:intermediateCatchEvent id="wait" name="Within the manager\'s limit">'
+            + timer("timeDate", MANAGERS_LIMIT.replace('"', "&quot;"))
+            + "</bpmn:intermediateCatchEvent>"
+        )
+    )
+    scales = {"visit": Timescale("visit", "R3", Duration(48, "hours"), "allocation", "5")}
+    parse_bundle({"limit.bpmn": xml}, FORMS, timescales=scales)  # the trial tries a number
+    wrong = MANAGERS_LIMIT.replace("within=allocation.hours", "within=allocation.allocation_date")
+    with pytest.raises(DeploymentError) as caught:
+        parse_bundle(
+            {
+                "limit.bpmn": diagram(
+                    line(
+                        '<bpmn:intermediateCatchEvent id="wait" name="Limit">'
+                        + timer("timeDate", wrong.replace('"', "&quot;"))
+                        + "</bpmn:intermediateCatchEvent>"
+                    )
+                )
+            },
+            FORMS,
+            timescales=scales,
+        )
+    assert "must be a whole number of hours" in caught.value.problems[0].message
 
 
 def test_a_timer_that_fails_on_real_data_refuses_the_start_and_saves_nothing(

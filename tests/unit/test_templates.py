@@ -21,6 +21,8 @@ FILL = {
     "{{source}}": "Portsmouth 2",
     "{{form}}": "distribution.json",
     "{{name}}": "Send the plan",
+    "{{duration}}": "5 working days",
+    "{{remind_before}}": "2 working days",
 }
 
 
