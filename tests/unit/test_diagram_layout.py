@@ -81,6 +81,9 @@ def layout_problems(path: Path) -> list[str]:
             if other != ref and box.overlaps(shapes[other][0]):
                 problems.append(f"{name}: the label of {ref} lies on shape {other}")
         for word in text.split():
+            # A template's {{placeholder}} is replaced by words when the template is used.
+            if word.startswith("{{"):
+                continue
             if len(word) * CHAR_WIDTH > box.w + 2:
                 problems.append(
                     f"{name}: the label of {ref} is {box.w:g} px wide, too narrow for '{word}'"

@@ -37,6 +37,8 @@ def version(**edits: str) -> str:
         "{{source}}": "Portsmouth 2",
         "{{form}}": "distribution.json",
         "{{name}}": "Send the plan",
+        "{{duration}}": "5 working days",
+        "{{remind_before}}": "2 working days",
     }.items():
         text = text.replace(placeholder, value)
     text = text.replace('id="template_', 'id="portsmouth_')
@@ -163,5 +165,5 @@ def test_a_case_at_a_step_that_gained_a_timer_is_refused(running) -> None:  # no
     assert not result.ok
     assert result.reasons == (
         'its current step "Send the plan" (step) has new events in the new version '
-        '("Reminder"), which a step already started would not get',
+        '("Reminder 2 working days before"), which a step already started would not get',
     )
