@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import clock, lifecycle
+from engine import bpmn_diff, clock, lifecycle
 from engine.errors import NotAllowed, NotFound
 from engine.services.context import Context
 from engine.services.deployments import saved_journeys
@@ -79,6 +79,13 @@ class Journeys:
                 )
             )
         return out
+
+    def element_names(self, council: str, process_id: str, version: int) -> dict[str, str]:
+        """Element id -> name (or id) of every step drawn in this version's diagram."""
+        with self.ctx.sessions() as s:
+            xml = lifecycle.find_version(s, council, process_id, version).xml
+        found, _ = bpmn_diff.elements(xml)
+        return {eid: fields.get("name") or eid for (_, eid), fields in found.items()}
 
     def journey_text(self, council: str, process_id: str, version: int, file: str) -> str:
         """The draft's copy of a journey, else the shipped one."""

@@ -42,9 +42,7 @@ def upgrade() -> None:
         sa.Column("saved_at", WHEN, nullable=False),
         sa.UniqueConstraint("process_version_id", "file_name"),
     )
-    op.create_index(
-        "ix_draft_journey_process_version_id", "draft_journey", ["process_version_id"]
-    )
+    op.create_index("ix_draft_journey_process_version_id", "draft_journey", ["process_version_id"])
 
 
 def downgrade() -> None:
