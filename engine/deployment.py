@@ -23,6 +23,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from engine import deploy_rules, timer_values
 from engine.calendar import WorkingCalendar
+from engine.condition_fields import condition_fields
 from engine.conventions import Context as ConventionContext
 from engine.conventions import check as check_conventions
 from engine.deploy_rules import BPMN, NS, Diagram, Problem
@@ -245,7 +246,10 @@ def _lint_tree(d: Diagram) -> list[Problem]:
 #: Checks run on each file before SpiffWorkflow parses it; each returns its problems.
 FILE_CHECKS: list[Callable[[Diagram], Iterable[Problem]]] = [_lint_tree, *deploy_rules.RULES]
 #: Checks run on all the files deployed together.
-BUNDLE_CHECKS: list[Callable[[list[Diagram]], Iterable[Problem]]] = [*deploy_rules.BUNDLE_RULES]
+BUNDLE_CHECKS: list[Callable[[list[Diagram]], Iterable[Problem]]] = [
+    *deploy_rules.BUNDLE_RULES,
+    condition_fields,
+]
 
 
 _PARSED: dict[str, list[ParsedProcess]] = {}

@@ -2,8 +2,10 @@
 
 A draft goes live only if the council's pack, with the draft in place of the version it
 replaces, passes the engine's validation (engine/deployment.py and the rule set) and every
-scenario file in `processes/<council>/scenarios/`. The journeys run on a scratch database, so
-checking never touches the council's cases.
+scenario file in `processes/<council>/scenarios/`, with the journeys saved with the draft
+(engine/journey_files.py) in place of the shipped files of the same name. The journeys run on
+scratch databases, so checking never touches the council's cases; the practice manager's "run
+the journeys" page and approval run them the same way (`run_journeys`).
 """
 
 from __future__ import annotations
@@ -11,23 +13,40 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from time import monotonic
 
 from engine.conventions import context_for
 from engine.deployment import DeploymentError, parse_bundle
 from engine.errors import CinflowError
-from engine.scenario import Report, ScenarioError, run_file
+from engine.scenario import Outcome, Report, ScenarioError, run_file
 from engine.timescales import profile_for
 
 
-def check_pack(
-    files: Mapping[str, str],
-    council: str,
-    *,
-    forms_dir: Path,
-    processes_dir: Path,
+@dataclass(frozen=True)
+class JourneyResult:
+    """One journey's run on a pack: one outcome per expectation, or why it could not run."""
+
+    file: str
+    name: str
+    outcomes: tuple[Outcome, ...] = ()
+    error: str = ""
+    saved: bool = False  # the copy saved with the draft, not the shipped file
+
+    @property
+    def ok(self) -> bool:
+        return not self.error and bool(self.outcomes) and all(o.ok for o in self.outcomes)
+
+    def failures(self) -> list[str]:
+        if self.error:
+            return [f"scenario {self.file}: {self.error}"]
+        return [f"scenario {self.file}: {o.line()}" for o in self.outcomes if not o.ok]
+
+
+def validation_problems(
+    files: Mapping[str, str], council: str, forms_dir: Path, processes_dir: Path
 ) -> list[str]:
-    """Every reason the pack `files` (file name -> XML) cannot go live; empty when it can."""
     try:
         parse_bundle(
             files,
@@ -37,9 +56,31 @@ def check_pack(
         )
     except DeploymentError as exc:
         return [f"validation: {p}" for p in exc.problems]
+    return []
+
+
+def shipped_journeys(council: str, processes_dir: Path) -> dict[str, str]:
+    """The council's journeys as shipped: file name -> YAML text."""
+    folder = processes_dir / council / "scenarios"
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.yaml"))}
+
+
+def run_journeys(
+    files: Mapping[str, str],
+    council: str,
+    *,
+    forms_dir: Path,
+    processes_dir: Path,
+    saved: Mapping[str, str] | None = None,
+    time_limit: float | None = None,
+) -> list[JourneyResult]:
+    """Every journey of the council (the `saved` ones, file name -> YAML, in place of shipped
+    ones of the same name, or added) on the pack `files`, each on its own scratch database.
+    Past `time_limit` seconds, what is left is reported as not run."""
+    deadline = monotonic() + time_limit if time_limit else None
     source = processes_dir / council
-    journeys = sorted((source / "scenarios").glob("*.yaml"))
-    failures: list[str] = []
+    journeys = {**shipped_journeys(council, processes_dir), **(saved or {})}
+    results: list[JourneyResult] = []
     with tempfile.TemporaryDirectory(prefix="cinflow-approval-") as tmp:
         pack = Path(tmp) / council
         (pack / "scenarios").mkdir(parents=True)
@@ -48,29 +89,55 @@ def check_pack(
                 shutil.copy(source / name, pack / name)
         for name, xml in files.items():
             (pack / Path(name).name).write_text(xml, encoding="utf-8")
-        for journey in journeys:
-            copy = pack / "scenarios" / journey.name
-            shutil.copy(journey, copy)
+        for index, (name, text) in enumerate(sorted(journeys.items())):
+            is_saved = name in (saved or {})
+            if deadline is not None and monotonic() > deadline:
+                results.append(
+                    JourneyResult(
+                        name, name, error="not run: the time limit was reached", saved=is_saved
+                    )
+                )
+                continue
+            copy = pack / "scenarios" / name
+            copy.write_text(text, encoding="utf-8")
             try:
                 report = _run_journey(
-                    copy, Path(tmp) / f"{journey.stem}.db", forms_dir, processes_dir
+                    copy, Path(tmp) / f"journey{index}.db", forms_dir, processes_dir, deadline
                 )
             except (ScenarioError, CinflowError, DeploymentError) as exc:
-                failures.append(f"scenario {journey.name}: {exc}")
+                results.append(JourneyResult(name, name, error=str(exc), saved=is_saved))
                 continue
-            failures.extend(
-                f"scenario {journey.name}: {o.line()}" for o in report.outcomes if not o.ok
-            )
-    return failures
+            results.append(JourneyResult(name, report.name, tuple(report.outcomes), saved=is_saved))
+    return results
 
 
-def _run_journey(path: Path, db: Path, forms_dir: Path, processes_dir: Path) -> Report:
+def check_pack(
+    files: Mapping[str, str],
+    council: str,
+    *,
+    forms_dir: Path,
+    processes_dir: Path,
+    saved: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Every reason the pack `files` (file name -> XML) cannot go live; empty when it can."""
+    problems = validation_problems(files, council, forms_dir, processes_dir)
+    if problems:
+        return problems
+    results = run_journeys(
+        files, council, forms_dir=forms_dir, processes_dir=processes_dir, saved=saved
+    )
+    return [failure for result in results for failure in result.failures()]
+
+
+def _run_journey(
+    path: Path, db: Path, forms_dir: Path, processes_dir: Path, deadline: float | None
+) -> Report:
     """One journey on its own scratch database, with the council's timescales as installed."""
     from engine.services import Engine
 
     engine = Engine(f"sqlite:///{db}", forms_dir=forms_dir, processes_dir=processes_dir)
     engine.init_db()
     try:
-        return run_file(path, engine=engine)
+        return run_file(path, engine=engine, deadline=deadline)
     finally:
         engine.dispose()

@@ -58,6 +58,8 @@ class VersionInfo:
     approval_date: date | None
     next_review_date: date | None
     open_cases: int = 0
+    sent_by: str | None = None
+    sent_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ def version_info(row: ProcessVersion, open_cases: int = 0) -> VersionInfo:
         row.approval_date,
         row.next_review_date,
         open_cases,
+        row.sent_by,
+        row.sent_at,
     )
 
 
@@ -212,6 +216,11 @@ def approve(
                 f"{by} made the draft {row.process_id} version {row.version}, so cannot approve "
                 "it: a second practice manager must"
             )
+        if by == row.sent_by:
+            raise NotAllowed(
+                f"{by} sent the draft {row.process_id} version {row.version} for approval, so "
+                "cannot approve it: a second practice manager must"
+            )
     failures = checks(pack_with(s, rows), rows[0].council_key)
     if failures:
         raise ApprovalRefused(
@@ -225,6 +234,28 @@ def approve(
         row.doc_approver = row.doc_approver or user.display_name
         row.approval_date = now.date()
         _audit(s, audit, by, "process_approved", row, comment)
+
+
+def send_for_approval(
+    s: Session, rows: list[ProcessVersion], by: str, audit: Audit, comment: str = ""
+) -> None:
+    """The author asks for approval: recorded on each draft, so its approver must be another."""
+    if not rows:
+        raise NotAllowed("there is no draft to send for approval: save a draft first")
+    for row in rows:
+        if row.status != "draft":
+            raise NotAllowed(
+                f"{row.process_id} version {row.version} is {row.status}: only a draft is sent "
+                "for approval"
+            )
+    if _approver(s, by) is None:
+        raise NotAllowed(
+            f'"{by}" cannot send procedures for approval: practice managers (or admin) can'
+        )
+    now = clock.now()
+    for row in rows:
+        row.sent_by, row.sent_at = by, now
+        _audit(s, audit, by, "process_sent_for_approval", row, comment)
 
 
 def go_live(
@@ -293,6 +324,11 @@ def library(s: Session, council: str) -> list[LibraryEntry]:
             )
         )
     return entries
+
+
+def is_approver(s: Session, username: str) -> bool:
+    """An active practice manager (or admin): who may approve, send and test drafts."""
+    return _approver(s, username) is not None
 
 
 def _approver(s: Session, username: str) -> User | None:

@@ -2,6 +2,7 @@
 
 The product's own tests use these, and practice managers can run one against an edited diagram
 (`cinflow scenario FILE`). One line per expectation; a failure names the step.
+Over 500 lines because the runner and its step kinds are one vocabulary, read together.
 
     name: Consent given, CIN plan agreed
     process: sample_referral
@@ -32,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 import yaml
@@ -51,6 +53,7 @@ from engine.errors import (
     TaskAlreadyCompleted,
 )
 from engine.services import Engine, NewChild
+from engine.wording import uk_date
 
 REFUSALS: dict[str, tuple[type[CinflowError], ...]] = {
     "invalid": (InvalidData,),
@@ -72,6 +75,11 @@ class Outcome:
     label: str
     ok: bool
     detail: str = ""
+    # For pages: the diagram element the expectation is about, and what was expected and found
+    # in plain words ("due 18 May 2027" / "due 25 May 2027").
+    element: str = ""
+    expected: str = ""
+    got: str = ""
 
     def line(self) -> str:
         return f"{'PASS' if self.ok else 'FAIL'} step {self.step}: {self.label}" + (
@@ -138,8 +146,12 @@ def run_file(
     engine: Engine | None = None,
     demo_at: datetime | None = None,
     cast: Cast | None = None,
+    deadline: float | None = None,
 ) -> Report:
     """Run a journey on a scratch database (or `engine`), returning one outcome per expectation.
+
+    With `deadline` (a time.monotonic() instant), the steps left when it passes are not run: the
+    report ends with a failed "time limit" line (pages must answer in bounded time).
 
     With `demo_at`, the journey seeds a demo case instead: it starts `demo.started` before that
     instant, runs its first `demo.stop_after` steps without checking expectations, and leaves the
@@ -148,10 +160,10 @@ def run_file(
     spec = load(path)
     report = Report(str(spec.get("name", path.stem)), str(path))
     if engine is not None:
-        _run(spec, path, engine, report, demo_at, cast)
+        _run(spec, path, engine, report, demo_at, cast, deadline)
         return report
     with _scratch_engine(url) as scratch:
-        _run(spec, path, scratch, report, demo_at, cast)
+        _run(spec, path, scratch, report, demo_at, cast, deadline)
     return report
 
 
@@ -218,6 +230,7 @@ def _run(
     report: Report,
     demo_at: datetime | None,
     cast: Cast | None = None,
+    deadline: float | None = None,
 ) -> None:
     if demo_at is not None:
         begin = _demo_start(spec, engine, spec.get("council") or default_deploy(path)[1], demo_at)
@@ -259,6 +272,9 @@ def _run(
         for number, step in enumerate(steps, start=1):
             if demo_at is not None and "expect" in step:
                 continue
+            if deadline is not None and monotonic() > deadline:
+                runner.record(number, "time limit", False, "not run: the time limit was reached")
+                return
             runner.step(number, step)
         if demo_at is not None and fixed.now() < demo_at:
             runner._move(len(steps) + 1, "catch up to now", demo_at)
@@ -288,8 +304,17 @@ class _Runner:
         # A demo case: the forms' examples are rewritten for this child (engine/demodata.py).
         self.demo_child: str | None = None
 
-    def record(self, step: int, label: str, ok: bool, detail: str = "") -> None:
-        self.report.outcomes.append(Outcome(step, label, ok, detail))
+    def record(
+        self,
+        step: int,
+        label: str,
+        ok: bool,
+        detail: str = "",
+        element: str = "",
+        expected: str = "",
+        got: str = "",
+    ) -> None:
+        self.report.outcomes.append(Outcome(step, label, ok, detail, element, expected, got))
 
     def step(self, number: int, step: dict[str, Any]) -> None:
         if not isinstance(step, dict) or not step:
@@ -312,7 +337,12 @@ class _Runner:
         actions[kind](number, step)
 
     def _refusable(
-        self, number: int, step: dict[str, Any], label: str, action: Callable[[], Any]
+        self,
+        number: int,
+        step: dict[str, Any],
+        label: str,
+        action: Callable[[], Any],
+        element: str = "",
     ) -> None:
         refused = step.get("refused")
         if refused is not None and refused not in REFUSALS:
@@ -323,12 +353,18 @@ class _Runner:
             if refused and isinstance(exc, REFUSALS[refused]):
                 self.record(number, f"{label} is refused ({refused})", True, str(exc))
             else:
-                self.record(number, label, False, f"{type(exc).__name__}: {exc}")
+                self.record(
+                    number, label, False, f"{type(exc).__name__}: {exc}", element,
+                    "accepted" if not refused else f"refused ({refused})", f"refused: {exc}",
+                )  # fmt: skip
             return
         if refused:
-            self.record(number, f"{label} is refused ({refused})", False, "it was accepted")
+            self.record(
+                number, f"{label} is refused ({refused})", False, "it was accepted", element,
+                f"refused ({refused})", "accepted",
+            )  # fmt: skip
         else:
-            self.record(number, label, True)
+            self.record(number, label, True, element=element)
 
     def complete(self, number: int, step: dict[str, Any]) -> None:
         element = step["complete"]
@@ -341,12 +377,19 @@ class _Runner:
                 step,
                 f"complete {element} again",
                 lambda: self.engine.complete_task(task_id, step.get("data") or {}, user),
+                element,
             )
             return
         if not tasks:
             ready = sorted(t.element_id for t in self.engine.tasks(case_id=self.case_id))
             self.record(
-                number, f"complete {element}", False, f"not ready (ready: {ready or 'nothing'})"
+                number,
+                f"complete {element}",
+                False,
+                f"not ready (ready: {ready or 'nothing'})",
+                element,
+                f"{element} ready",
+                f"ready: {_plain(ready)}",
             )
             return
         data = dict(step.get("data") or {})
@@ -363,6 +406,7 @@ class _Runner:
             step,
             f"complete {element}",
             lambda: self.engine.complete_task(tasks[0].id, data, user, case_id=self.case_id),
+            element,
         )
         if not step.get("refused"):
             self.completed[element] = tasks[0].id
@@ -443,15 +487,25 @@ class _Runner:
         for key, value in want.items():
             if key == "tasks":
                 expected = sorted(value or [])
-                self.record(number, f"tasks ready {expected}", ready == expected, f"got {ready}")
+                self.record(
+                    number, f"tasks ready {expected}", ready == expected, f"got {ready}",
+                    _first_difference(expected, ready), f"ready: {_plain(expected)}",
+                    f"ready: {_plain(ready)}",
+                )  # fmt: skip
             elif key == "tasks_include":
                 missing = sorted(set(value) - set(ready))
-                self.record(number, f"tasks include {sorted(value)}", not missing, f"ready {ready}")
+                self.record(
+                    number, f"tasks include {sorted(value)}", not missing, f"ready {ready}",
+                    missing[0] if missing else "", f"ready include: {_plain(sorted(value))}",
+                    f"ready: {_plain(ready)}",
+                )  # fmt: skip
             elif key == "timers":
                 expected = sorted(value or [])
                 self.record(
-                    number, f"timers waiting {expected}", waiting == expected, f"got {waiting}"
-                )
+                    number, f"timers waiting {expected}", waiting == expected, f"got {waiting}",
+                    _first_difference(expected, waiting), f"waiting: {_plain(expected)}",
+                    f"waiting: {_plain(waiting)}",
+                )  # fmt: skip
             elif key == "due":
                 for element, day in value.items():
                     task = next((t for t in case.tasks if t.element_id == element), None)
@@ -459,19 +513,30 @@ class _Runner:
                     at = task.due_at if task else (timer.due_at if timer else None)
                     got = due_date(at).isoformat() if at else "no deadline"
                     want_day = _as_date(day).isoformat()
-                    self.record(number, f"{element} due {want_day}", got == want_day, f"got {got}")
+                    self.record(
+                        number, f"{element} due {want_day}", got == want_day, f"got {got}",
+                        element, f"due {uk_date(_as_date(day))}",
+                        f"due {uk_date(due_date(at))}" if at else "no deadline",
+                    )  # fmt: skip
             elif key == "rule":
                 for element, rule in value.items():
                     task = next((t for t in case.tasks if t.element_id == element), None)
                     got = task.rule_id if task else "not ready"
-                    self.record(number, f"{element} rule {rule}", got == rule, f"got {got}")
+                    self.record(
+                        number, f"{element} rule {rule}", got == rule, f"got {got}", element,
+                        f"rule {rule}", f"rule {got}" if task else "not ready",
+                    )  # fmt: skip
             elif key == "finished":
                 done = case.status in ("completed", "cancelled")
                 self.record(
-                    number, f"finished {bool(value)}", done == bool(value), f"status {case.status}"
-                )
+                    number, f"finished {bool(value)}", done == bool(value), f"status {case.status}",
+                    "", "finished" if value else "still open", f"case {case.status}",
+                )  # fmt: skip
             elif key == "status":
-                self.record(number, f"status {value}", case.status == value, f"got {case.status}")
+                self.record(
+                    number, f"status {value}", case.status == value, f"got {case.status}", "",
+                    f"case {value}", f"case {case.status}",
+                )  # fmt: skip
             elif key == "fired":
                 fired = sorted(
                     {
@@ -481,14 +546,32 @@ class _Runner:
                     }
                 )
                 missing = sorted(set(value) - set(fired))
-                self.record(number, f"timers fired {sorted(value)}", not missing, f"fired {fired}")
+                self.record(
+                    number, f"timers fired {sorted(value)}", not missing, f"fired {fired}",
+                    missing[0] if missing else "", f"fired: {_plain(sorted(value))}",
+                    f"fired: {_plain(fired)}",
+                )  # fmt: skip
             elif key == "lane":
                 for element, lane in value.items():
                     task = next((t for t in case.tasks if t.element_id == element), None)
                     got = task.lane if task else "not ready"
-                    self.record(number, f"{element} in lane {lane}", got == lane, f"got {got}")
+                    self.record(
+                        number, f"{element} in lane {lane}", got == lane, f"got {got}", element,
+                        f"in lane {lane}", f"in lane {got}" if task else "not ready",
+                    )  # fmt: skip
             else:
                 raise ScenarioError(f"step {number}: unknown expectation '{key}'")
+
+
+def _plain(ids: list[str]) -> str:
+    return ", ".join(ids) if ids else "nothing"
+
+
+def _first_difference(expected: list[str], got: list[str]) -> str:
+    """The element to show on the diagram for a list that differs: one expected but missing,
+    else one there but not expected."""
+    missing = [e for e in expected if e not in got] or [g for g in got if g not in expected]
+    return missing[0] if missing else ""
 
 
 def _example(engine: Engine, form: str) -> dict[str, Any]:

@@ -118,6 +118,9 @@ def create_app(config: dict | None = None, engine: object | None = None) -> Flas
     from . import processes
 
     app.register_blueprint(processes.bp)
+    from . import journeys  # testing a draft, sending it for approval
+
+    app.register_blueprint(journeys.bp)
     from . import tasks  # the task and case pages
 
     tasks.register(app)

@@ -187,6 +187,16 @@ _MESSAGES: dict[str, Callable[[_Refs], Banner]] = {
         "heading": f"Approved {r.message.get('count')} draft version(s)",
         "text": "Put them live when you are ready.",
     },
+    "journey_saved": lambda r: {
+        "kind": "success",
+        "heading": "Journey saved with the draft",
+        "text": "Running the journeys and approving this draft use it.",
+    },
+    "sent_for_approval": lambda r: {
+        "kind": "success",
+        "heading": "Sent for approval",
+        "text": "Another practice manager approves it; approving runs every journey first.",
+    },
     "versions_live": lambda r: {
         "kind": "success",
         "heading": f"{r.message.get('count')} version(s) are live",

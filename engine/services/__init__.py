@@ -9,6 +9,8 @@ hands each call to the module that owns the concern:
 - `deadlines`: the timer sweep, recomputing deadlines, closure days, attention;
 - `inbox`: notifications and mail, and the notices timers make;
 - `records`: one task with guidance, the case diagram, process XML, the audit trail;
+- `journeys` (`Engine.journeys`): a draft's journeys run on scratch copies, journeys saved
+  with a draft, sending a draft for approval;
 - `casework` (`Engine.casework`): allocation, finding a child, My/team cases, the front door's
   routes, escalation decisions.
 
@@ -40,6 +42,7 @@ from engine.services.context import ANY_COUNCIL, CALENDAR_RECHECK_S, Context
 from engine.services.deadlines import Deadlines
 from engine.services.deployments import Deployments
 from engine.services.inbox import ROLE_LANES, Inbox
+from engine.services.journeys import Journeys
 from engine.services.library import Library
 from engine.services.migrations import Migrations
 from engine.services.records import Records
@@ -105,6 +108,8 @@ class Engine:
         self.library = Library(ctx)
         # Allocation, finding a child, case lists, the front door and escalation decisions.
         self.casework = Casework(self.sessions)
+        # Testing a draft: its journeys on scratch copies, saved copies, sending for approval.
+        self.journeys = Journeys(ctx)
 
     # -- set-up -------------------------------------------------------------------------------
 

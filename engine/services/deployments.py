@@ -21,7 +21,7 @@ from engine.services.context import ANY_COUNCIL, Context
 from engine.store.audit import record_audit
 from engine.store.cases import process_info
 from engine.store.db import unit_of_work
-from engine.store.models import ProcessVersion
+from engine.store.models import DraftJourney, ProcessVersion
 from engine.views import ProcessInfo
 
 
@@ -130,7 +130,15 @@ class Deployments:
         with the drafts in it; refused with every failure, changing nothing."""
         with unit_of_work(self.ctx.sessions) as s:
             rows = _chosen(s, council, "draft", versions)
-            lifecycle.approve(s, rows, by, self._draft_failures, record_audit, comment)
+            saved = saved_journeys(s, rows)
+            lifecycle.approve(
+                s,
+                rows,
+                by,
+                lambda files, council: self._draft_failures(files, council, saved),
+                record_audit,
+                comment,
+            )
             return [lifecycle.version_info(r) for r in rows]
 
     def go_live(
@@ -150,11 +158,17 @@ class Deployments:
             lifecycle.set_document_control(s, row, by, record_audit, **fields)
             return lifecycle.version_info(row)
 
-    def _draft_failures(self, files: Mapping[str, str], council: str) -> list[str]:
+    def _draft_failures(
+        self, files: Mapping[str, str], council: str, saved: Mapping[str, str]
+    ) -> list[str]:
         from engine import draft_checks  # it runs journeys, which build engines: import late
 
         return draft_checks.check_pack(
-            files, council, forms_dir=self.ctx.forms_dir, processes_dir=self.ctx.processes_dir
+            files,
+            council,
+            forms_dir=self.ctx.forms_dir,
+            processes_dir=self.ctx.processes_dir,
+            saved=saved,
         )
 
     def conventions(self, council: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -213,6 +227,16 @@ class Deployments:
                 out.append(process_info(row))
             seen.add(key)
         return out
+
+
+def saved_journeys(s: Session, rows: list[ProcessVersion]) -> dict[str, str]:
+    """The journeys saved with these drafts, file name -> YAML (the latest saved wins)."""
+    found = s.scalars(
+        select(DraftJourney)
+        .where(DraftJourney.process_version_id.in_([r.id for r in rows]))
+        .order_by(DraftJourney.saved_at, DraftJourney.id)
+    ).all()
+    return {j.file_name: j.text for j in found}
 
 
 def _chosen(

@@ -174,6 +174,9 @@ class ProcessVersion(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     # Lifecycle: draft -> approved -> live -> retired (new cases start on the live version only).
     status: Mapped[str] = mapped_column(String(20), default="live", server_default="live")
+    # Sent for approval by (a practice manager of the council): the approver must be another.
+    sent_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     approved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     live_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -185,6 +188,24 @@ class ProcessVersion(Base):
     doc_approver: Mapped[str] = mapped_column(String(300), default="", server_default="")
     approval_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     next_review_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class DraftJourney(Base):
+    """A journey (scenario YAML) saved with a draft: a practice manager's copy of one of the
+    council's journeys, changed for the draft, or a new one. Running the journeys and approving
+    the draft use it in place of the shipped file of the same name."""
+
+    __tablename__ = "draft_journey"
+    __table_args__ = (UniqueConstraint("process_version_id", "file_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_version_id: Mapped[int] = mapped_column(
+        ForeignKey("process_version.id", ondelete="CASCADE"), index=True
+    )
+    file_name: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    saved_by: Mapped[str] = mapped_column(String(200))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Case(Base):

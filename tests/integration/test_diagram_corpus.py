@@ -551,7 +551,8 @@ def test_a_condition_on_a_missing_field_refuses_the_completion_and_the_step_stay
         + '<bpmn:endEvent id="e1"/><bpmn:endEvent id="e2"/>'
         + flow("f1", "start", "visit")
         + flow("f2", "visit", "gw")
-        + flow("f_yes", "gw", "escalate", "visit_record.worried == True")
+        # not a form's answers (those are checked at deploy: engine/condition_fields.py)
+        + flow("f_yes", "gw", "escalate", "visit_notes.worried == True")
         + flow("f_no", "gw", "e1")
         + flow("f3", "escalate", "e2")
     )
@@ -561,7 +562,7 @@ def test_a_condition_on_a_missing_field_refuses_the_completion_and_the_step_stay
     with pytest.raises(DiagramError) as caught:
         engine.complete_task(task.id, {}, "sw1")
     assert '"Worried?" (gw)' in str(caught.value)
-    assert "visit_record.worried == True" in str(caught.value)
+    assert "visit_notes.worried == True" in str(caught.value)
     after = engine.get_case(case.id)
     assert after.revision == case.revision and [t.id for t in after.tasks] == [task.id]
     assert "task_completed" not in [e.action for e in engine.audit_trail()]
