@@ -188,6 +188,11 @@ class Engine:
     def export_files(self, council: str) -> dict[str, str]:
         return self.deployments.export_files(council)
 
+    def save_process_draft(
+        self, council: str, process_id: str, xml: str | bytes, by: str, comment: str = ""
+    ) -> tuple[ProcessInfo, bool]:
+        return self.deployments.save_process_draft(council, process_id, xml, by, comment)
+
     # -- cases --------------------------------------------------------------------------------
 
     @retry_transient()
