@@ -128,8 +128,14 @@ class Deployments:
         naming its element) stores nothing."""
         if not process_id.startswith(f"{council}_"):
             raise DeploymentError(
-                [Problem("(diagram)", None, process_id,
-                         f'a {council} process id starts with "{council}_"')]
+                [
+                    Problem(
+                        "(diagram)",
+                        None,
+                        process_id,
+                        f'a {council} process id starts with "{council}_"',
+                    )
+                ]
             )
         with self.ctx.sessions() as s:
             files = lifecycle.live_files(s, council)
@@ -148,14 +154,22 @@ class Deployments:
         mine = [item for item in parsed if item.file_name == file_name]
         if not any(item.process_id == process_id for item in mine):
             raise DeploymentError(
-                [Problem(file_name, None, process_id,
-                         f'the diagram has no executable process with the id "{process_id}": '
-                         "keep the process id (and isExecutable) of the version you opened")]
+                [
+                    Problem(
+                        file_name,
+                        None,
+                        process_id,
+                        f'the diagram has no executable process with the id "{process_id}": '
+                        "keep the process id (and isExecutable) of the version you opened",
+                    )
+                ]
             )
         with unit_of_work(self.ctx.sessions) as s:
             self.ctx.ensure_council(s, council)
             stored = [self._store(s, council, item, by, comment, draft=True) for item in mine]
-        return next(info for info, item in zip(stored, mine) if item.process_id == process_id)
+        return next(
+            info for info, item in zip(stored, mine, strict=True) if item.process_id == process_id
+        )
 
     def deploy_pack(self, council: str, deployed_by: str, comment: str = "") -> list[ProcessInfo]:
         """Deploy a council's pack: its own folder plus the common building blocks it calls."""
