@@ -115,9 +115,10 @@ def create_app(config: dict | None = None, engine: object | None = None) -> Flas
 
     app.jinja_env.globals["flashed_banners"] = banners
 
-    from . import processes
+    from . import modeler, processes
 
     app.register_blueprint(processes.bp)
+    app.register_blueprint(modeler.bp)
     from . import tasks  # the task and case pages
 
     tasks.register(app)

@@ -188,6 +188,9 @@ class Engine:
     def export_files(self, council: str) -> dict[str, str]:
         return self.deployments.export_files(council)
 
+    def modeler_choices(self, council: str) -> dict[str, Any]:
+        return self.deployments.modeler_choices(council)
+
     def save_process_draft(
         self, council: str, process_id: str, xml: str | bytes, by: str, comment: str = ""
     ) -> tuple[ProcessInfo, bool]:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import bpmn_diff, clock, conventions, lanes, lifecycle
+from engine import bpmn_diff, clock, conventions, lanes, lifecycle, modeler_choices
 from engine.deployment import DeploymentError, Problem, as_text, parse_bundle, read_files
 from engine.errors import UnknownProcess
 from engine.runtime import SERIALIZER_VERSION, Runtime
@@ -229,6 +229,14 @@ class Deployments:
         ctx = self.ctx
         context = conventions.context_for(council, ctx.processes_dir, ctx.forms_dir)
         return conventions.rule_set(), conventions.context_json(context)
+
+    def modeler_choices(self, council: str) -> dict[str, Any]:
+        """What the modeler may offer for a council (engine/modeler_choices.py)."""
+        ctx = self.ctx
+        context = conventions.context_json(
+            conventions.context_for(council, ctx.processes_dir, ctx.forms_dir)
+        )
+        return modeler_choices.choices(ctx.profile(council), ctx.forms_dir, context["ruleIds"])
 
     def version_xml(self, council: str, process_id: str, version: int) -> str:
         """The XML of one deployed version (for diffs and the viewer)."""

@@ -1,0 +1,124 @@
+"""The practice manager's modeler in real Chromium (issue 15): Portsmouth's pathway opened from
+the procedures pages, a task renamed and a timer moved to another rule with the properties
+panel, a lint problem seen on its element and in the list (the same rule set the server runs),
+fixed, the draft saved and listed; the download; a social worker refused; axe on the page."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine import clock
+from engine.clock import FixedClock
+
+PROCESS = "portsmouth_after_assessment"
+EDIT = f"/processes/portsmouth/{PROCESS}/v1/edit"
+
+
+@pytest.fixture(scope="module")
+def portsmouth(own_world):  # noqa: ANN001, ANN201
+    factories = __import__("factories")
+    with clock.using(FixedClock(factories.NOW)):
+        own_world.engine.deploy_pack("portsmouth", "admin")
+    return own_world
+
+
+def _sign_in(page, world, username: str) -> None:  # noqa: ANN001
+    page.goto("/sign-in")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(world.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    assert "/sign-in" not in page.url
+
+
+def _select(page, element_id: str) -> None:  # noqa: ANN001
+    page.locator(f".djs-element[data-element-id='{element_id}'] .djs-hit").first.click(force=True)
+    page.wait_for_selector(f"#modeler-panel[data-element='{element_id}']")
+
+
+def test_change_lint_fix_save_and_download(portsmouth, own_page, axe, shot) -> None:  # noqa: ANN001
+    page = own_page()
+    page.on("console", lambda m: print("CONSOLE", m.type, m.text))
+    page.on("pageerror", lambda e: print("PAGEERROR", e))
+    _sign_in(page, portsmouth, "pm.north")
+    page.goto(f"/processes/portsmouth/{PROCESS}/v1")
+    page.get_by_test_id("edit").click()
+    page.wait_for_selector("#modeler-canvas[data-ready='true']")
+    page.get_by_test_id("lint-ok").wait_for()  # the live version passes the deploy rules
+    assert page.locator("#modeler-canvas .bjs-powered-by").is_visible()  # the bpmn.io watermark
+    axe.assert_no_violations(page)
+
+    # rename a task with the panel
+    _select(page, "initial_plan")
+    page.get_by_label("Name").fill("Write the initial plan with the family")
+    page.get_by_label("Name").press("Tab")
+    # a lint problem on the element: the step loses its form
+    page.locator("#prop-form").select_option("")
+    summary = page.get_by_test_id("lint-summary")
+    summary.wait_for()
+    assert "has no form" in summary.inner_text()
+    assert page.locator(
+        ".djs-overlay-container .djs-overlays[data-container-id='initial_plan'] .bjsl-overlay"
+    ).count() == 1
+    shot(page, "modeler-lint-problem")
+    axe.assert_no_violations(page)
+    # the list's link selects the element; the panel shows it; fix it there
+    page.locator("body").click(position={"x": 5, "y": 5})
+    summary.get_by_role("link", name="initial_plan").first.click()
+    page.wait_for_selector("#modeler-panel[data-element='initial_plan']")
+    page.locator("#prop-form").select_option("cin_plan.json")
+    page.get_by_test_id("lint-ok").wait_for()
+
+    # the deadline timer moves to another rule of the council's timescales
+    _select(page, "initial_plan_deadline")
+    page.locator("#prop-timer-rule").select_option("first_planning_meeting")
+    _select(page, "initial_plan_reminder")
+    page.locator("#prop-timer-rule").select_option("first_planning_meeting")
+    page.get_by_test_id("lint-ok").wait_for()
+
+    with page.expect_download() as download:
+        page.get_by_test_id("download").click()
+    text = open(download.value.path(), encoding="utf-8").read()  # noqa: PTH123, SIM115
+    assert "Write the initial plan with the family" in text
+    assert 'deadline("first_planning_meeting", from_=transfer_date)' in text
+
+    page.get_by_label("What you changed").fill("initial plan on the planning meeting's clock")
+    page.get_by_test_id("save").click()
+    result = page.get_by_test_id("save-result")
+    result.wait_for()
+    assert "Saved as draft version 2" in result.inner_text(), result.inner_text()
+    shot(page, "modeler-saved")
+
+    page.get_by_role("link", name="Back to the procedures").click()
+    row = page.locator(f"tr[data-process='{PROCESS}']")
+    assert "Version 2" in row.inner_text() and "Draft" in row.inner_text()
+    xml = portsmouth.engine.version_xml("portsmouth", PROCESS, 2)
+    assert 'name="Write the initial plan with the family"' in xml
+    assert 'reminder("first_planning_meeting", from_=transfer_date)' in xml
+    live = [e for e in portsmouth.engine.process_library("portsmouth") if e.process_id == PROCESS]
+    assert live[0].live.version == 1  # never live from the modeler
+
+
+def test_server_refusal_is_listed_with_links(portsmouth, own_page) -> None:  # noqa: ANN001
+    page = own_page()
+    _sign_in(page, portsmouth, "pm.north")
+    page.goto(EDIT)
+    page.wait_for_selector("#modeler-canvas[data-ready='true']")
+    _select(page, "initial_plan_deadline")
+    page.locator("#prop-timer-from").fill("(")
+    page.locator("#prop-timer-from").press("Tab")
+    page.get_by_test_id("save").click()
+    result = page.get_by_test_id("save-result")
+    result.wait_for()
+    assert "Not saved" in result.inner_text()
+    assert "initial_plan_deadline" in result.inner_text()
+    result.get_by_role("link").first.click()
+    page.wait_for_selector("#modeler-panel[data-element='initial_plan_deadline']")
+
+
+def test_social_worker_is_refused(portsmouth, own_page) -> None:  # noqa: ANN001
+    page = own_page()
+    _sign_in(page, portsmouth, "sw.north")
+    response = page.goto(EDIT)
+    assert response.status == 403
+    assert "Change" not in page.locator("h1").inner_text()
