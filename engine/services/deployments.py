@@ -126,17 +126,6 @@ class Deployments:
         new DRAFT version (never live, even a new process). Returns the version and whether
         it is new (identical XML keeps the latest). A refusal (DeploymentError, each problem
         naming its element) stores nothing."""
-        if not process_id.startswith(f"{council}_"):
-            raise DeploymentError(
-                [
-                    Problem(
-                        "(diagram)",
-                        None,
-                        process_id,
-                        f'a {council} process id starts with "{council}_"',
-                    )
-                ]
-            )
         with self.ctx.sessions() as s:
             files = lifecycle.live_files(s, council)
             known = s.scalar(
@@ -147,6 +136,17 @@ class Deployments:
                 )
                 .order_by(ProcessVersion.version.desc())
                 .limit(1)
+            )
+        if known is None and not process_id.startswith(f"{council}_"):
+            raise DeploymentError(
+                [
+                    Problem(
+                        "(diagram)",
+                        None,
+                        process_id,
+                        f'a new {council} process has an id starting with "{council}_"',
+                    )
+                ]
             )
         file_name = known or f"{council}/{process_id}.bpmn"
         files[file_name] = xml if isinstance(xml, str) else as_text(xml)

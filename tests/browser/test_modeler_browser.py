@@ -57,9 +57,12 @@ def test_change_lint_fix_save_and_download(portsmouth, own_page, axe, shot) -> N
     summary = page.get_by_test_id("lint-summary")
     summary.wait_for()
     assert "has no form" in summary.inner_text()
-    assert page.locator(
-        ".djs-overlay-container .djs-overlays[data-container-id='initial_plan'] .bjsl-overlay"
-    ).count() == 1
+    assert (
+        page.locator(
+            ".djs-overlay-container .djs-overlays[data-container-id='initial_plan'] .bjsl-overlay"
+        ).count()
+        == 1
+    )
     shot(page, "modeler-lint-problem")
     axe.assert_no_violations(page)
     # the list's link selects the element; the panel shows it; fix it there
