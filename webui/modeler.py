@@ -7,6 +7,8 @@ draft, its diff on the diagram and approving it live in webui/journeys.py and pr
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -32,11 +34,61 @@ def edit(council: str, process_id: str, version: int) -> str:
     entry = entries.get(process_id)
     if entry is None or not any(v.version == version for v in entry.versions):
         abort(404)
-    rules, context = engine.conventions(council)
-    data = {
-        "xmlUrl": url_for(
-            "processes.version_xml", council=council, process_id=process_id, version=version
+    xml_url = url_for(
+        "processes.version_xml", council=council, process_id=process_id, version=version
+    )
+    return render_template(
+        "modeler/edit.html",
+        council=council,
+        title=f"Change {entry.name}",
+        caption=f"Starting from version {version}.",
+        name=entry.name,
+        back=(
+            url_for("processes.version", council=council, process_id=process_id, version=version),
+            f"Back to version {version}",
         ),
+        data=_page_data(council, process_id, xml_url=xml_url),
+    )
+
+
+@bp.get("/<council>/new")
+@allow(*ROLES)
+def new(council: str) -> str | tuple[str, int]:
+    """A new process starts from the council template (processes/templates/new_process.bpmn):
+    the practice manager names it first; its id is the council's prefix and the name."""
+    council = _council(council)
+    name = " ".join(request.args.get("name", "").split())[:120]
+    if "name" not in request.args:
+        return render_template("modeler/new.html", council=council, name="", error=None)
+    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:60]
+    known = {e.process_id for e in get_engine().process_library(council)}
+    process_id = f"{council}_{slug}"
+    error = None
+    if not slug:
+        error = "Enter a name for the process, with at least one letter or number"
+    elif process_id in known:
+        error = f"There is already a process {process_id}: change it from the procedures page"
+    if error:
+        return render_template("modeler/new.html", council=council, name=name, error=error), 400
+    xml = get_engine().new_process_xml(council, process_id, name)
+    return render_template(
+        "modeler/edit.html",
+        council=council,
+        title=f"New process: {name}",
+        caption=f"Its id will be {process_id}.",
+        name=name,
+        back=(url_for("processes.library", council=council), "Back to the procedures"),
+        data=_page_data(council, process_id, xml=xml),
+    )
+
+
+def _page_data(council: str, process_id: str, **source: str) -> dict:
+    """What the modeler's script reads (JSON in the page): where the diagram and the save are,
+    the deploy rule set with the council's context, and the panel's choices."""
+    engine = get_engine()
+    rules, context = engine.conventions(council)
+    return {
+        **source,
         "saveUrl": url_for("modeler.save", council=council, process_id=process_id),
         "fileName": f"{process_id}.bpmn",
         "csrfToken": generate_csrf(),
@@ -44,9 +96,6 @@ def edit(council: str, process_id: str, version: int) -> str:
         "context": context,
         "choices": engine.modeler_choices(council),
     }
-    return render_template(
-        "modeler/edit.html", council=council, entry=entry, version=version, data=data
-    )
 
 
 @bp.post("/<council>/<process_id>/drafts")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -237,6 +238,15 @@ class Deployments:
             conventions.context_for(council, ctx.processes_dir, ctx.forms_dir)
         )
         return modeler_choices.choices(ctx.profile(council), ctx.forms_dir, context["ruleIds"])
+
+    def new_process_xml(self, council: str, process_id: str, name: str) -> str:
+        """A new process's first diagram: processes/templates/new_process.bpmn (executable,
+        the role lanes) with its id and name filled in; nothing is stored until it is saved."""
+        template = self.ctx.processes_dir / "templates" / "new_process.bpmn"
+        text = template.read_text(encoding="utf-8")
+        return text.replace("{{name}}", xml_escape(name, {'"': "&quot;"})).replace(
+            "template_new_process", process_id
+        )
 
     def version_xml(self, council: str, process_id: str, version: int) -> str:
         """The XML of one deployed version (for diffs and the viewer)."""

@@ -4,6 +4,7 @@ another role and a missing CSRF token are refused and change nothing."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,3 +98,26 @@ def test_other_councils_roles_and_forged_posts_are_refused(
     social_worker.get("/processes/portsmouth/sample_referral/v1/edit", _expected_status=403)
     social_worker.post(SAVE, {"xml": SAMPLE}, _expected_status=403)
     assert ("sample_referral", 2, "draft") not in _versions(engine)
+
+
+def test_a_new_process_starts_from_the_council_template_as_a_draft(client_request, engine) -> None:  # noqa: ANN001
+
+    client_request.sign_in("pm.north")
+    assert client_request.get("/processes/portsmouth/new").h1 == "New process"
+    refused = client_request.get("/processes/portsmouth/new?name=+%21+", _expected_status=400)
+    assert "Enter a name" in refused.error_summary()
+    page = client_request.get("/processes/portsmouth/new?name=Family+network+meeting")
+    data = json.loads(page.xpath('//script[@id="modeler-data"]')[0].text)
+    assert 'id="portsmouth_family_network_meeting" name="Family network meeting"' in data["xml"]
+    assert 'isExecutable="true"' in data["xml"] and 'name="Team manager"' in data["xml"]
+    response = client_request.client.post(
+        data["saveUrl"], data={"xml": data["xml"], "csrf_token": client_request.csrf_token()}
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert ("portsmouth_family_network_meeting", 1, "draft") in _versions(engine)
+    library = client_request.get("/processes/portsmouth")
+    assert "Family network meeting" in library.text
+    again = client_request.get(
+        "/processes/portsmouth/new?name=Family+network+meeting", _expected_status=400
+    )
+    assert "already a process" in again.error_summary()
