@@ -47,7 +47,7 @@ def edit(council: str, process_id: str, version: int) -> str:
             url_for("processes.version", council=council, process_id=process_id, version=version),
             f"Back to version {version}",
         ),
-        data=_page_data(council, process_id, xml_url=xml_url),
+        data=_page_data(council, process_id, xmlUrl=xml_url),
     )
 
 

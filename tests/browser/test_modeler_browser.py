@@ -38,8 +38,8 @@ def _select(page, element_id: str) -> None:  # noqa: ANN001
 
 def test_change_lint_fix_save_and_download(portsmouth, own_page, axe, shot) -> None:  # noqa: ANN001
     page = own_page()
-    page.on("console", lambda m: print("CONSOLE", m.type, m.text))
-    page.on("pageerror", lambda e: print("PAGEERROR", e))
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     _sign_in(page, portsmouth, "pm.north")
     page.goto(f"/processes/portsmouth/{PROCESS}/v1")
     page.get_by_test_id("edit").click()
@@ -100,6 +100,7 @@ def test_change_lint_fix_save_and_download(portsmouth, own_page, axe, shot) -> N
     assert 'reminder("first_planning_meeting", from_=transfer_date)' in xml
     live = [e for e in portsmouth.engine.process_library("portsmouth") if e.process_id == PROCESS]
     assert live[0].live.version == 1  # never live from the modeler
+    assert errors == []  # nothing blocked by the content security policy, no script error
 
 
 def test_server_refusal_is_listed_with_links(portsmouth, own_page) -> None:  # noqa: ANN001
@@ -125,3 +126,52 @@ def test_social_worker_is_refused(portsmouth, own_page) -> None:  # noqa: ANN001
     response = page.goto(EDIT)
     assert response.status == 403
     assert "Change" not in page.locator("h1").inner_text()
+
+
+def test_new_process_with_inserted_patterns(portsmouth, own_page, axe, shot) -> None:  # noqa: ANN001
+    page = own_page()
+    _sign_in(page, portsmouth, "pm.north")
+    page.goto("/processes/portsmouth")
+    page.get_by_test_id("new-process").click()
+    page.get_by_label("Name of the process").fill("Family network meeting")
+    page.get_by_test_id("open-new").click()
+    page.wait_for_selector("#modeler-canvas[data-ready='true']")
+    page.get_by_test_id("lint-ok").wait_for()  # the council template passes as it is
+    assert (
+        page.locator(
+            ".djs-element[data-element-id='portsmouth_family_network_meeting_lane_team_manager']"
+        ).count()
+        == 1
+    )
+    # the palette offers user tasks, not plain tasks, data objects or groups
+    palette = page.locator(".djs-palette")
+    assert palette.locator(".entry[data-action='create.user-task']").count() == 1
+    for refused in ("create.task", "create.data-object", "create.data-store", "create.group"):
+        assert palette.locator(f".entry[data-action='{refused}']").count() == 0
+    palette.locator(".entry[data-action='insert.step-with-deadline']").click()
+    summary = page.get_by_test_id("lint-summary")
+    summary.wait_for()
+    assert "has no form" in summary.inner_text()
+    page.locator("#prop-form").select_option("visit_record.json")
+    shot(page, "modeler-pattern")
+    palette.locator(".entry[data-action='insert.meeting-with-minutes']").click()
+    palette.locator(".entry[data-action='insert.ceasing-event']").click()
+    assert page.locator(".djs-element[data-element-id^='Event_']").count() >= 14
+    shot(page, "modeler-patterns")
+    page.get_by_test_id("download").wait_for()
+    page.get_by_test_id("lint-ok").wait_for()
+    axe.assert_no_violations(page)
+    page.get_by_test_id("save").click()
+    result = page.get_by_test_id("save-result")
+    result.wait_for()
+    assert "Saved as draft version 1" in result.inner_text(), result.inner_text()
+    versions = [
+        (v.version, v.status)
+        for e in portsmouth.engine.process_library("portsmouth")
+        if e.process_id == "portsmouth_family_network_meeting"
+        for v in e.versions
+    ]
+    assert versions == [(1, "draft")]
+    xml = portsmouth.engine.version_xml("portsmouth", "portsmouth_family_network_meeting", 1)
+    assert 'name="Record why the plan ended"' in xml and 'name="Send the minutes"' in xml
+    assert 'value="manager_decision.json"' in xml

@@ -24,7 +24,10 @@ def test_save_makes_a_draft_never_live(client_request, engine) -> None:  # noqa:
     client_request.sign_in("pm.north")
     page = client_request.get("/processes/portsmouth/sample_referral/v1/edit")
     assert page.h1.startswith("Change Sample referral")
-    assert page.xpath('//script[@id="modeler-data"]')
+    data = json.loads(page.xpath('//script[@id="modeler-data"]')[0].text)
+    assert data["xmlUrl"] == "/processes/portsmouth/sample_referral/v1.bpmn"
+    assert data["saveUrl"] == SAVE and data["context"]["council"] == "portsmouth"
+    assert "visit_record.json" in [f["file"] for f in data["choices"]["forms"]]
     changed = SAMPLE.replace(
         'name="Complete the assessment"', 'name="Complete the single assessment"'
     )

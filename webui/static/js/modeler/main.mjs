@@ -7,6 +7,7 @@ import Modeler from "bpmn-js/lib/Modeler";
 import lintModule from "bpmn-js-bpmnlint";
 import { lintConfig } from "./lint.mjs";
 import Panel from "./panel.mjs";
+import { patternsModule } from "./patterns.mjs";
 import restrict from "./restrict.mjs";
 
 const data = JSON.parse(document.getElementById("modeler-data").textContent);
@@ -67,6 +68,7 @@ async function main() {
   document.getElementById("modeler-fallback").hidden = true;
   modeler.get("canvas").zoom("fit-viewport");
   new Panel(modeler, document.getElementById("modeler-panel"), data.choices);
+  patternsModule(modeler, data.choices);
 
   modeler.on("linting.completed", ({ issues }) => {
     const problems = Object.entries(issues).flatMap(([id, list]) =>

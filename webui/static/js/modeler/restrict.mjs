@@ -59,8 +59,34 @@ function RestrictedMenus(popupMenu, contextPad, elementFactory, autoPlace) {
 }
 RestrictedMenus.$inject = ["popupMenu", "contextPad", "elementFactory", "autoPlace"];
 
+// Lanes are roles, and a step inside an expanded subprocess is in its subprocess's lane (the
+// hand-written diagrams list it in that lane's flowNodeRef; bpmn-js lists only the pool's own
+// shapes): keep the nested steps' lane membership as the deploy rules expect.
+function SubprocessLanes(eventBus, elementRegistry) {
+  const laneOf = (bo) => elementRegistry.filter((e) => e.type === "bpmn:Lane")
+    .map((e) => e.businessObject).find((lane) => (lane.flowNodeRef || []).includes(bo));
+  const update = (shape) => {
+    if (!shape || !shape.businessObject || !shape.businessObject.$instanceOf("bpmn:FlowNode")) return;
+    let outer = shape.parent;
+    while (outer && outer.type === "bpmn:SubProcess" && outer.parent && outer.parent.type === "bpmn:SubProcess") {
+      outer = outer.parent;
+    }
+    if (!outer || outer.type !== "bpmn:SubProcess") return;
+    const lane = laneOf(outer.businessObject);
+    const bo = shape.businessObject;
+    const current = laneOf(bo);
+    if (!lane || current === lane) return;
+    if (current) current.flowNodeRef.splice(current.flowNodeRef.indexOf(bo), 1);
+    lane.get("flowNodeRef").push(bo);
+  };
+  eventBus.on("commandStack.shape.create.postExecuted", (e) => update(e.context.shape));
+  eventBus.on("commandStack.elements.move.postExecuted", (e) => (e.context.shapes || []).forEach(update));
+}
+SubprocessLanes.$inject = ["eventBus", "elementRegistry"];
+
 export default {
-  __init__: ["restrictedPalette", "restrictedMenus"],
+  __init__: ["restrictedPalette", "restrictedMenus", "subprocessLanes"],
+  subprocessLanes: ["type", SubprocessLanes],
   restrictedPalette: ["type", RestrictedPalette],
   restrictedMenus: ["type", RestrictedMenus],
 };
