@@ -36,6 +36,28 @@ def _select(page, element_id: str) -> None:  # noqa: ANN001
     page.wait_for_selector(f"#modeler-panel[data-element='{element_id}']")
 
 
+def _select_flow(page, flow_id: str) -> None:  # noqa: ANN001
+    """Click the middle of a sequence flow, as a person would (the diagram first scrolled
+    clear of the palette with the mouse wheel)."""
+    box = page.locator("#modeler-canvas").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(-250, 0)
+    x, y = page.evaluate(
+        """(id) => {
+          document.getElementById("modeler-canvas").scrollIntoView();
+          const line = document.querySelector(`.djs-element[data-element-id='${id}'] .djs-hit`);
+          const middle = line.getPointAtLength(line.getTotalLength() / 2);
+          const svg = line.ownerSVGElement.createSVGPoint();
+          svg.x = middle.x; svg.y = middle.y;
+          const p = svg.matrixTransform(line.getScreenCTM());
+          return [p.x, p.y];
+        }""",
+        flow_id,
+    )
+    page.mouse.click(x, y)
+    page.wait_for_selector(f"#modeler-panel[data-element='{flow_id}']")
+
+
 def test_change_lint_fix_save_and_download(portsmouth, own_page, axe, shot) -> None:  # noqa: ANN001
     page = own_page()
     errors: list[str] = []
@@ -111,11 +133,32 @@ def test_server_refusal_is_listed_with_links(portsmouth, own_page) -> None:  # n
     _select(page, "initial_plan_deadline")
     page.locator("#prop-timer-from").fill("(")
     page.locator("#prop-timer-from").press("Tab")
+    # a gateway's condition: the form's answers are offered by name; an unknown one is flagged
+    _select_flow(page, "flow_consent_gw_to_initial_plan")
+    condition = page.locator("#prop-condition")
+    assert condition.input_value() == "consent.consent_given == True"
+    condition.fill("consent.consent_givn == True")
+    assert "consent.consent_givn" in page.locator("#prop-condition-warning").inner_text()
+    condition.fill("")
+    page.locator("#prop-condition-field").select_option("consent.consent_given")
+    assert condition.input_value() == "consent.consent_given"
+    assert page.locator("#prop-condition-warning").inner_text() == ""
+    condition.fill('__import__("os")')
+    condition.press("Tab")
     page.get_by_test_id("save").click()
     result = page.get_by_test_id("save-result")
     result.wait_for()
     assert "Not saved" in result.inner_text()
     assert "initial_plan_deadline" in result.inner_text()
+    assert "flow_consent_gw_to_initial_plan" in result.inner_text()
+    assert "not allowed" in result.inner_text()
+    versions = [
+        v.version
+        for e in portsmouth.engine.process_library("portsmouth")
+        if e.process_id == PROCESS
+        for v in e.versions
+    ]
+    assert max(versions) <= 2  # nothing saved (version 2 is the other test's draft)
     result.get_by_role("link").first.click()
     page.wait_for_selector("#modeler-panel[data-element='initial_plan_deadline']")
 

@@ -79,7 +79,8 @@ export default class Panel {
   }
 
   show(element) {
-    this.element = element && element.type !== "label" ? element : null;
+    // a selected label stands for its element (a flow's "Yes", an event's name)
+    this.element = element && element.type === "label" ? element.labelTarget : element || null;
     const root = this.root;
     root.replaceChildren(h("h2", { class: "govuk-heading-s", text: "Properties" }));
     if (!this.element) {
@@ -195,6 +196,17 @@ export default class Panel {
     }
     const area = h("textarea", { class: "govuk-textarea", rows: "3" });
     area.value = bo.conditionExpression ? bo.conditionExpression.body || "" : "";
+    const known = new Set(this.choices.forms.flatMap((f) => f.fields));
+    const stems = new Set(this.choices.forms.map((f) => f.file.replace(/\.json$/, "")));
+    const warning = h("p", { class: "govuk-body-s cin-modeler__warning", id: "prop-condition-warning", role: "status" });
+    const checkNames = () => {
+      const unknown = [...area.value.matchAll(/\b([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\b/gi)]
+        .filter((m) => stems.has(m[1]) && !known.has(m[0])).map((m) => m[0]);
+      warning.textContent = unknown.length
+        ? `Not an answer of that form: ${unknown.join(", ")}. Choose from the form answers below.` : "";
+    };
+    checkNames();
+    area.addEventListener("input", checkNames);
     const save = () => {
       const cond = area.value.trim()
         ? this.moddle.create("bpmn:FormalExpression", { body: area.value.trim() }) : undefined;
@@ -207,9 +219,11 @@ export default class Panel {
       if (!pick.value) return;
       area.value = `${area.value}${area.value && !area.value.endsWith(" ") ? " " : ""}${pick.value}`;
       pick.value = "";
+      checkNames();
       save();
     });
     return [
+      warning,
       field("prop-condition", "Condition", area,
         'For example consent.consent_given == True. The server checks it when you save; leave it empty on the default flow.'),
       field("prop-condition-field", "Form answers", pick),
