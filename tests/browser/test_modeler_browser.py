@@ -74,6 +74,20 @@ def test_change_lint_fix_save_and_download(portsmouth, own_page, axe, shot) -> N
     _select(page, "initial_plan")
     page.get_by_label("Name").fill("Write the initial plan with the family")
     page.get_by_label("Name").press("Tab")
+    # from the keyboard: Tab reaches the named canvas, where Ctrl+Z undoes and Ctrl+Y redoes
+    page.get_by_label("Name").focus()
+    page.keyboard.press("Shift+Tab")
+    for _ in range(60):
+        if page.evaluate("document.activeElement.getAttribute('role')") == "application":
+            break
+        page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')").startswith(
+        "Diagram of Portsmouth"
+    )
+    page.keyboard.press("Control+z")
+    assert page.get_by_label("Name").input_value() == "Formulate the initial plan with the family"
+    page.keyboard.press("Control+y")
+    assert page.get_by_label("Name").input_value() == "Write the initial plan with the family"
     # a lint problem on the element: the step loses its form
     page.locator("#prop-form").select_option("")
     summary = page.get_by_test_id("lint-summary")

@@ -23,7 +23,7 @@ function linkTo(modeler, id, text) {
   a.addEventListener("click", (event) => {
     event.preventDefault();
     const element = id && modeler.get("elementRegistry").get(id);
-    container.focus();
+    modeler.get("canvas").focus();
     if (!element) return;
     modeler.get("selection").select(element);
     modeler.get("canvas").scrollToElement(element);
@@ -57,7 +57,6 @@ function showProblems(modeler, target, title, problems) {
 async function main() {
   const modeler = new Modeler({
     container,
-    keyboard: { bind: true },
     additionalModules: [lintModule, restrict],
     linting: { active: true, bpmnlint: lintConfig(data.rules, data.context) },
   });
@@ -65,6 +64,12 @@ async function main() {
     ? await (await fetch(data.xmlUrl, { credentials: "same-origin" })).text()
     : data.xml;
   await modeler.importXML(xml);
+  // The canvas (bpmn-js's focusable svg, where the keyboard shortcuts work) gets its name and
+  // the keyboard help from the page.
+  const svg = container.querySelector("svg");
+  svg.setAttribute("role", "application");
+  svg.setAttribute("aria-label", container.dataset.label);
+  svg.setAttribute("aria-describedby", container.dataset.help);
   document.getElementById("modeler-fallback").hidden = true;
   modeler.get("canvas").zoom("fit-viewport");
   new Panel(modeler, document.getElementById("modeler-panel"), data.choices);
