@@ -111,8 +111,12 @@ def test_change_lint_fix_save_and_download(portsmouth, own_page, axe, shot) -> N
     # the deadline timer moves to another rule of the council's timescales
     _select(page, "initial_plan_deadline")
     page.locator("#prop-timer-rule").select_option("first_planning_meeting")
+    # the reminder becomes a fixed duration in working days, still counted from the transfer
     _select(page, "initial_plan_reminder")
-    page.locator("#prop-timer-rule").select_option("first_planning_meeting")
+    page.locator("#prop-timer-rule").select_option("")
+    page.locator("#prop-timer-amount").fill("10")
+    page.locator("#prop-timer-unit").select_option("working days")
+    page.locator("#prop-timer-amount").press("Tab")
     page.get_by_test_id("lint-ok").wait_for()
 
     with page.expect_download() as download:
@@ -133,7 +137,7 @@ def test_change_lint_fix_save_and_download(portsmouth, own_page, axe, shot) -> N
     assert "Version 2" in row.inner_text() and "Draft" in row.inner_text()
     xml = portsmouth.engine.version_xml("portsmouth", PROCESS, 2)
     assert 'name="Write the initial plan with the family"' in xml
-    assert 'reminder("first_planning_meeting", from_=transfer_date)' in xml
+    assert 'due_in("10 working days", from_=transfer_date)' in xml
     live = [e for e in portsmouth.engine.process_library("portsmouth") if e.process_id == PROCESS]
     assert live[0].live.version == 1  # never live from the modeler
     assert errors == []  # nothing blocked by the content security policy, no script error
@@ -194,6 +198,14 @@ def test_new_process_with_inserted_patterns(portsmouth, own_page, axe, shot) -> 
     page.get_by_test_id("open-new").click()
     page.wait_for_selector("#modeler-canvas[data-ready='true']")
     page.get_by_test_id("lint-ok").wait_for()  # the council template passes as it is
+    # a lane is a role: its panel offers the council's roles
+    lane = "portsmouth_family_network_meeting_lane_team_manager"
+    page.locator(f".djs-element[data-element-id='{lane}'] .djs-hit").first.click(
+        position={"x": 200, "y": 20}, force=True
+    )
+    role = page.locator("#prop-role")
+    assert role.input_value() == "Team manager"
+    assert "Conference chair / IRO" in role.inner_text()
     assert (
         page.locator(
             ".djs-element[data-element-id='portsmouth_family_network_meeting_lane_team_manager']"
