@@ -3,7 +3,10 @@
 #   - npm ci (npm install when there is no lock) when node_modules is missing or stale,
 #   - webui/static/scss/app.scss -> webui/static/build/app.css with npm's `sass`,
 #   - runtime files copied from node_modules: GOV.UK Frontend's JS bundle and images,
-#     bpmn-js's viewer/modeler bundles with their CSS and fonts, diagram-js-minimap's bundle and CSS.
+#     bpmn-js's viewer/modeler bundles with their CSS and fonts, diagram-js-minimap's bundle and CSS,
+#     bpmn-js-bpmnlint's CSS,
+#   - the practice manager's modeler (webui/static/js/modeler/*.mjs with bpmn-js, bpmnlint and
+#     bpmn-js-bpmnlint) -> webui/static/build/modeler/modeler.js with npm's `esbuild`.
 # Idempotent and quick when nothing changed. `scripts/frontend.sh --force` rebuilds everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,6 +65,7 @@ if [ "$FORCE" = 1 ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$fingerprint
      "$bpmn/bpmn-viewer.production.min.js" \
      "$bpmn/bpmn-modeler.production.min.js" "$BUILD/bpmn-js/"
   cp -R "$bpmn/assets" "$BUILD/bpmn-js/assets"
+  cp "$NM/bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css" "$BUILD/bpmn-js/assets/"
 
   # the overview map: a UMD bundle (window.DiagramJSMinimap) the viewers add as a module
   minimap=$NM/diagram-js-minimap
@@ -72,7 +76,17 @@ if [ "$FORCE" = 1 ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$fingerprint
   echo "$fingerprint" > "$stamp"
 fi
 
-# --- 3. Sass -----------------------------------------------------------------------------------
+# --- 3. the modeler bundle (esbuild) --------------------------------------------------------
+modeler=$BUILD/modeler/modeler.js
+sources=(webui/static/js/modeler/*.mjs webui/static/js/conventions.mjs)
+if [ "$FORCE" = 1 ] || [ ! -f "$modeler" ] || [ "$stamp" -nt "$modeler" ] \
+  || [ -n "$(find "${sources[@]}" -newer "$modeler" -print -quit)" ]; then
+  "$NM/.bin/esbuild" webui/static/js/modeler/main.mjs --bundle --format=esm --minify \
+    --target=es2020 --log-level=warning --outfile="$modeler"
+  echo "frontend.sh: built $modeler"
+fi
+
+# --- 4. Sass -----------------------------------------------------------------------------------
 css=$BUILD/app.css
 if [ ! -f "$css" ] || [ -n "$(find "$SCSS_DIR" -name '*.scss' -newer "$css" -print -quit)" ]; then
   tmp=$(mktemp -d "$BUILD/.sass.XXXXXX")

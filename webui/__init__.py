@@ -115,12 +115,13 @@ def create_app(config: dict | None = None, engine: object | None = None) -> Flas
 
     app.jinja_env.globals["flashed_banners"] = banners
 
-    from . import processes
+    from . import modeler, processes
 
     app.register_blueprint(processes.bp)
     from . import journeys  # testing a draft, sending it for approval
 
     app.register_blueprint(journeys.bp)
+    app.register_blueprint(modeler.bp)
     from . import tasks  # the task and case pages
 
     tasks.register(app)

@@ -193,6 +193,17 @@ class Engine:
     def export_files(self, council: str) -> dict[str, str]:
         return self.deployments.export_files(council)
 
+    def new_process_xml(self, council: str, process_id: str, name: str) -> str:
+        return self.deployments.new_process_xml(council, process_id, name)
+
+    def modeler_choices(self, council: str) -> dict[str, Any]:
+        return self.deployments.modeler_choices(council)
+
+    def save_process_draft(
+        self, council: str, process_id: str, xml: str | bytes, by: str, comment: str = ""
+    ) -> tuple[ProcessInfo, bool]:
+        return self.deployments.save_process_draft(council, process_id, xml, by, comment)
+
     # -- cases --------------------------------------------------------------------------------
 
     @retry_transient()

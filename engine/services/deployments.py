@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import bpmn_diff, clock, conventions, lanes, lifecycle
-from engine.deployment import DeploymentError, parse_bundle, read_files
+from engine import bpmn_diff, clock, conventions, lanes, lifecycle, modeler_choices
+from engine.deployment import DeploymentError, Problem, as_text, parse_bundle, read_files
 from engine.errors import UnknownProcess
 from engine.runtime import SERIALIZER_VERSION, Runtime
 from engine.services.context import ANY_COUNCIL, Context
@@ -41,6 +42,17 @@ class Deployments:
         if not isinstance(files, Mapping):
             files = read_files([Path(p) for p in files])
         council = council or ANY_COUNCIL
+        parsed = self._parse(files, council)
+        result: list[ProcessInfo] = []
+        with unit_of_work(ctx.sessions) as s:
+            ctx.ensure_council(s, council)
+            for item in parsed:
+                result.append(self._store(s, council, item, deployed_by, comment)[0])
+        return result
+
+    def _parse(self, files: Mapping[str, str | bytes], council: str) -> list[Any]:
+        """The deploy-time validation: every file parsed with the council's rules and lanes."""
+        ctx = self.ctx
         profile = ctx.profile(council)
         parsed = parse_bundle(
             files,
@@ -52,57 +64,113 @@ class Deployments:
         lane_problems = lanes.lane_problems(parsed, profile.lanes)
         if lane_problems:
             raise DeploymentError(lane_problems)
-        result: list[ProcessInfo] = []
-        with unit_of_work(ctx.sessions) as s:
-            ctx.ensure_council(s, council)
-            for item in parsed:
-                latest = s.scalars(
-                    select(ProcessVersion)
-                    .where(
-                        ProcessVersion.council_key == council,
-                        ProcessVersion.process_id == item.process_id,
+        return parsed
+
+    def _store(
+        self, s: Session, council: str, item: Any, by: str, comment: str, draft: bool = False
+    ) -> tuple[ProcessInfo, bool]:
+        """One parsed process as a new version (identical XML: the latest, unchanged, and
+        False). `draft` keeps even a process's first version a draft (the modeler's saves)."""
+        latest = s.scalars(
+            select(ProcessVersion)
+            .where(
+                ProcessVersion.council_key == council,
+                ProcessVersion.process_id == item.process_id,
+            )
+            .order_by(ProcessVersion.version.desc())
+            .limit(1)
+        ).first()
+        if latest is not None and latest.sha256 == item.sha256:
+            return process_info(latest), False
+        row = ProcessVersion(
+            council_key=council,
+            process_id=item.process_id,
+            name=item.name,
+            version=(latest.version + 1) if latest else 1,
+            sha256=item.sha256,
+            file_name=item.file_name,
+            xml=item.xml,
+            dependency_xml=item.dependency_xml,
+            spec_json=_spec_json(self.ctx.runtime, item),
+            serializer_version=SERIALIZER_VERSION,
+            deployed_by=by,
+            deployed_at=clock.now(),
+            comment=comment,
+        )
+        if latest is not None:
+            lifecycle.supersede(s, council, item.process_id, record_audit, by)
+        lifecycle.start_new_version(row, latest)
+        if draft and row.status != "draft":
+            row.status, row.live_by, row.live_at = "draft", None, None
+        s.add(row)
+        s.flush()
+        record_audit(
+            s,
+            by,
+            "process_deployed",
+            detail={
+                "council": council,
+                "process_id": row.process_id,
+                "version": row.version,
+                "sha256": row.sha256,
+                "status": row.status,
+                "comment": comment,
+            },
+        )
+        return process_info(row), True
+
+    def save_process_draft(
+        self, council: str, process_id: str, xml: str | bytes, by: str, comment: str = ""
+    ) -> tuple[ProcessInfo, bool]:
+        """The modeler's "Save as draft": `xml` replaces `process_id` in the council's live
+        pack, the whole pack is validated as at deploy, and the process alone is stored as a
+        new DRAFT version (never live, even a new process). Returns the version and whether
+        it is new (identical XML keeps the latest). A refusal (DeploymentError, each problem
+        naming its element) stores nothing."""
+        with self.ctx.sessions() as s:
+            files = lifecycle.live_files(s, council)
+            known = s.scalar(
+                select(ProcessVersion.file_name)
+                .where(
+                    ProcessVersion.council_key == council,
+                    ProcessVersion.process_id == process_id,
+                )
+                .order_by(ProcessVersion.version.desc())
+                .limit(1)
+            )
+        if known is None and not process_id.startswith(f"{council}_"):
+            raise DeploymentError(
+                [
+                    Problem(
+                        "(diagram)",
+                        None,
+                        process_id,
+                        f'a new {council} process has an id starting with "{council}_"',
                     )
-                    .order_by(ProcessVersion.version.desc())
-                    .limit(1)
-                ).first()
-                if latest is not None and latest.sha256 == item.sha256:
-                    result.append(process_info(latest))
-                    continue
-                row = ProcessVersion(
-                    council_key=council,
-                    process_id=item.process_id,
-                    name=item.name,
-                    version=(latest.version + 1) if latest else 1,
-                    sha256=item.sha256,
-                    file_name=item.file_name,
-                    xml=item.xml,
-                    dependency_xml=item.dependency_xml,
-                    spec_json=_spec_json(ctx.runtime, item),
-                    serializer_version=SERIALIZER_VERSION,
-                    deployed_by=deployed_by,
-                    deployed_at=clock.now(),
-                    comment=comment,
-                )
-                if latest is not None:
-                    lifecycle.supersede(s, council, item.process_id, record_audit, deployed_by)
-                lifecycle.start_new_version(row, latest)
-                s.add(row)
-                s.flush()
-                record_audit(
-                    s,
-                    deployed_by,
-                    "process_deployed",
-                    detail={
-                        "council": council,
-                        "process_id": row.process_id,
-                        "version": row.version,
-                        "sha256": row.sha256,
-                        "status": row.status,
-                        "comment": comment,
-                    },
-                )
-                result.append(process_info(row))
-        return result
+                ]
+            )
+        file_name = known or f"{council}/{process_id}.bpmn"
+        files[file_name] = xml if isinstance(xml, str) else as_text(xml)
+        parsed = self._parse(files, council)
+        mine = [item for item in parsed if item.file_name == file_name]
+        if not any(item.process_id == process_id for item in mine):
+            raise DeploymentError(
+                [
+                    Problem(
+                        file_name,
+                        None,
+                        process_id,
+                        f'the diagram has no executable process with the id "{process_id}": '
+                        "keep the process id (and isExecutable) of the version you opened",
+                    )
+                ]
+            )
+        with unit_of_work(self.ctx.sessions) as s:
+            self.ctx.ensure_council(s, council)
+            stored = [self._store(s, council, item, by, comment, draft=True) for item in mine]
+        return next(
+            info for info, item in zip(stored, mine, strict=True) if item.process_id == process_id
+        )
 
     def deploy_pack(self, council: str, deployed_by: str, comment: str = "") -> list[ProcessInfo]:
         """Deploy a council's pack: its own folder plus the common building blocks it calls."""
@@ -176,6 +244,23 @@ class Deployments:
         ctx = self.ctx
         context = conventions.context_for(council, ctx.processes_dir, ctx.forms_dir)
         return conventions.rule_set(), conventions.context_json(context)
+
+    def modeler_choices(self, council: str) -> dict[str, Any]:
+        """What the modeler may offer for a council (engine/modeler_choices.py)."""
+        ctx = self.ctx
+        context = conventions.context_json(
+            conventions.context_for(council, ctx.processes_dir, ctx.forms_dir)
+        )
+        return modeler_choices.choices(ctx.profile(council), ctx.forms_dir, context["ruleIds"])
+
+    def new_process_xml(self, council: str, process_id: str, name: str) -> str:
+        """A new process's first diagram: processes/templates/new_process.bpmn (executable,
+        the role lanes) with its id and name filled in; nothing is stored until it is saved."""
+        template = self.ctx.processes_dir / "templates" / "new_process.bpmn"
+        text = template.read_text(encoding="utf-8")
+        return text.replace("{{name}}", xml_escape(name, {'"': "&quot;"})).replace(
+            "template_new_process", process_id
+        )
 
     def version_xml(self, council: str, process_id: str, version: int) -> str:
         """The XML of one deployed version (for diffs and the viewer)."""

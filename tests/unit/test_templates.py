@@ -34,10 +34,11 @@ def fill(text: str, process_prefix: str = "portsmouth_") -> str:
     )
 
 
-def test_there_are_the_four_patterns() -> None:
+def test_there_are_the_four_patterns_and_the_new_process() -> None:
     assert [p.stem for p in TEMPLATES] == [
         "ceasing_event",
         "meeting_with_minutes",
+        "new_process",  # where the modeler's "New process" starts
         "task_with_deadline",
         "visits",
     ]
