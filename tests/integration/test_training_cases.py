@@ -173,7 +173,7 @@ def test_the_diagram_marks_the_real_step_inside_sub_processes_and_calls(started)
 
 
 def test_steps_done_forget_what_came_after_the_point_gone_back_to(started) -> None:  # noqa: ANN001
-    """"Steps done" come from the audit, which is append-only: going back (with the clock
+    """ "Steps done" come from the audit, which is append-only: going back (with the clock
     where it was, so times cannot tell) drops the later steps from the list, and doing them
     again lists them once, with who and when."""
     engine, case = started
