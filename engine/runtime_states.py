@@ -149,3 +149,36 @@ def element_states(workflow: BpmnWorkflow) -> ElementStates:
         {key: view.freeze() for key, view in views.items() if key != TOP},
         placed,
     )
+
+
+def next_steps(workflow: BpmnWorkflow, limit: int = 12) -> list[tuple[str, str]]:
+    """(name, lane) of the steps people do that the case can reach from its current steps,
+    nearest first: along the sequence flows, into sub-processes and called processes and out
+    at their end, not through boundary timers (as the diagram's "still to come" marks)."""
+    specs = workflow.subprocess_specs
+    start: list[tuple[Any, tuple[Any, ...]]] = []
+    here: set[str] = set()
+    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+        if isinstance(task.task_spec, UserTask):
+            here.add(task.task_spec.bpmn_id)
+            returns = tuple(t.task_spec for t in _chain(workflow, task)[:-1])
+            start += [(spec, returns) for spec in task.task_spec.outputs]
+    found: dict[tuple[str, str], None] = {}
+    seen: set[tuple[int, tuple[int, ...]]] = set()
+    queue = list(start)
+    while queue and len(found) < limit and len(seen) < 5000:
+        spec, returns = queue.pop(0)
+        key = (id(spec), tuple(id(r) for r in returns))
+        if key in seen:
+            continue
+        seen.add(key)
+        if isinstance(spec, UserTask) and spec.bpmn_id not in here:
+            found[(spec.bpmn_name or spec.bpmn_id, spec.lane or "")] = None
+        if isinstance(spec, SubWorkflowTask) and spec.spec in specs:
+            queue.append((specs[spec.spec].start, (*returns, spec)))
+            continue
+        outputs = [o for o in spec.outputs if type(o).__name__ != "BoundaryEvent"]
+        if not outputs and returns:  # the end of a sub-process: on after its activity
+            outputs, returns = returns[-1].outputs, returns[:-1]
+        queue += [(o, returns) for o in outputs]
+    return list(found)

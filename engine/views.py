@@ -128,6 +128,7 @@ class DiagramInfo:
     holds: list[str] = field(default_factory=list)  # sub-processes and calls holding a step
     steps_done: list[CompletedStep] = field(default_factory=list)  # from the audit, in order
     calls: dict[str, CalledDiagram] = field(default_factory=dict)  # "call/call" -> its marks
+    next_steps: list[tuple[str, str]] = field(default_factory=list)  # (name, lane), nearest first
 
 
 @dataclass(frozen=True)

@@ -160,6 +160,7 @@ class Records:
                 holds=marks.holds,
                 steps_done=steps,
                 calls=calls,
+                next_steps=self.ctx.runtime.next_steps(workflow),
             )
 
     def audit_trail(self, case_id: int | None = None, action: str | None = None) -> list[AuditInfo]:

@@ -158,6 +158,10 @@ def test_the_diagram_marks_the_real_step_inside_sub_processes_and_calls(started)
         "Send the outline plan",
     ]
     assert "outline_gw" in diagram.completed  # the drawing still shows the gateway passed
+    # what comes next, in words: the meeting's record (whoever chairs), then the plan
+    assert diagram.next_steps[0] == ("Chair and record the meeting", "Social worker")
+    assert ("Record the agreed plan", "Social worker") in diagram.next_steps
+    assert not {"Arrange the meeting", "Send the outline plan"} & {n for n, _ in diagram.next_steps}
     called = diagram.calls["planning_meeting"]  # which calls the common meeting in turn
     assert called.process_id == "common_planning_meeting"
     assert called.current == ["planning_meeting"]
