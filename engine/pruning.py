@@ -25,9 +25,10 @@ So a form answer is stored once however deep the call activities that carry it.
 
 Everything else is cut out and its kept descendants hang from their nearest kept ancestor, so
 "is descendant of" between kept tasks is unchanged (the parallel gateway's join relies on it).
-Which top-level elements were ever completed (the case diagram's "done" marks) is kept as a
-small map, element id -> first completion, in `workflow.done_elements` (saved by the runtime's
-converter). Task data is serialized as a delta against the (new) parent.
+Which elements of the case's own drawing (its process and embedded sub-processes) were ever
+completed (the case diagram's "done" marks) is kept as a small map, element id -> first
+completion, in `workflow.done_elements` (saved by the runtime's converter); the steps people
+completed anywhere are in the audit. Task data is serialized as a delta against the (new) parent.
 """
 
 from __future__ import annotations
@@ -36,8 +37,10 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
@@ -60,16 +63,38 @@ def done_elements(workflow: Any) -> dict[str, float]:
 def prune(workflow: Any) -> int:
     """Drop what the case no longer needs from `workflow` (in place); return tasks removed."""
     done = done_elements(workflow)
-    for task in workflow.tasks.values():  # the diagram's done marks, before the tasks go
-        element = getattr(task.task_spec, "bpmn_id", None)
-        if element and task.state == TaskState.COMPLETED:
-            first = done.get(element)
-            if first is None or task.last_state_change < first:
-                done[element] = task.last_state_change
+    for wf in _drawn_on_top(workflow):  # the diagram's done marks, before the tasks go
+        for task in wf.tasks.values():
+            element = getattr(task.task_spec, "bpmn_id", None)
+            if element and task.state == TaskState.COMPLETED:
+                first = done.get(element)
+                if first is None or task.last_state_change < first:
+                    done[element] = task.last_state_change
     removed = _prune_tasks(workflow) + _drop_subprocesses(workflow)
     for sub in workflow.subprocesses.values():
         removed += _prune_tasks(sub)
     return removed + _drop_subprocesses(workflow)
+
+
+def _drawn_on_top(top: Any) -> list[Any]:
+    """The case's workflow and its embedded sub-processes, not through a call activity: their
+    elements are drawn in the case's own diagram (a called process is another file)."""
+
+    def task(task_id: Any) -> Any:
+        try:
+            return top.get_task_from_id(task_id)
+        except TaskNotFoundException:  # its owner is gone: _drop_subprocesses removes it
+            return None
+
+    drawn = [top]
+    for sub in top.subprocesses.values():
+        owner = task(sub.parent_task_id)
+        while owner is not None and not isinstance(owner.task_spec, CallActivity):
+            if owner.workflow is top:
+                drawn.append(sub)
+                break
+            owner = task(owner.workflow.parent_task_id)
+    return drawn
 
 
 def _drop_subprocesses(top: Any) -> int:

@@ -436,6 +436,16 @@ class Runtime:
         """Done, current and holding elements on the case's diagram and each called one."""
         return runtime_states.element_states(workflow)
 
+    @staticmethod
+    def next_steps(workflow: BpmnWorkflow) -> list[tuple[str, str]]:
+        """(name, lane) of the steps the case can reach from where it is, nearest first."""
+        return runtime_states.next_steps(workflow)
+
+    @staticmethod
+    def view_key(workflow: BpmnWorkflow, task: Task) -> str:
+        """The drawing a task is in: "" for the case's own, else its call activity ids."""
+        return runtime_states.view_key(workflow, task)
+
     def migrate(
         self,
         workflow: BpmnWorkflow,

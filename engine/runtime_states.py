@@ -5,8 +5,9 @@ joined with "/").
 
 An embedded sub-process is drawn in the same file, so its steps are marked themselves (the
 sub-process only "holds" the current step); a step inside a call activity marks the call in the
-caller's view and itself in the called process's view. "Steps done" are the user tasks people
-completed, at any depth: not gateways, timers, reminders or script plumbing.
+caller's view and itself in the called process's view. The steps people completed are not read
+from here: pruning drops a finished call's tasks, so they come from the audit trail
+(`store.cases.completed_steps`), each recorded with its view (`view_key`).
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ class ElementStates:
     names: dict[str, str]
     top_level_element: dict[str, str]  # task id -> the element that shows it on the case diagram
     holds: list[str] = field(default_factory=list)
-    steps_done: list[str] = field(default_factory=list)  # names of user tasks people completed
     calls: dict[str, ViewStates] = field(default_factory=dict)  # view key -> its marks
     placed: dict[str, dict[str, str]] = field(default_factory=dict)  # task id -> view -> element
 
@@ -98,12 +98,15 @@ def _views(chain: list[Any]) -> list[tuple[str, Any, Any]]:
     return [(k, v[0], v[1]) for k, v in shown.items()]
 
 
+def view_key(workflow: BpmnWorkflow, task: Any) -> str:
+    """The view a task is drawn in: the call activity ids from the top, joined with "/"."""
+    return _views(_chain(workflow, task))[-1][0]
+
+
 def element_states(workflow: BpmnWorkflow) -> ElementStates:
     views: dict[str, _View] = {TOP: _View(workflow.spec.name, workflow.spec.description or "")}
     top_level: dict[str, str] = {}
     placed: dict[str, dict[str, str]] = {}
-    steps: dict[str, float] = {}
-    step_names: dict[str, str] = {}
     for task in workflow.get_tasks():
         spec = task.task_spec
         if not getattr(spec, "bpmn_id", None):
@@ -131,17 +134,11 @@ def element_states(workflow: BpmnWorkflow) -> ElementStates:
                 view.holds.add(element)
             else:
                 view.current.add(element)
-        if isinstance(spec, UserTask) and task.has_state(TaskState.COMPLETED):
-            steps[spec.bpmn_id] = min(task.last_state_change, steps.get(spec.bpmn_id, float("inf")))
-            step_names[spec.bpmn_id] = spec.bpmn_name or spec.bpmn_id
     top = views[TOP]
     for element, at in pruning.done_elements(workflow).items():  # pruned history
         spec = workflow.spec.task_specs.get(element)
         top.done(element, at)
         top.names.setdefault(element, (spec.bpmn_name if spec else None) or element)
-        if isinstance(spec, UserTask):
-            steps[element] = min(at, steps.get(element, float("inf")))
-            step_names[element] = spec.bpmn_name or element
     frozen = top.freeze()
     return ElementStates(
         frozen.completed,
@@ -149,7 +146,39 @@ def element_states(workflow: BpmnWorkflow) -> ElementStates:
         top.names,
         top_level,
         frozen.holds,
-        [step_names[e] for e in sorted(steps, key=lambda e: (steps[e], e))],
         {key: view.freeze() for key, view in views.items() if key != TOP},
         placed,
     )
+
+
+def next_steps(workflow: BpmnWorkflow, limit: int = 12) -> list[tuple[str, str]]:
+    """(name, lane) of the steps people do that the case can reach from its current steps,
+    nearest first: along the sequence flows, into sub-processes and called processes and out
+    at their end, not through boundary timers (as the diagram's "still to come" marks)."""
+    specs = workflow.subprocess_specs
+    start: list[tuple[Any, tuple[Any, ...]]] = []
+    here: set[str] = set()
+    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+        if isinstance(task.task_spec, UserTask):
+            here.add(task.task_spec.bpmn_id)
+            returns = tuple(t.task_spec for t in _chain(workflow, task)[:-1])
+            start += [(spec, returns) for spec in task.task_spec.outputs]
+    found: dict[tuple[str, str], None] = {}
+    seen: set[tuple[int, tuple[int, ...]]] = set()
+    queue = list(start)
+    while queue and len(found) < limit and len(seen) < 5000:
+        spec, returns = queue.pop(0)
+        key = (id(spec), tuple(id(r) for r in returns))
+        if key in seen:
+            continue
+        seen.add(key)
+        if isinstance(spec, UserTask) and spec.bpmn_id not in here:
+            found[(spec.bpmn_name or spec.bpmn_id, spec.lane or "")] = None
+        if isinstance(spec, SubWorkflowTask) and spec.spec in specs:
+            queue.append((specs[spec.spec].start, (*returns, spec)))
+            continue
+        outputs = [o for o in spec.outputs if type(o).__name__ != "BoundaryEvent"]
+        if not outputs and returns:  # the end of a sub-process: on after its activity
+            outputs, returns = returns[-1].outputs, returns[:-1]
+        queue += [(o, returns) for o in outputs]
+    return list(found)

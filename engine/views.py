@@ -126,8 +126,9 @@ class DiagramInfo:
     overdue: list[str]
     names: dict[str, str] = field(default_factory=dict)
     holds: list[str] = field(default_factory=list)  # sub-processes and calls holding a step
-    steps_done: list[str] = field(default_factory=list)  # names of the steps people completed
+    steps_done: list[CompletedStep] = field(default_factory=list)  # from the audit, in order
     calls: dict[str, CalledDiagram] = field(default_factory=dict)  # "call/call" -> its marks
+    next_steps: list[tuple[str, str]] = field(default_factory=list)  # (name, lane), nearest first
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,8 @@ class CompletedStep:
     name: str
     by: str
     at: datetime
+    element_id: str = ""
+    view: str = ""  # the drawing it is in: "" the case's own, else call activity ids with "/"
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,12 @@ def deadline(task: Any) -> DeadlineView | None:
     return describe_deadline(task.due_at, clock.now(), get_engine().calendar(task.council))
 
 
+def done_by(steps: Iterable[Any]) -> dict[str, str]:
+    """Who completed each of `steps` (CompletedStep), username -> the name the service knows."""
+    people: dict[str, str] = {}
+    return {s.by: display_name(s.by, people) for s in steps}
+
+
 def display_name(username: str | None, _cache: dict[str, str] | None = None) -> str:
     """A person's name as the service knows it, falling back to their username."""
     if not username:
@@ -117,7 +123,7 @@ MESSAGES = {
     "cp_plan_made": "A child protection plan was made",
     "assessment_update_needed": "An updated assessment is needed",
 }
-QUIET = {"viewed", "draft_saved", "task_claimed", "task_unclaimed"}
+QUIET = {"viewed", "draft_saved", "task_claimed", "task_unclaimed", "training_snapshot"}
 
 
 def humanise(code: str) -> str:
@@ -299,8 +305,8 @@ def show(case_id: int) -> str:
         states={
             "current": [n for n in _named(diagram.current, names) if n not in overdue_named],
             "overdue": overdue_named,
-            "done": list(dict.fromkeys(diagram.steps_done)),
         },
+        done_by=done_by(diagram.steps_done),
         team=team_name(case.team),
         allocated=allocated,
         allocated_name=display_name(allocated) if allocated else "",

@@ -21,6 +21,7 @@ from engine.wording import describe_deadline
 
 from . import form_render as fr
 from .access import allow, allow_public, my_teams
+from .cases import done_by
 from .engine_access import get_engine
 from .security import call_path, stored_text
 from .tasks import NO_FORM, guidance
@@ -134,6 +135,7 @@ def _page(
         form=form,
         problem=problem,
         diagram=diagram,
+        done_by=done_by(diagram.steps_done),
         links=engine.training.links(case_id, _trainer()),
         clock_day=view.now.astimezone(LONDON).date(),
         timers=[(t, _deadline(view, t.due_at)) for t in view.case.timers],

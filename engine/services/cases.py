@@ -300,6 +300,7 @@ class Cases:
             data = {**data, **preset_answers(task.task_spec)}
             if row.form:
                 forms.validate(row.form, data, ctx.forms_dir)
+            view = ctx.runtime.view_key(workflow, task)  # which drawing shows the step
             fired = ctx.runtime.complete_user_task(workflow, task, forms.form_key(row.form), data)
             self._within_budget(workflow, case.id)
             now = clock.now()
@@ -316,7 +317,12 @@ class Cases:
                 case.id,
                 task_id,
                 row.element_id,
-                detail={"name": row.name, "form": row.form, "data": jsonable(data)},
+                detail={
+                    "name": row.name,
+                    "form": row.form,
+                    "data": jsonable(data),
+                    "view": view,
+                },
             )
             saved = store.save(s, case, workflow, user, writes, before, now)
             record_fired(ctx.profile(case.council_key), case, fired, user, saved, writes, now)

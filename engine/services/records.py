@@ -14,7 +14,7 @@ from engine import bpmn_files, clock
 from engine.errors import UnknownCase, UnknownTask
 from engine.services.context import Context
 from engine.store.audit import record_audit
-from engine.store.cases import completed_step, task_info
+from engine.store.cases import completed_step, completed_steps, task_info
 from engine.store.db import unit_of_work
 from engine.store.models import AuditEvent, Case, Child, Draft, ProcessVersion, TaskRow
 from engine.views import (
@@ -119,6 +119,7 @@ class Records:
             assert version is not None
             workflow = self.store.load(s, case)
             marks = self.ctx.runtime.element_states(workflow)
+            steps = completed_steps(s, case_id)
             now = clock.now()
             overdue_tasks = [
                 t
@@ -129,28 +130,37 @@ class Records:
             for t in overdue_tasks:
                 for view, element in marks.placed.get(t.id, {"": t.element_id}).items():
                     overdue.setdefault(view, set()).add(element)
+            # The state forgets a finished call's steps (pruning); the audit never does.
+            done: dict[str, list[str]] = {}
+            for step in steps:
+                done.setdefault(step.view, []).append(step.element_id)
+            calls = {
+                key: CalledDiagram(
+                    v.process_id,
+                    v.name,
+                    _with(v.completed, done.get(key, []), v.current + v.holds),
+                    v.current,
+                    sorted(overdue.get(key, ())),
+                    v.holds,
+                    v.names,
+                )
+                for key, v in marks.calls.items()
+            }
+            for key in done.keys() - calls.keys() - {""}:  # a call that has finished
+                name = marks.names.get(key, "") if "/" not in key else ""
+                calls[key] = CalledDiagram("", name, _with([], done[key], []), [], [], [])
             return DiagramInfo(
                 process_id=version.process_id,
                 version=version.version,
                 xml=version.xml,
-                completed=marks.completed,
+                completed=_with(marks.completed, done.get("", []), marks.current + marks.holds),
                 current=marks.current,
                 overdue=sorted(overdue.get("", ())),
                 names=marks.names,
                 holds=marks.holds,
-                steps_done=marks.steps_done,
-                calls={
-                    key: CalledDiagram(
-                        v.process_id,
-                        v.name,
-                        v.completed,
-                        v.current,
-                        sorted(overdue.get(key, ())),
-                        v.holds,
-                        v.names,
-                    )
-                    for key, v in marks.calls.items()
-                },
+                steps_done=steps,
+                calls=calls,
+                next_steps=self.ctx.runtime.next_steps(workflow),
             )
 
     def audit_trail(self, case_id: int | None = None, action: str | None = None) -> list[AuditInfo]:
@@ -194,3 +204,10 @@ class Records:
         """What the council's worker reads on a step: its own words on a shared block's step."""
         process_id, text = self.ctx.runtime.documentation(spec, subs, element_id)
         return self.ctx.profile(council).own_guidance(process_id, element_id, text)
+
+
+def _with(completed: list[str], more: list[str], active: list[str]) -> list[str]:
+    """`completed` and then the elements of `more` not in it, leaving out what is active again
+    (a step done before and open once more is current, not done)."""
+    skip = {"", *active}
+    return [e for e in dict.fromkeys([*completed, *more]) if e not in skip]

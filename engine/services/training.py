@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.calendar import due_date, working_days_left
@@ -119,22 +120,31 @@ class Training:
                 )
                 .order_by(AuditEvent.id)
             )
-            fired: list[FiredTimer] = []
+            kept: list[tuple[int, FiredTimer]] = []
             for e in events:
                 if e.action == "training_stepped_back":
                     # the audit is append-only: what fired after the point gone back to is
                     # dropped here, not deleted
-                    fired = [f for f in fired if f.at <= e.at]
+                    upto = e.detail.get("audit_upto")
+                    kept = [
+                        (i, f)
+                        for i, f in kept
+                        if (i <= upto if isinstance(upto, int) else f.at <= e.at)
+                    ]
                     continue
-                fired.append(
-                    FiredTimer(
-                        e.at,
-                        e.action.split(":", 1)[1],
-                        str(e.detail.get("name") or e.element_id or ""),
-                        e.detail.get("rule"),
-                        e.detail.get("attached_to"),
+                kept.append(
+                    (
+                        e.id,
+                        FiredTimer(
+                            e.at,
+                            e.action.split(":", 1)[1],
+                            str(e.detail.get("name") or e.element_id or ""),
+                            e.detail.get("rule"),
+                            e.detail.get("attached_to"),
+                        ),
                     )
                 )
+            fired = [f for _, f in kept]
         return TrainingView(
             self.cases.get_case(case_id), self._clock(offset).now(), steps, fired, trainer
         )
@@ -243,6 +253,7 @@ class Training:
             if point is None:
                 raise NotAllowed(f"this training case has no step {step} to go back to")
             case = store.case(s, case_id, lock=True)
+            upto = _snapshot_marker(s, case_id, step)
             case.state_json, case.status, case.closed_at = point.state_json, "open", None
             workflow = store.load(s, case)
             writes = Writes()
@@ -252,7 +263,12 @@ class Training:
                     trainer,
                     "training_stepped_back",
                     case_id,
-                    detail={"to_step": step, "label": point.label, "offset_was": offset},
+                    detail={
+                        "to_step": step,
+                        "label": point.label,
+                        "offset_was": offset,
+                        "audit_upto": upto,  # what came after it is forgotten (completed_steps)
+                    },
                 )
                 store.save(s, case, workflow, trainer, writes)
             writes.flush(s)
@@ -362,3 +378,16 @@ class Training:
                     taken_at=clock.now(),
                 )
             )
+            # Where the point is in the audit, so going back to it knows what came after.
+            record_audit(s, trainer, "training_snapshot", case_id, detail={"step": step})
+
+
+def _snapshot_marker(s: Session, case_id: int, step: int) -> int | None:
+    """The audit id of the newest marker of point `step` (steps are numbered again after going
+    back), or None for a point kept before markers were written."""
+    markers = s.execute(
+        select(AuditEvent.id, AuditEvent.detail)
+        .where(AuditEvent.case_id == case_id, AuditEvent.action == "training_snapshot")
+        .order_by(AuditEvent.id.desc())
+    )
+    return next((i for i, d in markers if (d or {}).get("step") == step), None)

@@ -254,8 +254,48 @@ def completed_step(
     event, team = found
     if teams is not None and team not in set(teams):
         return None
-    name = (event.detail or {}).get("name") or task_id
-    return CompletedStep(task_id, event.case_id, name, event.actor, event.at)
+    return _completed(event)
+
+
+STEP_EVENTS = ("task_completed", "training_stepped_back")
+
+
+def completed_steps(s: Session, case_id: int) -> list[CompletedStep]:
+    """Every step people completed in a case, in order, with who and when: read from the
+    audit, so a step stays listed for the life of the case (pruning drops a finished call's
+    tasks from the state). A training case's steps after the point it went back to are left
+    out (the audit is append-only: they are skipped here, not deleted)."""
+    done: list[tuple[int, CompletedStep]] = []
+    events = s.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.case_id == case_id, AuditEvent.action.in_(STEP_EVENTS))
+        .order_by(AuditEvent.id)
+    )
+    for e in events:
+        detail = e.detail or {}
+        if e.action == "training_stepped_back":
+            upto = detail.get("audit_upto")
+            if isinstance(upto, int):
+                done = [(i, step) for i, step in done if i <= upto]
+            else:  # gone back before the boundary was recorded: by the case's clock
+                done = [(i, step) for i, step in done if step.at <= e.at]
+            continue
+        done.append((e.id, _completed(e)))
+    return [step for _, step in done]
+
+
+def _completed(event: AuditEvent) -> CompletedStep:
+    """A `task_completed` event as who completed which step, when, and in which drawing."""
+    detail = event.detail or {}
+    return CompletedStep(
+        event.task_id or "",
+        event.case_id or 0,
+        str(detail.get("name") or event.element_id or event.task_id or ""),
+        event.actor,
+        event.at,
+        event.element_id or "",
+        str(detail.get("view") or ""),
+    )
 
 
 def _task_order(row: TaskRow | TaskRecord) -> tuple[bool, Any, Any, str]:

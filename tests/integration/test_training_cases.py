@@ -153,8 +153,15 @@ def test_the_diagram_marks_the_real_step_inside_sub_processes_and_calls(started)
     assert "planning_meeting" in diagram.current
     assert "step_down_cp_planning" not in diagram.current
     assert "step_down_cp_planning" in diagram.holds
-    assert diagram.steps_done == ["Agree the outline Child in Need plan", "Send the outline plan"]
+    assert [s.name for s in diagram.steps_done] == [
+        "Agree the outline Child in Need plan",
+        "Send the outline plan",
+    ]
     assert "outline_gw" in diagram.completed  # the drawing still shows the gateway passed
+    # what comes next, in words: the meeting's record (whoever chairs), then the plan
+    assert diagram.next_steps[0] == ("Chair and record the meeting", "Social worker")
+    assert ("Record the agreed plan", "Social worker") in diagram.next_steps
+    assert not {"Arrange the meeting", "Send the outline plan"} & {n for n, _ in diagram.next_steps}
     called = diagram.calls["planning_meeting"]  # which calls the common meeting in turn
     assert called.process_id == "common_planning_meeting"
     assert called.current == ["planning_meeting"]
@@ -167,6 +174,33 @@ def test_the_diagram_marks_the_real_step_inside_sub_processes_and_calls(started)
     assert 'id="common_meeting"' in xml and 'id="arrange_meeting"' in xml
     with pytest.raises(UnknownCase):
         engine.case_process_xml(case.id, call="no_such_call")
+
+
+def test_steps_done_forget_what_came_after_the_point_gone_back_to(started) -> None:  # noqa: ANN001
+    """ "Steps done" come from the audit, which is append-only: going back (with the clock
+    where it was, so times cannot tell) drops the later steps from the list, and doing them
+    again lists them once, with who and when."""
+    engine, case = started
+    training = engine.training
+    outline = {**training.example_answers("chair_agreement.json"), **OUTLINE}
+    training.complete(case.id, _task(engine, case.id, "outline_plan"), outline, "trainer1", "a")
+    sent = {**training.example_answers("distribution.json"), **SENT}
+    training.complete(case.id, _task(engine, case.id, "send_outline_plan"), sent, "trainer1", "b")
+
+    def done() -> list[str]:
+        return [s.name for s in training.diagram(case.id, "trainer1").steps_done]
+
+    assert done() == ["Agree the outline Child in Need plan", "Send the outline plan"]
+    training.back_to(case.id, 1, "trainer1")
+    assert done() == ["Agree the outline Child in Need plan"]
+    training.complete(case.id, _task(engine, case.id, "send_outline_plan"), sent, "trainer1", "b")
+    steps = training.diagram(case.id, "trainer1").steps_done
+    assert [(s.name, s.by) for s in steps] == [
+        ("Agree the outline Child in Need plan", "trainer1"),
+        ("Send the outline plan", "trainer1"),
+    ]
+    training.reset(case.id, "trainer1")
+    assert done() == []
 
 
 def test_a_closure_day_never_moves_a_training_case_deadline(started) -> None:  # noqa: ANN001

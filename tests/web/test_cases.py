@@ -20,6 +20,8 @@ from test_tasks import (
     start_sample,
 )
 
+from engine.services import Engine, NewChild
+from webui import create_app
 from webui.cases import age_text, chronology, describe, plan_rows
 
 
@@ -133,8 +135,8 @@ def test_diagram_markup_and_text_lists(engine, sw):
     # ...and the lists say it.
     assert page.text_of(page.testid("states-current")[0]) == "Record the first visit"
     done = page.text_of(page.testid("states-done")[0])
-    # only the steps people did: the start event is on the drawing, not in the list
-    assert done == "Agree the Child in Need plan"
+    # only the steps people did, with who and when: the start event is on the drawing only
+    assert done == "Agree the Child in Need plan – Sam North, 23 November 2026 at 9am"
     assert "journey_start" in json.loads(canvas.get("data-done"))
     scripts = page.xpath("//script/@src")
     viewer = "/static/build/bpmn-js/bpmn-navigated-viewer.production.min.js"
@@ -298,3 +300,81 @@ def test_age_text(born, on, expected):
 
     assert age_text(date.fromisoformat(born), date.fromisoformat(on)) == expected
     assert age_text(None) == ""
+
+
+MEETING = {
+    "meeting_type": "review",
+    "meeting_date": "2026-12-03",
+    "venue": "Family centre",
+    "invitees": [{"name": "Karen Whitlow", "role": "Mother"}],
+    "cancelled": False,
+}
+RECORD = {
+    "meeting_type": "review",
+    "meeting_date": "2026-12-03",
+    "chair_name": "Ruth Okafor",
+    "chair_role": "senior_practitioner",
+    "attendees": MEETING["invitees"],
+    "child_attended": False,
+    "childs_views": "Sam said mornings are calmer.",
+    "parents_views": "Karen agrees with the plan.",
+    "decisions": "Plan agreed.",
+}
+OUTCOME = {
+    "review_date": "2026-12-03",
+    "outcome": "continue",
+    "reasons": "Attendance is up to 96%.",
+    "child_seen_alone_before_review": True,
+    "next_review_date": "2027-03-01",
+}
+
+
+def test_steps_done_in_a_called_process_stay_listed_to_the_end(db_url, fixed_clock):  # noqa: ANN001
+    """A review calls the common meeting; once the call ends its tasks are pruned from the
+    case's state, but the case page still lists every step done, who did it and when (from
+    the audit), and the called drawing's done marks come from the same record. SQLite and
+    PostgreSQL."""
+    from factories import PASSWORD, ROOT
+    from web_client import ClientRequest
+
+    engine = Engine(db_url)
+    try:
+        engine.init_db()
+        engine.deploy([ROOT / "processes/common"], "test", "test", council="portsmouth")
+        engine.people.add_team("north", "portsmouth", "Portsmouth North CIN team")
+        for user, name, role in (
+            ("sw.north", "Sam North", "social_worker"),
+            ("sp.north", "Sara Price", "senior_practitioner"),
+        ):
+            engine.people.add_user(user, name, PASSWORD, role, ["north"], by="test")
+        case = engine.start_case(
+            "common_review", NewChild("Sam Sample"), {}, "sw.north", "portsmouth", team="north"
+        )
+        steps = [
+            ("arrange_meeting", MEETING, "sw.north"),
+            ("record_by_chair", RECORD, "sp.north"),
+            ("record_review_outcome", OUTCOME, "sw.north"),
+        ]
+        for element, answers, user in steps:
+            fixed_clock.advance(timedelta(days=1))
+            task = next(t for t in engine.get_case(case.id).tasks if t.element_id == element)
+            engine.complete_task(task.id, answers, user)
+        assert engine.get_case(case.id).status == "completed"
+
+        sw = ClientRequest(create_app({"TESTING": True, "SECRET_KEY": "t"}, engine=engine))
+        page = sw.sign_in("sw.north").get(f"/cases/{case.id}")
+        items = [page.text_of(li) for li in page.testid("states-done")[0].xpath("./li")]
+        assert items == [
+            "Arrange the meeting – Sam North, 24 November 2026 at 9am",
+            "Chair and record the meeting – Sara Price, 25 November 2026 at 9am",
+            "Record the review outcome – Sam North, 26 November 2026 at 9am",
+        ]
+        (canvas,) = page.xpath('//*[@id="case-diagram"]')
+        called = json.loads(canvas.get("data-calls"))["review_meeting"]
+        assert {"arrange_meeting", "record_by_chair"} <= set(called["done"])
+        assert called["current"] == []
+        assert {"review_meeting", "record_review_outcome"} <= set(
+            json.loads(canvas.get("data-done"))
+        )
+    finally:
+        engine.dispose()

@@ -89,6 +89,12 @@ def test_trainer_walks_the_step_down_route_on_its_own_clock(
     page = trainer.get(url)
     names = [li.text_content() for li in page.testid("current-steps")[0].xpath("./li")]
     assert any("Send" in n for n in names), names
+    # what was done, by whom and when, and what comes next, in words beside the diagram
+    done = page.text_of(page.testid("steps-done")[0])
+    assert done == f"{first} – Tess Reid, 23 November 2026 at 9am", done
+    upcoming = [page.text_of(li) for li in page.testid("next-steps")[0].xpath("./li")]
+    assert upcoming and all(" – " in n for n in upcoming), upcoming
+    assert not any(n.startswith(first) for n in upcoming), upcoming
     send = next(
         li for li in page.testid("current-steps")[0].xpath("./li") if "Send" in li.text_content()
     )
