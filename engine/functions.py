@@ -62,9 +62,16 @@ def to_datetime(value: Any) -> datetime:
 
 
 def diagram_functions(
-    calendar: WorkingCalendar, timescales: Mapping[str, Timescale] | None = None
+    calendar: WorkingCalendar,
+    timescales: Mapping[str, Timescale] | None = None,
+    *,
+    roll_back: bool = False,
 ) -> dict[str, Callable[..., Any]]:
-    """Build the whitelist for one case: its council's calendar and timescales."""
+    """Build the whitelist for one case: its council's calendar and timescales.
+
+    `roll_back`: the council moves a rule's calendar-day deadline that falls on a day that is
+    not a working day back to the working day before (`deadline()` and its `reminder()`).
+    """
     scales = dict(timescales or {})
 
     def due_in(duration: str, from_: Any = None) -> str:
@@ -81,12 +88,14 @@ def diagram_functions(
 
     def deadline(key: str, from_: Any = None) -> str:
         """The due instant of a council's timed rule, e.g. deadline("plan_distribution")."""
-        return due_in(str(_scale(key).duration), from_)
+        start = clock.now() if from_ is None else to_datetime(from_)
+        duration = bounded(_scale(key).duration)
+        return add_duration(start, duration, calendar, roll_back=roll_back).isoformat()
 
     def reminder(key: str, from_: Any = None) -> str:
         """When to remind the worker before a timed rule's deadline."""
         scale = _scale(key)
-        due = to_datetime(due_in(str(scale.duration), from_))
+        due = to_datetime(deadline(key, from_))
         back = Duration(-scale.remind_before.amount, scale.remind_before.unit)
         return add_duration(due, back, calendar).isoformat()
 

@@ -130,7 +130,16 @@ class Cases:
             record = store.case(s, case.id)
             writes = Writes()
             saved = store.save(s, record, workflow, started_by, writes, Projection(), now)
-            record_fired(ctx.profile(council), record, fired, started_by, saved, writes, now)
+            record_fired(
+                ctx.profile(council),
+                ctx.calendar(council, s),
+                record,
+                fired,
+                started_by,
+                saved,
+                writes,
+                now,
+            )
             writes.flush(s)
             return store.case_info(s, record, saved.projection)
 
@@ -319,7 +328,16 @@ class Cases:
                 detail={"name": row.name, "form": row.form, "data": jsonable(data)},
             )
             saved = store.save(s, case, workflow, user, writes, before, now)
-            record_fired(ctx.profile(case.council_key), case, fired, user, saved, writes, now)
+            record_fired(
+                ctx.profile(case.council_key),
+                ctx.calendar(case.council_key, s),
+                case,
+                fired,
+                user,
+                saved,
+                writes,
+                now,
+            )
             # The holder as read under the lock, checked again as the case is written: a
             # claim or hand-over committed while this waited for the lock refuses it.
             writes.check_holder(task_id, row.claimed_by)
@@ -405,7 +423,16 @@ class Cases:
                 detail={"message": name, "payload": jsonable(payload)},
             )
             saved = store.save(s, case, workflow, user, writes, now=now)
-            record_fired(ctx.profile(case.council_key), case, fired, user, saved, writes, now)
+            record_fired(
+                ctx.profile(case.council_key),
+                ctx.calendar(case.council_key, s),
+                case,
+                fired,
+                user,
+                saved,
+                writes,
+                now,
+            )
             writes.flush(s)
             return store.case_info(s, case, saved.projection)
 
