@@ -25,6 +25,7 @@ import holidays
 
 __all__ = [
     "LONDON",
+    "NON_WORKING_DAY_RULES",
     "Duration",
     "DurationError",
     "WorkingCalendar",
@@ -152,6 +153,10 @@ class WorkingCalendar:
         """
         return self._years(day.year, day.year).names.get(day)
 
+    def last_working_day_before(self, day: date) -> date:
+        """The working day before `day` (Fri 8 Jan 2027 for Sun 10 Jan 2027)."""
+        return self.add_working_days(day, -1)
+
     def add_working_days(self, start: date, n: int) -> date:
         """The n-th working day after `start` (day 0, working or not); n < 0 counts backwards.
 
@@ -252,11 +257,24 @@ def _add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, last_day))
 
 
-def add_duration(start: datetime, duration: Duration | str, calendar: WorkingCalendar) -> datetime:
+#: What a council does with a calendar-day deadline (days, weeks, months) that falls on a day
+#: that is not a working day: keep it (and say so), or roll it back to the working day before.
+NON_WORKING_DAY_RULES = ("keep", "roll_back")
+
+
+def add_duration(
+    start: datetime,
+    duration: Duration | str,
+    calendar: WorkingCalendar,
+    *,
+    roll_back: bool = False,
+) -> datetime:
     """When a timescale running from `start` ends, as an offset-aware UTC instant.
 
     Hours are exact elapsed time. Day-based units count from the London date of `start` (day 0)
     and end at 23:59:59 London time on the due date, because the whole due day is allowed.
+    `roll_back`: a calendar-day due date (days, weeks, months) that is not a working day moves
+    to the last working day before it (a council's `calendar_deadlines_on_non_working_days`).
     """
     _require_aware(start)
     d = Duration.parse(duration) if isinstance(duration, str) else duration
@@ -271,6 +289,8 @@ def add_duration(start: datetime, duration: Duration | str, calendar: WorkingCal
         due = day0 + timedelta(weeks=d.amount)
     else:
         due = _add_months(day0, d.amount)
+    if roll_back and d.unit != "working_days" and not calendar.is_working_day(due):
+        due = calendar.last_working_day_before(due)
     return datetime.combine(due, _END_OF_DAY, tzinfo=LONDON).astimezone(UTC)
 
 

@@ -41,10 +41,14 @@ def _validator(path: str, mtime: float) -> Draft202012Validator:
 
 
 def validate(name: str, data: Mapping[str, Any], forms_dir: Path = FORMS_DIR) -> None:
-    """Raise InvalidData listing every problem, or return when the data fits the form."""
+    """Raise InvalidData listing every problem, or return when the data fits the form.
+
+    One rule for every caller (the task page, the CLI, scripts, journeys): the form's schema,
+    and no date of something that has happened after the case's today (`in_future`).
+    """
     schema = load_form(name, forms_dir)
     path = forms_dir / name
-    check(schema, _validator(str(path), path.stat().st_mtime), data)
+    check(schema, _validator(str(path), path.stat().st_mtime), data, in_future(schema, data))
 
 
 def validate_schema(schema: Mapping[str, Any], data: Mapping[str, Any]) -> None:
@@ -53,8 +57,13 @@ def validate_schema(schema: Mapping[str, Any], data: Mapping[str, Any]) -> None:
 
 
 def check(
-    schema: Mapping[str, Any], validator: Draft202012Validator, data: Mapping[str, Any]
+    schema: Mapping[str, Any],
+    validator: Draft202012Validator,
+    data: Mapping[str, Any],
+    also: list[FieldError] | None = None,
 ) -> None:
+    """Raise InvalidData with the schema's problems in plain words, and `also` (the checks a
+    schema cannot say, such as `in_future`), field by field."""
     errors = []
     try:
         found = sorted(validator.iter_errors(dict(data)), key=lambda e: list(map(str, e.path)))
@@ -70,6 +79,8 @@ def check(
         else:
             message = _plain(error)
         errors.append(FieldError(path, message, str(error.validator)))
+    said = {e.field for e in errors}  # a date the schema refuses is not also "in the future"
+    errors += [e for e in also or [] if e.field not in said]
     if errors:
         raise InvalidData(errors)
 
@@ -129,8 +140,9 @@ def largest_answers(schema: Mapping[str, Any]) -> int:
 def in_future(schema: Mapping[str, Any], data: Mapping[str, Any]) -> list[FieldError]:
     """Dates of things that have happened (`"x-happened": true`) cannot be after today.
 
-    Checked where a person types the answers (the task page). Not yet in `validate`: journey
-    files (engine/scenario.py) record some meetings and visits ahead of their clock.
+    Today is the London date of the engine clock (`clock.now()`): a training case's own clock
+    when the engine works on one. Part of `validate`, so every way of completing a step
+    refuses it alike.
     """
     today = clock.now().astimezone(LONDON).date()
     found = []

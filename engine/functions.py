@@ -63,9 +63,16 @@ def to_datetime(value: Any) -> datetime:
 
 
 def diagram_functions(
-    calendar: WorkingCalendar, timescales: Mapping[str, Timescale] | None = None
+    calendar: WorkingCalendar,
+    timescales: Mapping[str, Timescale] | None = None,
+    *,
+    roll_back: bool = False,
 ) -> dict[str, Callable[..., Any]]:
-    """Build the whitelist for one case: its council's calendar and timescales."""
+    """Build the whitelist for one case: its council's calendar and timescales.
+
+    `roll_back`: the council moves a rule's calendar-day deadline that falls on a day that is
+    not a working day back to the working day before (`deadline()` and its `reminder()`).
+    """
     scales = dict(timescales or {})
 
     def due_in(duration: str, from_: Any = None) -> str:
@@ -99,12 +106,14 @@ def diagram_functions(
     def deadline(key: str, from_: Any = None, within: Any = None) -> str:
         """The due instant of a council's timed rule, e.g. deadline("plan_distribution");
         `within` is a manager's shorter limit, a number in the timescale's unit."""
-        return due_in(str(_limit(_scale(key), within)), from_)
+        start = clock.now() if from_ is None else to_datetime(from_)
+        duration = bounded(_limit(_scale(key), within))
+        return add_duration(start, duration, calendar, roll_back=roll_back).isoformat()
 
     def reminder(key: str, from_: Any = None, within: Any = None) -> str:
         """When to remind the worker before a timed rule's deadline (never before it starts)."""
         scale = _scale(key)
-        due = to_datetime(due_in(str(_limit(scale, within)), from_))
+        due = to_datetime(deadline(key, from_, within))
         back = Duration(-scale.remind_before.amount, scale.remind_before.unit)
         remind = add_duration(due, back, calendar)
         start = clock.now() if from_ is None else to_datetime(from_)

@@ -37,7 +37,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine import clock, pruning, runtime_states
 from engine.clock import FixedClock
 from engine.errors import CinflowError, DiagramError
-from engine.expressions import ExpressionError, script_engine
+from engine.expressions import ExpressionError, evaluate, script_engine
 from engine.runtime_states import ElementStates
 from engine.runtime_timers import TIMER_DEFINITIONS, Parser
 
@@ -379,6 +379,22 @@ class Runtime:
             return None
         task.internal_data["event_value"] = value
         return value
+
+    @staticmethod
+    def evaluate_timer(
+        workflow: BpmnWorkflow,
+        timer_id: str,
+        expression: str,
+        functions: Mapping[str, Callable[..., Any]],
+        at: datetime,
+    ) -> Any | None:
+        """A waiting timer's expression as at `at` with other diagram functions (a council's
+        rules as written, to tell a deadline it moved); None when the timer is not waiting."""
+        task = Runtime.find_task(workflow, timer_id)
+        if task is None:
+            return None
+        with clock.using(FixedClock(at)):
+            return evaluate(expression, task.data, functions)
 
     @staticmethod
     def complete_user_task(

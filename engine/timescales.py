@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from engine.calendar import Duration
+from engine.calendar import NON_WORKING_DAY_RULES, Duration
 from engine.functions import Timescale
 from engine.lanes import default_lanes, parse_lanes
 
@@ -33,6 +33,14 @@ class CouncilProfile:
     # An escalation step's own deadline, counted from the deadline that was missed
     # (`escalation_deadline:` in timescales.yaml).
     escalation_deadline: str = "1 working day"
+    # A calendar-day deadline (days, weeks, months) on a weekend, bank holiday or closure day:
+    # "keep" it (the wording says so) or "roll_back" to the working day before
+    # (`calendar_deadlines_on_non_working_days:` in timescales.yaml).
+    calendar_deadlines: str = "keep"
+
+    @property
+    def rolls_back(self) -> bool:
+        return self.calendar_deadlines == "roll_back"
 
     def rule_for_key(self, key: str) -> str | None:
         scale = self.timescales.get(key)
@@ -96,6 +104,12 @@ def load_profile(path: Path, processes_dir: Path | None = None) -> CouncilProfil
             guidance[str(key)] = str(item).strip()
     escalation = str(raw.get("escalation_deadline", "1 working day"))
     Duration.parse(escalation)  # a typo is refused when the pack is read, not at the deadline
+    on_non_working = str(raw.get("calendar_deadlines_on_non_working_days", "keep"))
+    if on_non_working not in NON_WORKING_DAY_RULES:
+        raise ValueError(
+            f"{path}: calendar_deadlines_on_non_working_days is {on_non_working!r}; "
+            f"use one of {', '.join(NON_WORKING_DAY_RULES)}"
+        )
     return CouncilProfile(
         str(raw.get("council", path.parent.name)),
         str(raw.get("name", "")),
@@ -103,6 +117,7 @@ def load_profile(path: Path, processes_dir: Path | None = None) -> CouncilProfil
         guidance=guidance,
         lanes=lanes,
         escalation_deadline=escalation,
+        calendar_deadlines=on_non_working,
     )
 
 

@@ -197,6 +197,18 @@ class DeadlineView:
     days: int | None  # working days left (negative once overdue)
     text: str  # "Due today", "2 working days left", "Overdue by 1 working day"
     due_text: str  # "7 January 2027"
+    due_short: str = ""  # "Thu 7 Jan 2027"
+    # On a day that is not a working day: "not a working day: last working day before it is
+    # Fri 8 Jan 2027"; "" otherwise
+    note: str = ""
+
+    @property
+    def summary(self) -> str:
+        """The due day in a sentence, for lists and mail: "Due Thu 7 Jan 2027", or "Due Sun
+        10 Jan 2027 (not a working day: last working day before it is Fri 8 Jan 2027)"."""
+        if self.due is None:
+            return self.text
+        return f"Due {self.due_short}" + (f" ({self.note})" if self.note else "")
 
     @property
     def overdue(self) -> bool:

@@ -182,6 +182,10 @@ def describe(event: Any, names: Mapping[str, str]) -> tuple[str, str] | None:
     if action == "task_assigned":
         step = names.get(event.element_id or "", "A step")
         return "Step given to someone", f"‘{step}’ given to {display_name(detail.get('to'))}"
+    if action == "deadline_rolled_back":
+        step = names.get(event.element_id or "", "A step")
+        to = uk_date(datetime.fromisoformat(str(detail.get("to"))))
+        return "Deadline moved to a working day", f"‘{step}’ now due {to}: {detail.get('reason')}"
     if action == "case_completed":
         return "Case finished", "Every step of the process is complete"
     if action == "case_cancelled":

@@ -43,7 +43,7 @@ from engine.errors import (
     UnknownTask,
     WrongCase,
 )
-from engine.forms import in_future, load_form, validate
+from engine.forms import load_form, validate
 from engine.returns.prefill import census_fields
 from engine.returns.service import Returns
 from engine.views import CompletedStep
@@ -298,10 +298,10 @@ def submit(task_id: str) -> Any:
 
     if task.claimed_by not in (None, _user()):
         return _claimed(task, case, raw, revision)
-    future = in_future(schema, data)
-    if problems or future:
-        # Unreadable answers are never completed; list the form's other problems with them.
-        found: list[Any] = list(future)
+    if problems:
+        # Unreadable answers are never completed; list the form's other problems with them
+        # (the engine's one check, dates in the future included).
+        found: list[Any] = []
         try:
             if task.form:
                 validate(task.form, {**data, **task.preset}, engine.forms_dir)

@@ -216,9 +216,17 @@ class Engine:
         council: str | None = None,
         training: bool = False,
         team: str | None = None,
+        allocate_to: str | None = None,
     ) -> CaseInfo:
         return self.cases.start_case(
-            process_id, child, data, started_by, council, training=training, team=team
+            process_id,
+            child,
+            data,
+            started_by,
+            council,
+            training=training,
+            team=team,
+            allocate_to=allocate_to,
         )
 
     @retry_transient()

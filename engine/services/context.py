@@ -66,7 +66,7 @@ class Context:
         if cached is not None and cached[0] == days:
             self._calendars[council] = (days, cached[1], monotonic())
             return cached[1]
-        self._function_sets.pop(council, None)
+        self._forget_functions(council)
         calendar = WorkingCalendar(list(days))
         self._calendars[council] = (days, calendar, monotonic())
         return calendar
@@ -74,15 +74,25 @@ class Context:
     def calendar_changed(self, council: str) -> None:
         """Forget what was built on a council's calendar; it is read again when next needed."""
         self._calendars.pop(council, None)
-        self._function_sets.pop(council, None)
+        self._forget_functions(council)
 
-    def functions(self, council: str) -> dict[str, Any]:
-        """The diagram functions of a council's cases (built once per calendar: pure closures)."""
+    def _forget_functions(self, council: str) -> None:
+        self._function_sets.pop(council, None)
+        self._function_sets.pop(f"{council}\0as written", None)
+
+    def functions(self, council: str, *, as_written: bool = False) -> dict[str, Any]:
+        """The diagram functions of a council's cases (built once per calendar: pure closures).
+
+        `as_written`: deadlines exactly as the rules count them, never rolled back from a day
+        that is not a working day (to audit the ones the council's setting moved).
+        """
         calendar = self.calendar(council)  # first: a changed calendar drops the old set
-        functions = self._function_sets.get(council)
+        key = f"{council}\0as written" if as_written else council
+        functions = self._function_sets.get(key)
         if functions is None:
-            functions = self._function_sets[council] = diagram_functions(
-                calendar, self.profile(council).timescales
+            profile = self.profile(council)
+            functions = self._function_sets[key] = diagram_functions(
+                calendar, profile.timescales, roll_back=profile.rolls_back and not as_written
             )
         return functions
 

@@ -151,7 +151,16 @@ class Deadlines:
                     workflow = store.load(s, case)
                     done = ctx.runtime.fire_timers(workflow)
                     saved = store.save(s, case, workflow, actor, one, before, now)
-                    record_fired(ctx.profile(case.council_key), case, done, actor, saved, one, now)
+                    record_fired(
+                        ctx.profile(case.council_key),
+                        ctx.calendar(case.council_key, s),
+                        case,
+                        done,
+                        actor,
+                        saved,
+                        one,
+                        now,
+                    )
                 except Exception as exc:  # noqa: BLE001 - isolate the broken case
                     if is_transient(exc):
                         raise  # the database, not the case: the batch is tried again

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import clock
+from engine.calendar import WorkingCalendar, due_date
 from engine.errors import NotFound
 from engine.notify import Mail, Sender, sender_from_config
 from engine.runtime import TimerView, timer_view
@@ -22,7 +23,7 @@ from engine.store.models import Membership, Notification, User
 from engine.store.projection import CaseRecord, Projection, Writes
 from engine.timescales import CouncilProfile
 from engine.views import NotificationInfo
-from engine.wording import uk_date
+from engine.wording import non_working_note, uk_date
 
 # The lane whose team-wide notifications reach a role's inbox (its own lane; a manager is not
 # sent every social worker's reminders). Who may *act* in a lane is processes/lanes.yaml.
@@ -105,6 +106,7 @@ def _addresses(s: Session, note: Notification) -> list[str]:
 
 def record_fired(
     profile: CouncilProfile,
+    calendar: WorkingCalendar,
     case: CaseRecord,
     fired: list[Any],
     actor: str,
@@ -118,7 +120,9 @@ def record_fired(
         if timer is None:
             continue
         timer = replace(timer, rule_id=profile.own_rules(timer.rule_id))
-        note = _timer_notification(case, timer, saved.projection, now, _step_name(task, timer))
+        note = _timer_notification(
+            case, timer, saved.projection, now, calendar, _step_name(task, timer)
+        )
         if note is not None and not case.training:  # a training case tells nobody
             writes.notifications.append(note)
         writes.audit(
@@ -149,6 +153,7 @@ def _timer_notification(
     timer: TimerView,
     projection: Projection,
     now: datetime,
+    calendar: WorkingCalendar,
     step_name: str = "",
 ) -> dict[str, Any] | None:
     """Reminders go to whoever holds the task; a passed deadline goes to the team manager."""
@@ -158,7 +163,9 @@ def _timer_notification(
     step = task.name if task else (step_name or timer.name or "a step")
     due = task.due_at if task and task.due_at else timer.due_at
     rule = f" ({timer.rule_id})" if timer.rule_id else ""
-    when = uk_date(due)
+    # a calendar-day deadline on a day that is not a working day says so, as on every page
+    note = non_working_note(due_date(due), calendar)
+    when = f"{uk_date(due)} ({note})" if note else uk_date(due)
     if timer.kind == "reminder":
         message = f"Reminder: “{step}” for {case.child_name} is due by {when}{rule}."
         username = task.claimed_by if task else None

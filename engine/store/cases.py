@@ -16,7 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import clock, holders, payloads
-from engine.errors import CaseClosed, UnknownCase, UnknownTask
+from engine.calendar import due_date
+from engine.errors import CaseClosed, CinflowError, UnknownCase, UnknownTask
+from engine.functions import to_datetime
 from engine.runtime import SERIALIZER_VERSION, Runtime
 from engine.store.models import AuditEvent, Case, ProcessVersion, TaskRow, TimerRow
 from engine.store.projection import (
@@ -34,6 +36,7 @@ from engine.store.projection import (
 )
 from engine.timescales import CouncilProfile
 from engine.views import CaseInfo, ChildInfo, CompletedStep, ProcessInfo, TaskInfo, TimerInfo
+from engine.wording import rolled_back_reason
 
 
 @dataclass(frozen=True)
@@ -201,7 +204,50 @@ class CaseStore:
             before = read_projection(s, [case.id])[case.id]
         previous = set(before.tasks)
         after = project(case, before, snapshot, now, writes)
+        if profile.rolls_back:
+            self._audit_rolled_back(case, workflow, before, after, profile, writes, now)
         return Saved(after, previous)
+
+    def _audit_rolled_back(
+        self,
+        case: CaseRecord,
+        workflow: Any,
+        before: Projection,
+        after: Projection,
+        profile: CouncilProfile,
+        writes: Writes,
+        now: datetime,
+    ) -> None:
+        """Each new deadline the council's `roll_back` moved off a day that is not a working
+        day, audited with the day the rule gave and why it moved."""
+        as_written = self.functions(case.council_key, as_written=True)
+        for timer in after.timers.values():
+            if timer.id in before.timers or timer.kind == "reminder" or not timer.expression:
+                continue
+            try:
+                value = self.runtime.evaluate_timer(
+                    workflow, timer.id, timer.expression, as_written, now
+                )
+                nominal = to_datetime(value) if value is not None else None
+            except (ValueError, CinflowError):
+                continue  # the timer itself evaluated: nothing moved that can be told
+            if nominal is None or nominal == timer.due_at:
+                continue
+            day = due_date(nominal)
+            writes.audit(
+                now,
+                "system",
+                "deadline_rolled_back",
+                case.id,
+                timer.id,
+                timer.attached_to or timer.element_id,
+                detail={
+                    "from": nominal.isoformat(),
+                    "to": timer.due_at.isoformat(),
+                    "rule": timer.rule_id,
+                    "reason": rolled_back_reason(day, profile.name),
+                },
+            )
 
     def case_info(
         self, s: Session, case: CaseRecord, projection: Projection | None = None

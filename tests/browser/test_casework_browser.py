@@ -87,6 +87,31 @@ def test_referral_allocation_my_cases_and_the_next_step(own_page, sign_in, axe, 
     axe.assert_no_violations(worker)
 
 
+def test_the_manager_allocates_the_worker_as_the_case_starts(own_page, sign_in, axe, shot):  # noqa: ANN001
+    manager = own_page()
+    sign_in(manager, "tm.north")
+    manager.goto("/cases/new")
+    manager.get_by_label("Sample referral").check()
+    manager.get_by_role("button", name="Continue").click()
+    manager.get_by_label("Child's first name").fill("Tom")
+    manager.get_by_label("Child's last name").fill("Reyes")
+    _fill_date(manager, "date_of_birth", 3, 9, 2017)
+    _fill_date(manager, "referral_date", 23, 11, 2026)
+    manager.get_by_label("Priya Shah").check()
+    shot(manager, "casework-06-front-door-allocate")
+    axe.assert_no_violations(manager)
+    manager.get_by_role("button", name="Start case").click()
+    assert manager.locator("h1").inner_text() == "Tom Reyes"
+    assert "Priya Shah" in manager.get_by_test_id("case-summary").inner_text()
+
+    worker = own_page()
+    sign_in(worker, "sw2.north")
+    worker.get_by_role("link", name="Cases", exact=True).click()
+    row = worker.get_by_test_id("case-row").filter(has_text="Tom Reyes")
+    expect(row).to_have_count(1)
+    assert "Record consent" in row.inner_text()
+
+
 def test_search_finds_a_child_by_a_misspelt_name(own_page, sign_in, axe):  # noqa: ANN001
     page = own_page()
     sign_in(page, "sw.north")

@@ -86,6 +86,34 @@ def test_allocation_refusals_change_nothing(engine: Engine, world: Casework):
     assert engine.audit_trail(case_id, action="case_allocated") == []
 
 
+def test_a_case_allocated_as_it_starts_or_not_started_at_all(engine: Engine, world: Casework):
+    """The front door's allocation is part of starting the case: one transaction."""
+
+    def begin(by: str, to: str) -> int:
+        return engine.start_case(
+            "sample_referral",
+            NewChild("Ivy Marsh"),
+            {"referral_date": "2026-11-23"},
+            by,
+            council="portsmouth",
+            team="north",
+            allocate_to=to,
+        ).id
+
+    cases = len(engine.list_cases())
+    with pytest.raises(NotAllowed, match="only a manager"):
+        begin("sw.b", "sw.a")
+    with pytest.raises(NotAllowed, match="not a social worker in this case's team"):
+        begin("tm.n", "sw.s")
+    assert len(engine.list_cases()) == cases  # neither refusal left a case behind
+
+    case_id = begin("tm.n", "sw.a")
+    assert [t.claimed_by for t in engine.get_case(case_id).tasks] == ["sw.a"]
+    assert [c.child_name for c in world.my_cases("sw.a", ["north"])] == ["Ivy Marsh"]
+    (told,) = engine.audit_trail(case_id, action="case_allocated")
+    assert told.detail["to"] == "sw.a"
+
+
 def test_search_by_misspelt_name_birth_date_or_case_number(engine: Engine, world: Casework):
     freddie = start(engine, "Freddie Lowe", dob=date(2016, 6, 6))
     start(engine, "Amara Osei", dob=date(2015, 3, 14))

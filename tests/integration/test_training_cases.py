@@ -16,7 +16,7 @@ OUTLINE = {
     "event_date": "2026-11-23",
     "first_planning_meeting_date": "2026-12-10",
 }
-SENT = {"document": "outline_cin_plan", "sent_date": "2026-11-24", "recipients": ["parents"]}
+SENT = {"document": "outline_cin_plan", "sent_date": "2026-11-23", "recipients": ["parents"]}
 
 
 def _task(engine: Engine, case_id: int, element: str) -> str:

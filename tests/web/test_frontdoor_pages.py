@@ -30,7 +30,7 @@ def test_a_manager_starts_a_referral_with_its_clock_date(client_request, engine)
 
     page = manager.get(START)
     labels = [manager_label.text_content().strip() for manager_label in page.xpath("//legend")]
-    assert labels == ["Child's date of birth", "Date of the referral"]
+    assert labels == ["Child's date of birth", "Date of the referral", "Allocated social worker"]
 
     started = manager.post(START, _fields())
     case_id = int(started.response.location.rsplit("/", 1)[1])
@@ -68,3 +68,38 @@ def test_unknown_route_is_404_and_choice_is_required(client_request):  # noqa: A
     user.get("/cases/new/sample_consent", _expected_status=404)
     page = user.get("/cases/new", route="")
     assert "Select how the child's case comes to the team" in page.error_summary()
+
+
+def test_a_manager_allocates_the_worker_at_the_front_door(client_request, engine):  # noqa: ANN001
+    manager = client_request.sign_in("tm.north")
+    page = manager.get(START)
+    offered = page.xpath('//input[@name="allocated_to"]/@value')
+    assert "sw.north" in offered and offered[-1] == "pool"
+
+    before = len(engine.list_cases())
+    stranger = manager.post(START, _fields(allocated_to="sw.south"), _expected_status=400)
+    # another team's worker: the engine refuses the allocation and the start with it
+    assert "not a social worker in this case's team" in stranger.error_summary()
+    assert len(engine.list_cases()) == before  # nothing started
+
+    started = manager.post(START, _fields(allocated_to="sw.north"))
+    case_id = int(started.response.location.rsplit("/", 1)[1])
+    (task,) = engine.get_case(case_id).tasks
+    assert task.name == "Record consent" and task.claimed_by == "sw.north"
+    (allocated,) = engine.audit_trail(case_id, action="case_allocated")
+    assert allocated.actor == "tm.north" and allocated.detail["to"] == "sw.north"
+    told = engine.notifications("sw.north", ["north"], "social_worker")
+    assert any(n.case_id == case_id for n in told)
+
+    pooled = manager.post(START, _fields(first_name="Ola", allocated_to="pool"))
+    pooled_id = int(pooled.response.location.rsplit("/", 1)[1])
+    assert engine.get_case(pooled_id).tasks[0].claimed_by is None
+
+
+def test_only_a_manager_is_asked_and_a_worker_cannot_allocate(client_request, engine):  # noqa: ANN001
+    worker = client_request.sign_in("sw.north")
+    assert worker.get(START).xpath('//input[@name="allocated_to"]') == []
+    started = worker.post(START, _fields(allocated_to="sw.north"))  # not asked: ignored
+    case_id = int(started.response.location.rsplit("/", 1)[1])
+    assert engine.get_case(case_id).tasks[0].claimed_by is None
+    assert engine.audit_trail(case_id, action="case_allocated") == []

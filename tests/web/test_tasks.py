@@ -486,10 +486,14 @@ def test_the_worklist_and_the_task_page_word_a_deadline_the_same(engine, sw):
             day += timedelta(days=1)
     engine.context.calendar_changed(task.council)  # as if read after the recheck time
     row = next(r for r in sw.get("/worklist/unclaimed").rows() if r["id"] == task.id)
-    assert row["due"] == "7 December 2026 Due before the next working day"
+    closed = (
+        "Due Mon 7 Dec 2026 (Council closure day, not a working day: last working day before "
+        "it is Mon 23 Nov 2026)"
+    )
+    assert row["due"] == f"7 December 2026 {closed} Due before the next working day"
     page = sw.get(f"/tasks/{task.id}")
     due = page.text_of(page.testid("task-deadline")[0])
-    assert due == "Due 7 December 2026 Due before the next working day"
+    assert due == f"Due 7 December 2026 {closed} Due before the next working day"
 
 
 def test_the_task_page_is_one_engine_call_to_show_and_one_to_read_on_post(engine, sw, monkeypatch):
