@@ -63,11 +63,13 @@ def child_summary(case: Any) -> ChildSummary:
     return ChildSummary(case.child.name, uk_date(born) if born else "", age_text(born))
 
 
-def deadline(task: Any) -> DeadlineView | None:
-    """How a step's deadline reads (as on the worklist); None when the step has no deadline."""
-    if task.due_at is None:
+def deadline(task: Any, due_at: datetime | None = None) -> DeadlineView | None:
+    """How a step's deadline (or another of its dates, `due_at`) reads, as on the worklist;
+    None when there is none."""
+    due_at = due_at or task.due_at
+    if due_at is None:
         return None
-    return describe_deadline(task.due_at, clock.now(), get_engine().calendar(task.council))
+    return describe_deadline(due_at, clock.now(), get_engine().calendar(task.council))
 
 
 def done_by(steps: Iterable[Any]) -> dict[str, str]:

@@ -195,6 +195,9 @@ def _page(
             escalation_form=escalation_form,
             holder_name=display_name(task.claimed_by) if task.claimed_by else "",
             late_holder=display_name(escalation.holder) if escalation else "",
+            missed=deadline(task, escalation.missed_at) if escalation else None,
+            agreed=deadline(task, escalation.due_at) if escalation else None,
+            original=deadline(task, escalation.original_due_at) if escalation else None,
         ),
         status,
     )
