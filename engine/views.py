@@ -53,6 +53,9 @@ class TaskInfo:
     original_due_at: datetime | None = None
     # Answers the step gives itself (its diagram's `answers` property): the form skips them.
     preset: dict[str, Any] = field(default_factory=dict)
+    # The day the council's roll_back moved this deadline from (read from the audit where it is
+    # cheap: the task page); None when not moved or not read.
+    due_moved_from: date | None = None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ today", "Mon 4 Jan 2027, overdue by 2 working days"), in the council's working d
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from engine.calendar import LONDON, WorkingCalendar, due_date, working_days_left
 from engine.views import DeadlineView
@@ -60,6 +62,27 @@ def rolled_back_reason(nominal: date, council_name: str) -> str:
         "calendar-day deadline to the last working day before it "
         "(calendar_deadlines_on_non_working_days: roll_back)"
     )
+
+
+def rolled_back_from(events: Iterable[Any], due_at: datetime | None) -> date | None:
+    """The day the council's `roll_back` setting moved a deadline from, read back from the
+    case's `deadline_rolled_back` audit events (None when it was not moved).
+
+    The event names the timer's own element (often a sub-process the step sits in), so a step
+    is matched by its deadline's instant: the moved deadline, to the second."""
+    if due_at is None:
+        return None
+    for event in events:
+        if event.action != "deadline_rolled_back":
+            continue
+        try:
+            moved_to = datetime.fromisoformat(str(event.detail.get("to")))
+            nominal = datetime.fromisoformat(str(event.detail.get("from")))
+        except ValueError:
+            continue
+        if moved_to.tzinfo is not None and moved_to == due_at:
+            return due_date(nominal)
+    return None
 
 
 def _plural(n: int, word: str) -> str:
