@@ -53,6 +53,9 @@ class TaskInfo:
     original_due_at: datetime | None = None
     # Answers the step gives itself (its diagram's `answers` property): the form skips them.
     preset: dict[str, Any] = field(default_factory=dict)
+    # The day the council's roll_back moved this deadline from (read from the audit where it is
+    # cheap: the task page); None when not moved or not read.
+    due_moved_from: date | None = None
 
 
 @dataclass(frozen=True)
@@ -190,25 +193,33 @@ class ClaimerCounts:
 @dataclass(frozen=True)
 class DeadlineView:
     """How a step's deadline reads (`engine.wording.describe_deadline`): the same words on the
-    worklist, the case and task pages and in mail."""
+    worklist, the case, task and escalation pages, in training, the inbox and mail. Pages show
+    `text` (and `note` beside it) and never word a deadline themselves."""
 
     due: date | None
     state: str  # none | overdue | today | soon | later
     days: int | None  # working days left (negative once overdue)
-    text: str  # "Due today", "2 working days left", "Overdue by 1 working day"
-    due_text: str  # "7 January 2027"
+    # "Thu 7 Jan 2027, in 3 working days", "Fri 8 Jan 2027, today", "Sat 9 Jan 2027, tomorrow",
+    # "Mon 4 Jan 2027, overdue by 2 working days"; "No deadline"
+    text: str
     due_short: str = ""  # "Thu 7 Jan 2027"
     # On a day that is not a working day: "not a working day: last working day before it is
-    # Fri 8 Jan 2027"; "" otherwise
+    # Fri 8 Jan 2027"; moved there by the council's roll_back: "moved from Sun 10 Jan 2027, not
+    # a working day"; "" otherwise
     note: str = ""
 
     @property
     def summary(self) -> str:
-        """The due day in a sentence, for lists and mail: "Due Thu 7 Jan 2027", or "Due Sun
-        10 Jan 2027 (not a working day: last working day before it is Fri 8 Jan 2027)"."""
-        if self.due is None:
-            return self.text
-        return f"Due {self.due_short}" + (f" ({self.note})" if self.note else "")
+        """The deadline in one line, for lists and mail: "Thu 7 Jan 2027, in 3 working days", or
+        "Sun 10 Jan 2027, in 4 working days (not a working day: last working day before it is
+        Fri 8 Jan 2027)"."""
+        return self.text + (f" ({self.note})" if self.note else "")
+
+    @property
+    def note_sentence(self) -> str:
+        """The note on a line of its own: "Not a working day: last working day before it is
+        Fri 8 Jan 2027"."""
+        return self.note[:1].upper() + self.note[1:]
 
     @property
     def overdue(self) -> bool:

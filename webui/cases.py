@@ -19,7 +19,7 @@ from engine import clock
 from engine.calendar import LONDON
 from engine.errors import NotFound, UnknownCase
 from engine.views import DeadlineView
-from engine.wording import describe_deadline
+from engine.wording import describe_deadline, rolled_back_from
 
 from .access import WORKER_ROLES, allow, my_teams, require_case
 from .engine_access import get_casework, get_engine
@@ -63,11 +63,22 @@ def child_summary(case: Any) -> ChildSummary:
     return ChildSummary(case.child.name, uk_date(born) if born else "", age_text(born))
 
 
-def deadline(task: Any) -> DeadlineView | None:
-    """How a step's deadline reads (as on the worklist); None when the step has no deadline."""
-    if task.due_at is None:
+def deadline(task: Any, moved_from: date | None = None) -> DeadlineView | None:
+    """How a step's deadline reads, as on the worklist; None when it has none. A deadline the
+    council's roll_back moved says from where: the task page's task knows (`due_moved_from`),
+    the case page reads it from the audit trail it shows (`moved_from`)."""
+    moved_from = moved_from or getattr(task, "due_moved_from", None)
+    return deadline_on(task, task.due_at, moved_from)
+
+
+def deadline_on(
+    task: Any, due_at: datetime | None, moved_from: date | None = None
+) -> DeadlineView | None:
+    """Another date of a step read as a deadline (an escalation's missed and agreed dates)."""
+    if due_at is None:
         return None
-    return describe_deadline(task.due_at, clock.now(), get_engine().calendar(task.council))
+    calendar = get_engine().calendar(task.council)
+    return describe_deadline(due_at, clock.now(), calendar, moved_from=moved_from)
 
 
 def done_by(steps: Iterable[Any]) -> dict[str, str]:
@@ -288,7 +299,8 @@ def show(case_id: int) -> str:
     engine = get_engine()
     diagram = engine.case_diagram(case.id, teams=my_teams())
     names = diagram.names
-    tasks = [(t, deadline(t)) for t in case.tasks]
+    trail = engine.audit_trail(case.id)
+    tasks = [(t, deadline(t, moved_from=rolled_back_from(trail, t.due_at))) for t in case.tasks]
     process_names = {
         (p.process_id, p.version): p.name for p in engine.list_processes(all_versions=True)
     }
@@ -304,7 +316,7 @@ def show(case_id: int) -> str:
         people={t.claimed_by: display_name(t.claimed_by) for t in case.tasks if t.claimed_by},
         plan=plan_rows(case.data),
         plan_facts=plan_facts(case.data),
-        entries=chronology(engine.audit_trail(case.id), names),
+        entries=chronology(trail, names),
         diagram=diagram,
         states={
             "current": [n for n in _named(diagram.current, names) if n not in overdue_named],

@@ -50,7 +50,7 @@ from engine.views import CompletedStep
 
 from . import form_render as fr
 from .access import MANAGER_ROLES, WORKER_ROLES, allow, my_teams, require_case
-from .cases import child_summary, deadline, display_name
+from .cases import child_summary, deadline, deadline_on, display_name
 from .engine_access import get_casework, get_engine
 from .flashes import say
 
@@ -195,6 +195,9 @@ def _page(
             escalation_form=escalation_form,
             holder_name=display_name(task.claimed_by) if task.claimed_by else "",
             late_holder=display_name(escalation.holder) if escalation else "",
+            missed=deadline_on(task, escalation.missed_at) if escalation else None,
+            agreed=deadline_on(task, escalation.due_at) if escalation else None,
+            original=deadline_on(task, escalation.original_due_at) if escalation else None,
         ),
         status,
     )

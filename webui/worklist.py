@@ -8,7 +8,8 @@ Efficiency: every filter (teams, claimed by, unclaimed, council, child's name, t
 soon, overdue), the ordering and the paging run in SQL on the task projection table
 (`engine.worklist()`); no case is loaded and only the page shown is read. The team overview's
 counts are one GROUP BY (`engine.worklist_counts()`), the Task filter's options one DISTINCT.
-Deadline words ("2 working days left", engine.wording) are worked out for the rows on the page only.
+Deadline words ("Thu 7 Jan 2027, in 3 working days", engine.wording) are worked out for the rows
+on the page only.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.calendar import WorkingCalendar, due_date
+from engine.calendar import WorkingCalendar
 from engine.errors import NotFound
 from engine.notify import Mail, Sender, sender_from_config
 from engine.runtime import TimerView, timer_view
@@ -23,7 +23,7 @@ from engine.store.models import Membership, Notification, User
 from engine.store.projection import CaseRecord, Projection, Writes
 from engine.timescales import CouncilProfile
 from engine.views import NotificationInfo
-from engine.wording import non_working_note, uk_date
+from engine.wording import describe_deadline
 
 # The lane whose team-wide notifications reach a role's inbox (its own lane; a manager is not
 # sent every social worker's reminders). Who may *act* in a lane is processes/lanes.yaml.
@@ -163,16 +163,15 @@ def _timer_notification(
     step = task.name if task else (step_name or timer.name or "a step")
     due = task.due_at if task and task.due_at else timer.due_at
     rule = f" ({timer.rule_id})" if timer.rule_id else ""
-    # a calendar-day deadline on a day that is not a working day says so, as on every page
-    note = non_working_note(due_date(due), calendar)
-    when = f"{uk_date(due)} ({note})" if note else uk_date(due)
+    # the deadline in the words every page uses, as they stand when the message is sent
+    when = describe_deadline(due, now, calendar).summary
     if timer.kind == "reminder":
-        message = f"Reminder: “{step}” for {case.child_name} is due by {when}{rule}."
+        message = f"Reminder: “{step}” for {case.child_name} is due {when}{rule}."
         username = task.claimed_by if task else None
         lane = None if task and task.claimed_by else (task.lane if task else None)
     else:
         message = (
-            f"Deadline passed: “{step}” for {case.child_name} was due by {when}{rule}. "
+            f"Deadline passed: “{step}” for {case.child_name} was due {when}{rule}. "
             "It needs a team manager's attention."
         )
         username, lane = None, "Team manager"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from engine.views import (
     TaskInfo,
     TaskPage,
 )
+from engine.wording import rolled_back_from
 
 
 class Records:
@@ -68,9 +70,22 @@ class Records:
             draft = s.scalar(
                 select(Draft.data).where(Draft.task_id == task_id, Draft.username == user)
             )
+            if row.due_at is not None and self.ctx.profile(case.council_key).rolls_back:
+                task = replace(task, due_moved_from=self._moved_from(s, case.id, row.due_at))
             if record_view:
                 record_audit(s, user, "viewed", case.id, detail={"page": "task"})
             return TaskPage(task, info, dict(draft) if draft is not None else None)
+
+    @staticmethod
+    def _moved_from(s: Session, case_id: int, due_at: datetime) -> date | None:
+        """The day roll_back moved this deadline from: the case's few `deadline_rolled_back`
+        events (only councils that roll back write any)."""
+        events = s.scalars(
+            select(AuditEvent).where(
+                AuditEvent.case_id == case_id, AuditEvent.action == "deadline_rolled_back"
+            )
+        )
+        return rolled_back_from(events, due_at)
 
     def completed_step(
         self, task_id: str, teams: Iterable[str] | None = None, case_id: int | None = None

@@ -122,7 +122,7 @@ def test_search_finds_a_child_by_a_misspelt_name(own_page, sign_in, axe):  # noq
     rows = page.get_by_test_id("case-row")
     expect(rows).to_have_count(1)
     assert "Amelia Hughes" in rows.first.inner_text()
-    assert "Overdue by 5 working days" in rows.first.inner_text()
+    assert "Mon 16 Nov 2026, overdue by 5 working days" in rows.first.inner_text()
     axe.assert_no_violations(page)
     page.goto("/cases/team")
     axe.assert_no_violations(page)
@@ -162,5 +162,5 @@ def test_worklist_and_case_lists_fit_320_px(own_page, sign_in, axe, shot):  # no
     expect(
         card.get_by_role("button", name="Claim Complete the assessment for Ben Carter")
     ).to_be_visible()
-    assert "Due today" in card.inner_text()
+    assert "Mon 23 Nov 2026, today" in card.inner_text()
     shot(page, "casework-05-worklist-320")

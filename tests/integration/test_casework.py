@@ -169,8 +169,9 @@ def test_team_messages_follow_the_case_to_its_team(engine: Engine, world: Casewo
     engine.move_case_to_team(case.id, "north", "tm.n")
     inbox = engine.notifications("tm.n", ["north"], "team_manager")
     assert [n.message for n in inbox] == [
-        "Deadline passed: “Complete the assessment” for Leon Ward was due by 14 December 2026. "
-        "It needs a team manager's attention."
+        # the deadline in the words every page uses, as they stood when the sweep ran
+        "Deadline passed: “Complete the assessment” for Leon Ward was due Mon 14 Dec 2026, "
+        "overdue by 2 working days. It needs a team manager's attention."
     ]
     assert [n.kind for n in engine.notifications("sw.a", ["north"], "social_worker")] == [
         "reminder"

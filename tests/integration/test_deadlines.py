@@ -50,7 +50,9 @@ def test_reminder_to_the_worker_and_escalation_to_the_manager(
     assert team.fire_due_timers() == 1
     inbox = team.notifications("sw1", ["north"], "social_worker")
     assert [n.kind for n in inbox] == ["reminder"]
-    assert "Complete the assessment" in inbox[0].message and "7 January 2027" in inbox[0].message
+    assert inbox[0].message == (  # the deadline in the words every page uses, as sent
+        "Reminder: “Complete the assessment” for Ada Example is due Thu 7 Jan 2027, tomorrow."
+    )
     assert team.notifications("tm1", ["north"], "team_manager") == []
 
     fixed_clock.set(datetime(2027, 1, 8, 0, 0, tzinfo=UTC))

@@ -23,31 +23,42 @@ def words(due: datetime | None, now: datetime = NOW, calendar: WorkingCalendar |
 
 def test_deadline_words_in_every_state() -> None:
     assert words(None) == ("none", "No deadline")
-    assert words(end_of(23)) == ("today", "Due today")
-    assert words(end_of(24)) == ("soon", "1 working day left")
-    assert words(end_of(25)) == ("soon", "2 working days left")
-    assert words(end_of(26)) == ("later", "3 working days left")
-    assert words(end_of(20)) == ("overdue", "Overdue by 1 working day")
-    assert words(end_of(16)) == ("overdue", "Overdue by 5 working days")
-    assert words(NOW - timedelta(hours=1)) == ("overdue", "Overdue")  # hours-based, passed today
+    assert words(end_of(23)) == ("today", "Mon 23 Nov 2026, today")
+    assert words(end_of(24)) == ("soon", "Tue 24 Nov 2026, tomorrow")
+    assert words(end_of(25)) == ("soon", "Wed 25 Nov 2026, in 2 working days")
+    assert words(end_of(26)) == ("later", "Thu 26 Nov 2026, in 3 working days")
+    assert words(end_of(30)) == ("later", "Mon 30 Nov 2026, in 5 working days")
+    assert words(end_of(20)) == ("overdue", "Fri 20 Nov 2026, overdue by 1 working day")
+    assert words(end_of(16)) == ("overdue", "Mon 16 Nov 2026, overdue by 5 working days")
+    # hours-based, passed earlier today
+    assert words(NOW - timedelta(hours=1)) == ("overdue", "Mon 23 Nov 2026, overdue since today")
+
+
+def test_one_working_day_off_over_a_weekend_is_not_tomorrow() -> None:
+    friday = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    assert words(end_of(30), friday) == ("soon", "Mon 30 Nov 2026, in 1 working day")
 
 
 def test_a_deadline_on_a_day_that_is_not_a_working_day() -> None:
     friday = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-    assert words(end_of(28), friday) == ("today", "Due before the next working day")  # Saturday
+    assert words(end_of(28), friday) == ("today", "Sat 28 Nov 2026, tomorrow")
+    assert words(end_of(29), friday) == ("today", "Sun 29 Nov 2026, before the next working day")
     closed = WorkingCalendar([date(2026, 11, 24)])  # a council closure day, tomorrow
-    assert words(end_of(24), NOW, closed) == ("today", "Due before the next working day")
-    assert words(end_of(28), datetime(2026, 11, 30, 9, 0, tzinfo=UTC)) == ("overdue", "Overdue")
+    assert words(end_of(24), NOW, closed) == ("today", "Tue 24 Nov 2026, tomorrow")
+    assert words(end_of(28), datetime(2026, 11, 30, 9, 0, tzinfo=UTC)) == (
+        "overdue",
+        "Sat 28 Nov 2026, overdue",
+    )
 
 
 def test_christmas_counts_working_days_only() -> None:
     xmas = datetime(2026, 12, 24, 9, 0, tzinfo=UTC)  # to Tue 29 Dec: 25 and 28 are holidays
     d = describe_deadline(end_of(29, 12), xmas, WorkingCalendar(), 2)
-    assert (d.state, d.text, d.due, d.due_text) == (
+    assert (d.state, d.text, d.due, d.due_short) == (
         "soon",
-        "1 working day left",
+        "Tue 29 Dec 2026, in 1 working day",
         date(2026, 12, 29),
-        "29 December 2026",
+        "Tue 29 Dec 2026",
     )
 
 
@@ -72,10 +83,30 @@ def test_a_due_day_that_is_not_a_working_day_says_so_and_gives_the_day_before() 
     assert sunday.due_short == "Sun 10 Jan 2027"
     assert sunday.note == "not a working day: last working day before it is Fri 8 Jan 2027"
     assert sunday.summary == (
-        "Due Sun 10 Jan 2027 (not a working day: last working day before it is Fri 8 Jan 2027)"
+        "Sun 10 Jan 2027, in 4 working days "
+        "(not a working day: last working day before it is Fri 8 Jan 2027)"
     )
+    assert sunday.note_sentence.startswith("Not a working day: ")
     working = describe_deadline(_on(date(2027, 1, 7)), monday, WorkingCalendar(), 2)
-    assert (working.note, working.summary) == ("", "Due Thu 7 Jan 2027")
+    assert (working.note, working.summary) == ("", "Thu 7 Jan 2027, in 3 working days")
+
+
+def test_a_deadline_the_council_moved_back_says_where_from() -> None:
+    monday = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
+    moved = describe_deadline(
+        _on(date(2027, 1, 8)), monday, WorkingCalendar(), 2, moved_from=date(2027, 1, 10)
+    )
+    assert moved.text == "Fri 8 Jan 2027, in 4 working days"
+    assert moved.note == "moved from Sun 10 Jan 2027, not a working day"
+    xmas = describe_deadline(
+        _on(date(2026, 12, 24)), monday, WorkingCalendar(), 2, moved_from=date(2026, 12, 25)
+    )
+    assert xmas.note == "moved from Fri 25 Dec 2026, Christmas Day, not a working day"
+    # a deadline that was not moved keeps the plain words
+    same = describe_deadline(
+        _on(date(2027, 1, 8)), monday, WorkingCalendar(), 2, moved_from=date(2027, 1, 8)
+    )
+    assert same.note == ""
 
 
 @pytest.mark.parametrize(

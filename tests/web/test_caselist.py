@@ -29,7 +29,7 @@ def test_manager_allocates_and_the_worker_finds_it_in_my_cases(
     row = worker.get("/cases").testid("case-row")[0]
     text = mine.text_of(row)
     assert "Complete the assessment" in text and "Priya Shah" in text
-    assert "Due today" in text and "You" in text
+    assert "Mon 23 Nov 2026, today" in text and "You" in text
     inbox = worker.get("/inbox")
     assert "New step for you: “Complete the assessment” for Ben Carter." in inbox.text
     assert "Ben Carter's case is now allocated to you by Tariq Malik." in inbox.text

@@ -47,7 +47,7 @@ def test_case_page_summary_and_waiting_steps(engine, sw):
 
     (row,) = page.testid("current-tasks")[0].xpath(".//tbody/tr")
     assert page.text_of(row) == (
-        "Agree the Child in Need plan Social worker Nobody yet 7 December 2026 10 working days left"
+        "Agree the Child in Need plan Social worker Nobody yet Mon 7 Dec 2026, in 10 working days"
     )
     (link,) = row.xpath(".//a")
     assert link.get("href") == f"/tasks/{case.tasks[0].id}"
@@ -103,7 +103,7 @@ def test_deadline_missed_and_escalated_in_chronology_and_overdue_lists(engine, s
     page = sw.get(f"/cases/{case.id}")
     assert page.text_of(page.testid("states-overdue")[0]) == "Agree the Child in Need plan Overdue"
     row = page.testid("current-tasks")[0].xpath(".//tbody/tr")[0]
-    assert "Overdue by 1 working day" in page.text_of(row)
+    assert "Mon 7 Dec 2026, overdue by 1 working day Overdue" in page.text_of(row)
     assert row.xpath('.//*[contains(@class,"govuk-tag--red")]')
     overdue = json.loads(page.xpath('//*[@id="case-diagram"]/@data-overdue')[0])
     assert overdue == ["agree_plan"]

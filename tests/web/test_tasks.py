@@ -2,7 +2,7 @@
 
 The real engine on a copy of the factories' world (tests/web/conftest.py), clock fixed at
 Monday 23 November 2026 09:00 UTC. Cases for these tests are started here: the sample process
-(consent, then "Complete the assessment" due 14 December 2026) and a tiny process with a CIN
+(consent, then "Complete the assessment" due Mon 14 Dec 2026) and a tiny process with a CIN
 plan step (tests/browser/data/cin_plan_journey.bpmn).
 """
 
@@ -128,7 +128,7 @@ def test_task_page_shows_guidance_child_deadline_and_form(engine, sw):
     assert "Leo Whitlow" in child and "4 May 2016" in child and "10 years old" in child
 
     due = page.text_of(page.testid("task-deadline")[0])
-    assert due == "Due 7 December 2026 10 working days left"
+    assert due == "Due Mon 7 Dec 2026, in 10 working days"
 
     form = page.xpath('//form[@id="task-form"]')[0]
     assert form.xpath('.//input[@name="revision"]/@value') == [str(case.revision)]
@@ -157,7 +157,7 @@ def test_overdue_deadline_is_red_and_in_words(engine, sw, fixed_clock):
     sw.sign_in("sw.north")  # a new session, two weeks later
     page = sw.get(f"/tasks/{case.tasks[0].id}")
     due = page.testid("task-deadline")[0]
-    assert page.text_of(due) == "Due 7 December 2026 Overdue Overdue by 1 working day"
+    assert page.text_of(due) == "Due Mon 7 Dec 2026, overdue by 1 working day Overdue"
     assert due.xpath('.//*[contains(@class,"govuk-tag--red")]')
     assert due.xpath('.//*[contains(@class,"cin-deadline--overdue")]')
 
@@ -212,7 +212,9 @@ def test_invalid_then_valid_then_next_step(engine, sw):
         "Record consent for Ada Example"
     )
     nxt = page.testid("next-tasks")[0]
-    assert page.text_of(nxt).startswith("Next: Complete the assessment, due 14 December 2026")
+    assert page.text_of(nxt).startswith(
+        "Next: Complete the assessment, due Mon 14 Dec 2026, in 15 working days For the social"
+    )
     (link,) = nxt.xpath(".//a")
     (assessment,) = engine.tasks(case_id=case.id)
     assert link.get("href") == f"/tasks/{assessment.id}"
@@ -366,7 +368,7 @@ def test_cin_plan_with_two_rows_completes(engine, sw):
     (task,) = case.tasks
     plan = example("cin_plan")
     page = sw.follow(sw.post(f"/tasks/{task.id}", form_data(task, case, plan)))
-    assert "Next: Record the first visit, due 21 December 2026" in page.text
+    assert "Next: Record the first visit, due Mon 21 Dec 2026, in" in page.text
     assert engine.get_case(case.id, with_data=True).data["cin_plan"] == plan
 
 
@@ -486,14 +488,14 @@ def test_the_worklist_and_the_task_page_word_a_deadline_the_same(engine, sw):
             day += timedelta(days=1)
     engine.context.calendar_changed(task.council)  # as if read after the recheck time
     row = next(r for r in sw.get("/worklist/unclaimed").rows() if r["id"] == task.id)
-    closed = (
-        "Due Mon 7 Dec 2026 (Council closure day, not a working day: last working day before "
-        "it is Mon 23 Nov 2026)"
+    words = (
+        "Mon 7 Dec 2026, before the next working day Council closure day, not a working day: "
+        "last working day before it is Mon 23 Nov 2026"
     )
-    assert row["due"] == f"7 December 2026 {closed} Due before the next working day"
+    assert row["due"] == words
     page = sw.get(f"/tasks/{task.id}")
     due = page.text_of(page.testid("task-deadline")[0])
-    assert due == f"Due 7 December 2026 {closed} Due before the next working day"
+    assert due == f"Due {words}"
 
 
 def test_the_task_page_is_one_engine_call_to_show_and_one_to_read_on_post(engine, sw, monkeypatch):

@@ -101,9 +101,9 @@ def test_unclaimed_lists_only_my_teams_unclaimed_tasks_soonest_first(sw) -> None
 def test_due_soon_covers_today_and_the_next_two_working_days(sw) -> None:  # noqa: ANN001
     rows = sw.get("/worklist/due-soon").rows()
     assert [(r["child"], r["due"], r["claimed_by"]) for r in rows] == [
-        ("Ben Carter", "23 November 2026 Due today", "Not claimed"),
-        ("Chloe Davies", "24 November 2026 1 working day left", "Priya Shah"),
-        ("Dylan Evans", "25 November 2026 2 working days left", "Not claimed"),
+        ("Ben Carter", "Mon 23 Nov 2026, today", "Not claimed"),
+        ("Chloe Davies", "Tue 24 Nov 2026, tomorrow", "Priya Shah"),
+        ("Dylan Evans", "Wed 25 Nov 2026, in 2 working days", "Not claimed"),
     ]
     # Someone else's task: no Claim button for a social worker.
     assert rows[1]["actions"] == []
@@ -113,10 +113,12 @@ def test_overdue_says_so_in_words_and_in_a_red_tag(sw) -> None:  # noqa: ANN001
     page = sw.get("/worklist/overdue")
     (row,) = page.rows()
     assert row["child"] == "Amelia Hughes"
-    assert row["due"] == "16 November 2026 Overdue by 5 working days"
+    assert row["due"] == "Mon 16 Nov 2026, overdue by 5 working days"
     tag = page.xpath('//tr[@data-testid="task-row"]//strong[contains(@class,"govuk-tag")]')[0]
     assert "govuk-tag--red" in tag.get("class")
-    assert page.text_of(tag) == "Overdue by 5 working days"
+    assert page.text_of(tag) == "Mon 16 Nov 2026, overdue by 5 working days"
+    # the day is machine-readable as well
+    assert tag.xpath(".//time/@datetime") == ["2026-11-16"]
 
 
 def test_due_soon_days_come_from_cinflow_due_soon_days(engine, monkeypatch) -> None:  # noqa: ANN001
@@ -393,9 +395,9 @@ def test_an_overdue_task_stays_overdue_after_the_timer_sweep(sw, engine) -> None
     assert amelia == [
         (
             "Escalation Review the overdue assessment Team manager",
-            "17 November 2026 Overdue by 4 working days",
+            "Tue 17 Nov 2026, overdue by 4 working days",
         ),
-        ("Complete the assessment Social worker", "16 November 2026 Overdue by 5 working days"),
+        ("Complete the assessment Social worker", "Mon 16 Nov 2026, overdue by 5 working days"),
     ]
 
 
