@@ -39,7 +39,7 @@ from engine.services.casework import Casework
 from engine.services.context import ANY_COUNCIL, CALENDAR_RECHECK_S, Context
 from engine.services.deadlines import Deadlines
 from engine.services.deployments import Deployments
-from engine.services.inbox import ROLE_LANES, Inbox
+from engine.services.inbox import Inbox
 from engine.services.library import Library
 from engine.services.migrations import Migrations
 from engine.services.records import Records
@@ -67,7 +67,6 @@ from engine.views import (
 __all__ = [
     "ANY_COUNCIL",
     "CALENDAR_RECHECK_S",
-    "ROLE_LANES",
     "ClaimerCounts",
     "Engine",
     "NewChild",
