@@ -204,3 +204,5 @@ class TaskPage:
     task: TaskInfo
     case: CaseInfo
     draft: dict[str, Any] | None
+    # Without a draft: the census questions' answers the case already knows (pre-filled).
+    known: dict[str, Any] = field(default_factory=dict)

@@ -44,8 +44,6 @@ from engine.errors import (
     WrongCase,
 )
 from engine.forms import in_future, load_form, validate
-from engine.returns.prefill import census_fields
-from engine.returns.service import Returns
 from engine.views import CompletedStep
 
 from . import form_render as fr
@@ -255,11 +253,9 @@ def show(task_id: str) -> Any:
         return shown
     task, case, draft = shown.task, shown.case, shown.draft
     schema = _schema(task)
-    if draft is None and (fields := census_fields(schema)):
-        # the census questions open with what the case already knows
-        known = Returns.for_engine(get_engine()).known_answers(case.id, fields, task.created_at)
-        return _page(task, case, fr.raw_from_data(schema, known or None))
-    return _page(task, case, fr.raw_from_data(schema, draft), from_draft=draft is not None)
+    if draft is None:  # the census questions open with what the case already knows
+        return _page(task, case, fr.raw_from_data(schema, shown.known or None))
+    return _page(task, case, fr.raw_from_data(schema, draft), from_draft=True)
 
 
 @bp.post("/tasks/<task_id>")

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import clock
+from engine import clock, forms
 from engine.errors import UnknownCase, UnknownTask
+from engine.returns.prefill import answers_for_step, census_fields
 from engine.services.context import Context
 from engine.store.audit import record_audit
 from engine.store.cases import completed_step, task_info
@@ -43,7 +44,8 @@ class Records:
         self, task_id: str, user: str, teams: Iterable[str], *, record_view: bool = True
     ) -> TaskPage:
         """The task page's data in one transaction: the open task with its guidance, its case,
-        the user's draft, and (on showing it) the view in the audit trail. A step completed
+        the user's draft (without one, when showing it: the census answers the case already
+        knows), and (on showing it) the view in the audit trail. A step completed
         already raises TaskAlreadyCompleted carrying who completed it."""
         teams = tuple(teams)
         with unit_of_work(self.ctx.sessions) as s:
@@ -61,9 +63,16 @@ class Records:
             draft = s.scalar(
                 select(Draft.data).where(Draft.task_id == task_id, Draft.username == user)
             )
+            known = {}
+            if draft is None and record_view and task.form:
+                # the census questions open with what the case already knows
+                asked = census_fields(forms.load_form(task.form, self.ctx.forms_dir))
+                fields = [name for name in asked if name not in task.preset]
+                known = answers_for_step(s, case.id, fields, task.created_at)
             if record_view:
                 record_audit(s, user, "viewed", case.id, detail={"page": "task"})
-            return TaskPage(task, info, dict(draft) if draft is not None else None)
+            draft = dict(draft) if draft is not None else None
+            return TaskPage(task, info, draft, known)
 
     def completed_step(
         self, task_id: str, teams: Iterable[str] | None = None, case_id: int | None = None
