@@ -25,10 +25,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
+from sqlalchemy import select
+
 from engine import clock
 from engine.clock import FixedClock
 from engine.people import ROLES
 from engine.services import CaseInfo, Engine, NewChild
+from engine.store.models import Case
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "processes" / "sample"
@@ -246,3 +249,10 @@ def start_every_lane(
     """A case of the lane matrix (every_lane.bpmn, deployed first): element id -> task id."""
     case = engine.start_case("every_lane", NewChild(child), {}, by, council=council, team=team)
     return {t.element_id: t.id for t in case.tasks}
+
+
+def stored_state_size(engine: Engine, case_id: int) -> int:
+    """How many characters of SpiffWorkflow state a case stores (pruning keeps it small)."""
+    with engine.db.connect() as conn:
+        state = conn.execute(select(Case.state_json).where(Case.id == case_id)).scalar_one()
+    return len(state)
