@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# Two pytest-xdist workers (the suite's fixtures are worker-safe: see tests/conftest.py).
+TEST_WORKERS ?= 2
+
 .PHONY: demo test lint bench install serve clean assets browser-deps cin-validator
 
 $(STAMP): pyproject.toml
@@ -34,7 +37,7 @@ serve: install assets
 test: install assets browser-deps cin-validator
 	./.ci/pg-up
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 lint: install
 	$(BIN)/ruff check .

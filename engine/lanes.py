@@ -67,6 +67,35 @@ def default_lanes(processes_dir: Path) -> Mapping[str, frozenset[str]]:
     return parse_lanes(raw.get("lanes"), str(path))
 
 
+def parse_inbox_lanes(raw: Any, lanes: Lanes, where: str) -> dict[str, str]:
+    """`{role: lane}` as read from YAML: each role's own lane, checked against roles and lanes."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise LanesError(f"{where}: inbox must be a mapping of role to its own lane")
+    own: dict[str, str] = {}
+    for role, lane in raw.items():
+        if role not in ROLES:
+            raise LanesError(
+                f"{where}: inbox names unknown role {role!r}; roles are {', '.join(ROLES)}"
+            )
+        if not isinstance(lane, str) or lane not in lanes:
+            raise LanesError(f"{where}: inbox gives {role!r} the lane {lane!r}, not in lanes")
+        own[str(role)] = lane
+    return own
+
+
+@lru_cache(maxsize=8)
+def inbox_lanes(processes_dir: Path) -> Mapping[str, str]:
+    """Each role's own lane (`inbox:` in `processes/lanes.yaml`): the lane whose team-wide
+    notifications reach that role's people."""
+    path = processes_dir / LANES_FILE
+    if not path.is_file():
+        path = SHIPPED_PROCESSES / LANES_FILE
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return parse_inbox_lanes(raw.get("inbox"), parse_lanes(raw.get("lanes"), str(path)), str(path))
+
+
 def roles_for(lanes: Lanes, lane: str | None) -> frozenset[str]:
     """The roles that may act in `lane`; none for a lane nobody mapped."""
     return lanes.get(lane or "", frozenset())

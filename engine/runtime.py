@@ -356,6 +356,17 @@ class Runtime:
         return "", ""
 
     @staticmethod
+    def start_form(spec: Any) -> str | None:
+        """The form a process's start event names (its `formJsonSchemaFilename` property): the
+        dates its clocks count from, which the engine checks when a case starts."""
+        for event in spec.start.outputs:
+            props = (event.extensions or {}).get("properties") or {}
+            form = props.get("formJsonSchemaFilename")
+            if form:
+                return str(form)
+        return None
+
+    @staticmethod
     def preset(spec: Any, subs: Mapping[str, Any], element_id: str) -> dict[str, Any]:
         """The answers a step gives itself (see `preset_answers`), from the version's specs."""
         for candidate in (spec, *subs.values()):

@@ -246,3 +246,18 @@ class TaskPage:
     task: TaskInfo
     case: CaseInfo
     draft: dict[str, Any] | None
+    # Without a draft: the census questions' answers the case already knows (pre-filled).
+    known: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TaskSubmission:
+    """What the task page's POST did (`Engine.submit_task`): nothing (the page as it is), a
+    draft saved, a step completed, or nothing saved because of wrong answers or a refusal."""
+
+    page: TaskPage  # the step and case as the person saw them (re-shown after a refusal)
+    form: dict[str, Any]  # the step's form, without the questions it answers itself
+    errors: list[Any] = field(default_factory=list)  # wrong answers (FieldError)
+    refused: Exception | None = None  # the engine's refusal (an engine.errors type)
+    saved: bool = False  # the answers were kept as a draft
+    completion: Completion | None = None  # the step was completed

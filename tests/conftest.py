@@ -1,4 +1,9 @@
-"""Shared fixtures: the two databases every database test runs on, and a fixed clock."""
+"""Shared fixtures: the two databases every database test runs on, and a fixed clock.
+
+`make test` runs the suite on two pytest-xdist workers (`-n 2 --dist loadgroup`): every
+database and file is the test's own (a PostgreSQL schema or a tmp_path file per test), and tests
+that share an expensive fixture are kept on one worker (`pytest_collection_modifyitems`).
+"""
 
 from __future__ import annotations
 
@@ -68,3 +73,25 @@ def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     tests hash cheaply (a stored hash records its own cost, so checking is quick too)."""
     for key, value in {"time_cost": 1, "memory_cost": 8, "parallelism": 1}.items():
         monkeypatch.setitem(passwords.ARGON2, key, value)
+
+
+def _xdist_group(item: pytest.Item) -> str | None:
+    """Which tests must share a worker: the browser tests (one Chromium, one live world), the
+    cohort's (built once, about a minute), and a module's tests that share a module fixture."""
+    if "browser" in item.path.parts[-2:-1]:
+        return "browser"
+    if "cohort" in getattr(item, "fixturenames", ()):
+        return "cohort"
+    info = getattr(item, "_fixtureinfo", None)
+    defs = info.name2fixturedefs.values() if info is not None else ()
+    if any(d.scope == "module" for chain in defs for d in chain):
+        return item.nodeid.split("::", 1)[0]
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Group tests for pytest-xdist's `--dist loadgroup` (a no-op in a plain run)."""
+    for item in items:
+        group = _xdist_group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))

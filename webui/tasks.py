@@ -44,8 +44,7 @@ from engine.errors import (
     WrongCase,
 )
 from engine.forms import load_form, validate
-from engine.returns.prefill import census_fields
-from engine.returns.service import Returns
+from engine.services.task_submit import step_form
 from engine.views import CompletedStep
 
 from . import form_render as fr
@@ -56,7 +55,6 @@ from .flashes import say
 
 bp = Blueprint("tasks", __name__)
 
-NO_FORM: dict[str, Any] = {"type": "object", "properties": {}}
 ESCALATION_FORM = "escalation_decision.json"
 DONE_KEY = "cinflow_completed"  # session: what the confirmation page shows
 
@@ -103,18 +101,8 @@ def _user() -> str:
 
 
 def _schema(task: Any) -> dict[str, Any]:
-    """The step's form, without the questions the step answers itself (`task.preset`)."""
-    if not task.form:
-        return NO_FORM
-    form = load_form(task.form, get_engine().forms_dir)
-    preset = getattr(task, "preset", None) or {}
-    if not preset:
-        return form
-    return {
-        **form,
-        "required": [name for name in form.get("required", []) if name not in preset],
-        "properties": {k: v for k, v in form["properties"].items() if k not in preset},
-    }
+    """The step's form, without the questions the step answers itself (the engine's rule)."""
+    return step_form(task, get_engine().forms_dir)
 
 
 def _int(value: Any) -> int | None:
@@ -258,106 +246,57 @@ def show(task_id: str) -> Any:
         return shown
     task, case, draft = shown.task, shown.case, shown.draft
     schema = _schema(task)
-    if draft is None and (fields := census_fields(schema)):
-        # the census questions open with what the case already knows
-        known = Returns.for_engine(get_engine()).known_answers(case.id, fields, task.created_at)
-        return _page(task, case, fr.raw_from_data(schema, known or None))
-    return _page(task, case, fr.raw_from_data(schema, draft), from_draft=draft is not None)
+    if draft is None:  # the census questions open with what the case already knows
+        return _page(task, case, fr.raw_from_data(schema, shown.known or None))
+    return _page(task, case, fr.raw_from_data(schema, draft), from_draft=True)
 
 
 @bp.post("/tasks/<task_id>")
 @allow(*WORKER_ROLES)
 def submit(task_id: str) -> Any:
-    engine = get_engine()
-    case_hint = _int(request.form.get("case_id"))
-    shown = _open_task(task_id, 409, record_view=False)  # a POST is no new view of the case
-    if isinstance(shown, tuple):
-        return shown
-    task, case = shown.task, shown.case
-    if case_hint is not None and case_hint != task.case_id:
-        abort(404)  # a tampered or mixed-up link
-    schema = _schema(task)
+    """One engine call (`Engine.submit_task`) reads the step, checks and saves or completes."""
     action = request.form.get("action", "")
-    raw = fr.raw_from_post(schema, request.form)
     revision = _int(request.form.get("revision"))
+    posted: dict[str, Any] = {}
 
+    def read_answers(schema: Any) -> tuple[dict[str, Any], bool]:
+        posted["raw"] = fr.raw_from_post(schema, request.form)
+        data, posted["problems"] = fr.parse(schema, posted["raw"])
+        return data, bool(posted["problems"])
+
+    engine_action = "" if fr.row_action(action) else action
+    try:
+        result = get_engine().submit_task(
+            task_id,
+            _user(),
+            my_teams(),
+            engine_action,
+            read_answers,
+            revision=revision,
+            case_id=_int(request.form.get("case_id")),
+        )
+    except TaskAlreadyCompleted as done:
+        return _already_done(done.completed, 409)
+    except (WrongCase, UnknownTask, UnknownCase):
+        abort(404)  # another team's, a finished or a tampered or mixed-up link
+    task, case, schema = result.page.task, result.page.case, result.form
+    raw = posted.get("raw") or fr.raw_from_post(schema, request.form)
     if fr.row_action(action):
         raw, focus = fr.apply_row_action(schema, raw, action)
         return _page(task, case, raw, focus=focus, revision=revision)
-
-    data, problems = fr.parse(schema, raw)
-    if action == "save":
-        try:
-            engine.save_draft(task.id, _user(), data)
-        except NotInLane as refused:
-            return _not_your_lane(task, case, raw, revision, refused)
-        except InvalidData as invalid:
-            errors = fr.error_map(schema, invalid.errors)
-            return _page(task, case, raw, errors=errors, revision=revision, status=400)
+    if result.refused is not None:
+        return _refused(task, case, raw, revision, result.refused)
+    if result.saved:
         say("draft_saved")
         return redirect(url_for("tasks.show", task_id=task.id))
-    if action != "complete":
+    # a draft is kept however its answers read; a completion lists unreadable ones too
+    problems = posted.get("problems") if action == "complete" else None
+    if result.errors or problems:
+        errors = fr.error_map(schema, result.errors, problems or [])
+        return _page(task, case, raw, errors=errors, revision=revision, status=400)
+    if result.completion is None:  # neither save nor complete: the page again
         return _page(task, case, raw, revision=revision)
-
-    if task.claimed_by not in (None, _user()):
-        return _claimed(task, case, raw, revision)
-    if problems:
-        # Unreadable answers are never completed; list the form's other problems with them
-        # (the engine's one check, dates in the future included).
-        found: list[Any] = []
-        try:
-            if task.form:
-                validate(task.form, {**data, **task.preset}, engine.forms_dir)
-        except InvalidData as invalid:
-            found += invalid.errors
-        errors = fr.error_map(schema, found, problems)
-        return _page(task, case, raw, errors=errors, revision=revision, status=400)
-    try:
-        done = engine.complete_task(
-            task.id,
-            data,
-            _user(),
-            case_id=task.case_id,
-            revision=revision if revision is not None else -1,
-        )
-    except InvalidData as invalid:
-        errors = fr.error_map(schema, invalid.errors)
-        return _page(task, case, raw, errors=errors, revision=revision, status=400)
-    except InvalidInput as refused:
-        problem = {"heading": "These answers cannot be saved", "text": str(refused)}
-        return _page(task, case, raw, revision=revision, problem=problem, status=400)
-    except NotInLane as refused:
-        return _not_your_lane(task, case, raw, revision, refused)
-    except TaskAlreadyCompleted as completed:
-        return _already_done(completed.completed, 409)
-    except Conflict:
-        problem = {
-            "heading": "Someone else changed this case while you were working on it",
-            "text": "Your answers have not been saved. Save them as a draft, then reload this "
-            "page to see the case as it is now.",
-        }
-        return _page(task, case, raw, revision=revision, problem=problem, status=409)
-    except NotAllowed:
-        fresh = _open_task(task.id, 409, record_view=False)
-        if isinstance(fresh, tuple):
-            return fresh
-        return _claimed(fresh.task, case, raw, revision)
-    except CaseClosed:
-        problem = {
-            "heading": "This case is closed",
-            "text": "Steps of a closed case cannot be completed. Nothing has been saved.",
-        }
-        return _page(task, case, raw, revision=revision, problem=problem, status=409)
-    except DiagramError as stuck:
-        problem = {
-            "heading": "The procedure cannot go on from this step",
-            "text": f"Nothing has been saved: save your answers as a draft and tell your "
-            f"practice manager, who can fix the diagram. What went wrong: {stuck.problem}",
-        }
-        return _page(task, case, raw, revision=revision, problem=problem, status=409)
-    except (WrongCase, UnknownTask, UnknownCase):
-        abort(404)
-    mine = [t for t in done.next_tasks if t.claimed_by == _user()]
+    mine = [t for t in result.completion.next_tasks if t.claimed_by == _user()]
     if mine:
         # The allocated worker goes straight on to their next step on the same case.
         say("next_step", task=mine[0].id)
@@ -365,9 +304,41 @@ def submit(task_id: str) -> Any:
     session[DONE_KEY] = {  # ids only: the session cookie is signed, not encrypted
         "task_id": task.id,
         "case_id": task.case_id,
-        "next": [t.id for t in done.next_tasks],
+        "next": [t.id for t in result.completion.next_tasks],
     }
     return redirect(url_for("tasks.done", task_id=task.id))
+
+
+def _refused(
+    task: Any, case: Any, raw: dict[str, Any], revision: int | None, refused: Exception
+) -> tuple[str, int]:
+    """The engine refused and saved nothing: the page again, saying why and what to do."""
+    if isinstance(refused, NotInLane):
+        return _not_your_lane(task, case, raw, revision, refused)
+    if isinstance(refused, NotAllowed):
+        return _claimed(task, case, raw, revision)
+    if isinstance(refused, InvalidInput):
+        problem = {"heading": "These answers cannot be saved", "text": str(refused)}
+        return _page(task, case, raw, revision=revision, problem=problem, status=400)
+    if isinstance(refused, Conflict):
+        problem = {
+            "heading": "Someone else changed this case while you were working on it",
+            "text": "Your answers have not been saved. Save them as a draft, then reload this "
+            "page to see the case as it is now.",
+        }
+    elif isinstance(refused, CaseClosed):
+        problem = {
+            "heading": "This case is closed",
+            "text": "Steps of a closed case cannot be completed. Nothing has been saved.",
+        }
+    else:
+        stuck = refused.problem if isinstance(refused, DiagramError) else str(refused)
+        problem = {
+            "heading": "The procedure cannot go on from this step",
+            "text": f"Nothing has been saved: save your answers as a draft and tell your "
+            f"practice manager, who can fix the diagram. What went wrong: {stuck}",
+        }
+    return _page(task, case, raw, revision=revision, problem=problem, status=409)
 
 
 def _not_your_lane(

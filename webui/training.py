@@ -16,6 +16,7 @@ from flask_login import current_user
 from engine.calendar import LONDON
 from engine.errors import InvalidData, NotAllowed, UnknownCase, UnknownProcess, UnknownTask
 from engine.forms import load_form
+from engine.services.task_submit import NO_FORM
 from engine.views import DeadlineView
 from engine.wording import describe_deadline
 
@@ -24,7 +25,7 @@ from .access import allow, allow_public, my_teams
 from .cases import done_by
 from .engine_access import get_engine
 from .security import call_path, stored_text
-from .tasks import NO_FORM, guidance
+from .tasks import guidance
 
 bp = Blueprint("training", __name__, url_prefix="/training")
 follow_bp = Blueprint("follow", __name__)

@@ -9,12 +9,15 @@ enquiry's). The practitioner can change any of them; nothing is saved until they
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from engine import clock
 from engine.calendar import LONDON
 from engine.returns.census import Facts
-from engine.returns.records import CaseRecord
+from engine.returns.records import CaseRecord, read_cases
 
 PER_EVENT = frozenset({"assessment_start_date", "assessment_factors", "s47_start_date"})
 
@@ -49,6 +52,21 @@ def known_answers(
         if value not in (None, "", []):
             out[name] = value
     return out
+
+
+def answers_for_step(
+    s: Session, case_id: int, fields: Iterable[str], step_opened: datetime | None = None
+) -> dict[str, Any]:
+    """What a case already knows for a step's census questions, read in the session `s`."""
+    fields = list(fields)
+    if not fields:
+        return {}
+    records = read_cases(s, case_ids=[case_id])
+    if not records:  # a training case: no census, nothing to pre-fill
+        return {}
+    today = clock.now().astimezone(LONDON).date()
+    opened = step_opened.astimezone(LONDON).date() if step_opened else None
+    return known_answers(records[0], fields, today, opened)
 
 
 def census_fields(schema: Mapping[str, Any]) -> list[str]:

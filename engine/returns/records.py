@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -109,12 +110,13 @@ def _cases_query(
 
 
 def read_cases(
-    sessions: sessionmaker[Session],
+    sessions: sessionmaker[Session] | Session,
     council: str | None = None,
     case_ids: Iterable[int] | None = None,
     teams: Iterable[str] | None = None,
 ) -> list[CaseRecord]:
-    """Every real (not training) case of a council (or of some of its teams) with its events.
+    """Every real (not training) case of a council (or of some of its teams) with its events,
+    read in a new session (`sessions` a factory) or the caller's (`sessions` a Session).
 
     Two queries whatever the number of cases: the cases, then their events in id order. The
     cyclic garbage collector is paused meanwhile: the hundreds of thousands of small objects
@@ -130,12 +132,13 @@ def read_cases(
 
 
 def _read_cases(
-    sessions: sessionmaker[Session],
+    sessions: sessionmaker[Session] | Session,
     council: str | None,
     case_ids: Iterable[int] | None,
     teams: Iterable[str] | None,
 ) -> list[CaseRecord]:
-    with sessions() as s:
+    # in the caller's open session (the task page reads in one transaction), or a new one
+    with nullcontext(sessions) if isinstance(sessions, Session) else sessions() as s:
         records = {
             row[0]: CaseRecord(*row) for row in s.execute(_cases_query(council, case_ids, teams))
         }

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import clock
-from engine.calendar import LONDON, WorkingCalendar
+from engine.calendar import WorkingCalendar
 from engine.errors import NotFound
 from engine.returns import annex_a, census, oversight, prefill
 from engine.returns.records import read_cases, read_open_tasks, read_versions
@@ -63,14 +63,8 @@ class Returns:
         self, case_id: int, fields: list[str], step_opened: datetime | None = None
     ) -> dict[str, Any]:
         """What the case already knows for these census questions (see prefill)."""
-        if not fields:
-            return {}
-        records = read_cases(self.sessions, case_ids=[case_id])
-        if not records:
-            return {}
-        today = clock.now().astimezone(LONDON).date()
-        opened = step_opened.astimezone(LONDON).date() if step_opened else None
-        return prefill.known_answers(records[0], fields, today, opened)
+        with self.sessions() as s:
+            return prefill.answers_for_step(s, case_id, fields, step_opened)
 
     def team_names(self, council: str) -> dict[str, str]:
         with self.sessions() as s:

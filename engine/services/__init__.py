@@ -11,6 +11,7 @@ hands each call to the module that owns the concern:
 - `records`: one task with guidance, the case diagram, process XML, the audit trail;
 - `journeys` (`Engine.journeys`): a draft's journeys run on scratch copies, journeys saved
   with a draft, sending a draft for approval;
+- `task_submit`: the task page's POST (save a draft or complete, with what the page needs);
 - `casework` (`Engine.casework`): allocation, finding a child, My/team cases, the front door's
   routes, escalation decisions.
 
@@ -41,11 +42,12 @@ from engine.services.casework import Casework
 from engine.services.context import ANY_COUNCIL, CALENDAR_RECHECK_S, Context
 from engine.services.deadlines import Deadlines
 from engine.services.deployments import Deployments
-from engine.services.inbox import ROLE_LANES, Inbox
+from engine.services.inbox import Inbox
 from engine.services.journeys import Journeys
 from engine.services.library import Library
 from engine.services.migrations import Migrations
 from engine.services.records import Records
+from engine.services.task_submit import ReadAnswers, submit_task
 from engine.services.training import Training
 from engine.services.worklist import TaskQuery, Worklist
 from engine.store.db import create_schema
@@ -63,6 +65,7 @@ from engine.views import (
     ProcessInfo,
     TaskInfo,
     TaskPage,
+    TaskSubmission,
     TimerInfo,
     WorklistPage,
 )
@@ -70,7 +73,6 @@ from engine.views import (
 __all__ = [
     "ANY_COUNCIL",
     "CALENDAR_RECHECK_S",
-    "ROLE_LANES",
     "ClaimerCounts",
     "Engine",
     "NewChild",
@@ -374,6 +376,23 @@ class Engine:
         self, task_id: str, user: str, teams: Iterable[str], *, record_view: bool = True
     ) -> TaskPage:
         return self.records.task_page(task_id, user, teams, record_view=record_view)
+
+    def submit_task(
+        self,
+        task_id: str,
+        user: str,
+        teams: Iterable[str],
+        action: str,
+        read_answers: ReadAnswers,
+        *,
+        revision: int | None = None,
+        case_id: int | None = None,
+    ) -> TaskSubmission:
+        """The task page's POST: save a draft or complete the step (engine/services/task_submit;
+        its reads and its change are each retried as the methods it calls are)."""
+        return submit_task(
+            self, task_id, user, teams, action, read_answers, revision=revision, case_id=case_id
+        )
 
     @retry_transient()
     def completed_step(

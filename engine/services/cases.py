@@ -86,8 +86,12 @@ class Cases:
                 raise UnknownProcess(f'no deployed process "{process_id}"{where}; deploy it first')
             council = version.council_key
             spec, subs = ctx.runtime.spec_from_json(spec_key(version), version.spec_json)
-            start_form = _start_form(spec)
-            if start_form:  # the dates the clocks count from; other starting facts ride along
+            # A clock that counts from an event (transfer to the team, a conference, a return
+            # home) reads a date given at start: the start form makes it required and a real
+            # date, so a missing or malformed one is refused, never guessed. Other starting
+            # facts ride along.
+            start_form = ctx.runtime.start_form(spec)
+            if start_form:
                 asked = forms.load_form(start_form).get("properties", {})
                 forms.validate(start_form, {k: v for k, v in (data or {}).items() if k in asked})
             ctx.ensure_council(s, council)
@@ -506,17 +510,3 @@ class Cases:
             return s.scalar(
                 select(Draft.saved_at).where(Draft.task_id == task_id, Draft.username == user)
             )
-
-
-def _start_form(spec: Any) -> str | None:
-    """The form a process's start event names: the dates its clocks count from, checked at start.
-
-    A clock that counts from an event (transfer to the team, a conference, a return home) reads
-    a date given when the case starts; the start event's `formJsonSchemaFilename` makes that
-    date required and a real date, so a missing or malformed one is refused, never guessed.
-    """
-    for event in spec.start.outputs:
-        form = ((event.extensions or {}).get("properties") or {}).get("formJsonSchemaFilename")
-        if form:
-            return str(form)
-    return None

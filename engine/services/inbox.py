@@ -3,7 +3,7 @@ make them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -14,26 +14,18 @@ from sqlalchemy.orm import Session
 from engine import clock
 from engine.calendar import WorkingCalendar
 from engine.errors import NotFound
+from engine.lanes import inbox_lanes
 from engine.notify import Mail, Sender, sender_from_config
 from engine.runtime import TimerView, timer_view
 from engine.services.context import Context
 from engine.store.cases import Saved
 from engine.store.db import unit_of_work
+from engine.store.mail import take_pending_mail
 from engine.store.models import Membership, Notification, User
 from engine.store.projection import CaseRecord, Projection, Writes
 from engine.timescales import CouncilProfile
 from engine.views import NotificationInfo
 from engine.wording import describe_deadline
-
-# The lane whose team-wide notifications reach a role's inbox (its own lane; a manager is not
-# sent every social worker's reminders). Who may *act* in a lane is processes/lanes.yaml.
-ROLE_LANES = {
-    "team_manager": "Team manager",
-    "social_worker": "Social worker",
-    "senior_practitioner": "Chair",
-    "iro": "Conference chair / IRO",
-    "business_support": "Business support",
-}
 
 
 class Inbox:
@@ -44,7 +36,7 @@ class Inbox:
         self, username: str, teams: Iterable[str], role: str, unread_only: bool = False
     ) -> list[NotificationInfo]:
         """A user's inbox: addressed to them, or to their team's lane for their role."""
-        lane = ROLE_LANES.get(role)
+        lane = inbox_lanes(self.ctx.processes_dir).get(role)
         with self.ctx.sessions() as s:
             addressed = Notification.username == username
             if lane:
@@ -76,26 +68,24 @@ class Inbox:
         """Email notifications not yet emailed, to users with an address; returns the count."""
         sender = sender or sender_from_config()
         sent = 0
+        own_lanes = inbox_lanes(self.ctx.processes_dir)
         with unit_of_work(self.ctx.sessions) as s:
-            pending = s.scalars(
-                select(Notification)
-                .where(Notification.emailed_at.is_(None))
-                .with_for_update(skip_locked=True)
-            ).all()
-            for note in pending:
-                for address in _addresses(s, note):
+            for note in take_pending_mail(s):
+                for address in _addresses(s, note, own_lanes):
                     sender.send(Mail(address, f"cinflow: {note.kind}", note.message))
                     sent += 1
                 note.emailed_at = clock.now()
         return sent
 
 
-def _addresses(s: Session, note: Notification) -> list[str]:
+def _addresses(s: Session, note: Notification, own_lanes: Mapping[str, str]) -> list[str]:
+    """Who a notification is emailed to: its person, or its team's people whose own lane
+    (processes/lanes.yaml `inbox:`) it was sent to."""
     query = select(User.email).where(User.active.is_(True), User.email.is_not(None))
     if note.username:
         query = query.where(User.username == note.username)
     elif note.team_key:
-        roles = [r for r, lane in ROLE_LANES.items() if lane == note.lane] or ["social_worker"]
+        roles = [r for r, lane in own_lanes.items() if lane == note.lane] or ["social_worker"]
         query = query.join(Membership, Membership.user_id == User.id).where(
             Membership.team_key == note.team_key, User.role.in_(roles)
         )

@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import bpmn_files, clock
+from engine import bpmn_files, clock, forms
 from engine.errors import UnknownCase, UnknownTask
+from engine.returns.prefill import answers_for_step, census_fields
 from engine.services.context import Context
 from engine.store.audit import record_audit
 from engine.store.cases import completed_step, completed_steps, task_info
@@ -52,7 +53,8 @@ class Records:
         self, task_id: str, user: str, teams: Iterable[str], *, record_view: bool = True
     ) -> TaskPage:
         """The task page's data in one transaction: the open task with its guidance, its case,
-        the user's draft, and (on showing it) the view in the audit trail. A step completed
+        the user's draft (without one, when showing it: the census answers the case already
+        knows), and (on showing it) the view in the audit trail. A step completed
         already raises TaskAlreadyCompleted carrying who completed it."""
         teams = tuple(teams)
         with unit_of_work(self.ctx.sessions) as s:
@@ -72,9 +74,16 @@ class Records:
             )
             if row.due_at is not None and self.ctx.profile(case.council_key).rolls_back:
                 task = replace(task, due_moved_from=self._moved_from(s, case.id, row.due_at))
+            known = {}
+            if draft is None and record_view and task.form:
+                # the census questions open with what the case already knows
+                asked = census_fields(forms.load_form(task.form, self.ctx.forms_dir))
+                fields = [name for name in asked if name not in task.preset]
+                known = answers_for_step(s, case.id, fields, task.created_at)
             if record_view:
                 record_audit(s, user, "viewed", case.id, detail={"page": "task"})
-            return TaskPage(task, info, dict(draft) if draft is not None else None)
+            draft = dict(draft) if draft is not None else None
+            return TaskPage(task, info, draft, known)
 
     @staticmethod
     def _moved_from(s: Session, case_id: int, due_at: datetime) -> date | None:

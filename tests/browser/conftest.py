@@ -1,7 +1,7 @@
 """Browser tests: the real app in a background server, driven by Debian's Chromium.
 
 `live_server` is the app on the REAL engine, on a temporary SQLite database holding the world
-of tests/web/factories.py (teams, people in every role, cases with tasks due at known points),
+of tests/factories.py (teams, people in every role, cases with tasks due at known points),
 with the clock fixed at Monday 23 November 2026, 09:00 UTC for every request. It is shared by
 the whole session: tests that change things (claims) use tasks no other test relies on.
 
@@ -92,7 +92,8 @@ def serve_world(folder: Path) -> Iterator[SimpleNamespace]:
     """The real app and engine with the factories' world, served on a free localhost port;
     `.clock` is the fixed clock every request reads (a test may move it)."""
     _require_browser_deps()
-    factories = _load_web_module("factories")
+    import factories  # tests/factories.py
+
     fixed = FixedClock(factories.NOW)
     # Cheap password hashing for test accounts (the stored hash records its own cost).
     cheap = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}

@@ -2,7 +2,7 @@
 two people racing for the same claim, a manager's view, sign out. axe (WCAG 2.2 AA tags) runs on
 every page of the journey; screenshots are saved for a person to look at (see conftest.py).
 
-The world is tests/web/factories.py's, clock fixed at Monday 23 November 2026 09:00 UTC. This
+The world is tests/factories.py's, clock fixed at Monday 23 November 2026 09:00 UTC. This
 file claims Ben Carter's, Dylan Evans's and Evie Foster's tasks; no other browser test uses them.
 """
 

@@ -7,40 +7,28 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from factories import add_team_people, start_sample
 
 from engine.errors import NotAllowed, UnknownCase
 from engine.services import Engine, NewChild
 from engine.services.casework import Casework, parse_query
 
 ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "long enough password"
 CONSENT = json.loads((ROOT / "forms" / "examples" / "consent.valid.json").read_text())
 
 
 @pytest.fixture
 def world(engine: Engine) -> Casework:
     engine.deploy([ROOT / "processes" / "sample"], "pm", "sample", council="portsmouth")
-    engine.people.add_team("north", "portsmouth", "North CIN team")
-    engine.people.add_team("south", "portsmouth", "South CIN team")
-    for username, role, team in [
-        ("sw.a", "social_worker", "north"),
-        ("sw.b", "social_worker", "north"),
-        ("tm.n", "team_manager", "north"),
-        ("sw.s", "social_worker", "south"),
-    ]:
-        engine.people.add_user(username, username.upper(), "long enough password", role, [team])
+    add_team_people(engine, "north", "portsmouth", [("sw.a", "social_worker"),
+                    ("sw.b", "social_worker"), ("tm.n", "team_manager")], PASSWORD)  # fmt: skip
+    add_team_people(engine, "south", "portsmouth", [("sw.s", "social_worker")], PASSWORD)
     return Casework(engine.sessions)
 
 
 def start(engine: Engine, name: str, team: str = "north", dob: date | None = None) -> int:
-    case = engine.start_case(
-        "sample_referral",
-        NewChild(name, dob),
-        {"referral_date": "2026-11-23"},
-        "tm.n",
-        council="portsmouth",
-        team=team,
-    )
-    return case.id
+    return start_sample(engine, name, team=team, by="tm.n", date_of_birth=dob).id
 
 
 def test_allocation_moves_steps_and_the_next_steps_follow(engine: Engine, world: Casework):

@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from factories import add_team_people, start_sample
 
 from engine.errors import InvalidData, NotAllowed
-from engine.services import Engine, NewChild
+from engine.services import Engine
 from engine.services.casework import Casework
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,13 +21,9 @@ CONSENT = json.loads((ROOT / "forms" / "examples" / "consent.valid.json").read_t
 def late(engine: Engine, fixed_clock):  # noqa: ANN001, ANN201
     """A sample case whose assessment (due Mon 14 Dec 2026) was missed; now Wed 16 Dec."""
     engine.deploy([ROOT / "processes" / "sample"], "pm", "sample", council="portsmouth")
-    engine.people.add_team("north", "portsmouth", "North CIN team")
-    engine.people.add_user("sw.a", "Sam A", "long enough password", "social_worker", ["north"])
-    engine.people.add_user("tm.n", "Tia N", "long enough password", "team_manager", ["north"])
-    case = engine.start_case(
-        "sample_referral", NewChild("Ruby Adeyemi"), {"referral_date": "2026-11-23"}, "tm.n",
-        council="portsmouth", team="north",
-    )  # fmt: skip
+    add_team_people(engine, "north", "portsmouth", [("sw.a", "social_worker"),
+                    ("tm.n", "team_manager")], "long enough password")  # fmt: skip
+    case = start_sample(engine, "Ruby Adeyemi", by="tm.n")
     casework = Casework(engine.sessions)
     casework.allocate(case.id, "sw.a", "tm.n", teams=["north"])
     (consent,) = engine.tasks(case_id=case.id)

@@ -1,7 +1,8 @@
 """Lanes are roles, enforced by the engine: claim, draft, complete and assign, every lane x role.
 
-The expected table is written out here (not read from processes/lanes.yaml), so a change to the
-mapping is a deliberate change to this test too. The HTTP side: tests/web/test_lanes_web.py.
+The expected table (tests/factories.py MAY_ACT) is written out, not read from
+processes/lanes.yaml, so a change to the mapping is a deliberate change to the tests too. The
+HTTP side: tests/web/test_lanes_web.py.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from factories import EVERY_LANE, LANE_OF_STEP, MAY_ACT, every_role
 from sqlalchemy import func, select
 
 from engine.errors import NotAllowed, NotInLane
@@ -16,22 +18,6 @@ from engine.people import ROLES
 from engine.services import Engine, NewChild
 from engine.store.models import AuditEvent, Draft, TaskRow
 
-EVERY_LANE = Path(__file__).parent / "data" / "every_lane.bpmn"
-LANE_OF_STEP = {
-    "sw_step": "Social worker",
-    "tm_step": "Team manager",
-    "chair_step": "Chair",
-    "iro_step": "Conference chair / IRO",
-    "bs_step": "Business support",
-}
-# Who may act in each lane (processes/lanes.yaml; the seeds name the chairs).
-MAY_ACT = {
-    "Social worker": {"social_worker", "senior_practitioner", "team_manager", "practice_manager"},
-    "Team manager": {"team_manager", "practice_manager"},
-    "Chair": {"senior_practitioner", "team_manager"},
-    "Conference chair / IRO": {"iro"},
-    "Business support": {"business_support", "team_manager"},
-}
 LANES_IN_PROCESSES = {
     "Social worker",
     "Team manager",
@@ -53,17 +39,6 @@ def test_the_matrix_covers_every_lane_used_in_processes() -> None:
     assert used == LANES_IN_PROCESSES == set(MAY_ACT) == set(LANE_OF_STEP.values())
 
 
-def people(engine: Engine, council: str) -> dict[str, str]:
-    """One registered person per role, in one team of `council`: role -> username."""
-    engine.people.add_team("t1", council, "Team one")
-    out = {}
-    for role in ROLES:
-        username = f"{role.replace('_', '-')}.one"
-        engine.people.add_user(username, role, "a long password 123", role, ["t1"])
-        out[role] = username
-    return out
-
-
 def counts(engine: Engine) -> tuple[int, int, int]:
     with engine.sessions() as s:
         return (
@@ -79,7 +54,7 @@ def counts(engine: Engine) -> tuple[int, int, int]:
 )
 def test_every_lane_and_role(engine: Engine, council: str, chair_too: set[str]) -> None:
     engine.deploy([EVERY_LANE], "pm1", council=council)
-    users = people(engine, council)
+    users = every_role(engine, council)
     expected = {lane: set(roles) for lane, roles in MAY_ACT.items()}
     expected["Chair"] |= chair_too
     manager = users["team_manager"]
@@ -119,7 +94,7 @@ def test_every_lane_and_role(engine: Engine, council: str, chair_too: set[str]) 
 
 def test_a_disabled_account_may_do_nothing(engine: Engine) -> None:
     engine.deploy([EVERY_LANE], "pm1", council="portsmouth")
-    users = people(engine, "portsmouth")
+    users = every_role(engine, "portsmouth")
     case = engine.start_case("every_lane", NewChild("Dee"), {}, "pm1", team="t1")
     step = next(t for t in case.tasks if t.element_id == "sw_step")
     from engine.store.models import User
@@ -136,7 +111,7 @@ def test_a_disabled_account_may_do_nothing(engine: Engine) -> None:
 
 def test_the_username_is_matched_whatever_its_case(engine: Engine) -> None:
     engine.deploy([EVERY_LANE], "pm1", council="portsmouth")
-    users = people(engine, "portsmouth")
+    users = every_role(engine, "portsmouth")
     case = engine.start_case("every_lane", NewChild("Eli"), {}, "pm1", team="t1")
     step = next(t for t in case.tasks if t.element_id == "tm_step")
     with pytest.raises(NotInLane):

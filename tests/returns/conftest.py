@@ -9,6 +9,7 @@ one.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import inspect
 import json
@@ -98,14 +99,18 @@ def _build(db: Path) -> list[Member]:
 def cohort() -> Cohort:
     key = _fingerprint()
     db, meta = CACHE / f"{key}.db", CACHE / f"{key}.json"
-    if not (db.is_file() and meta.is_file()):
-        CACHE.mkdir(parents=True, exist_ok=True)
-        for old in CACHE.iterdir():
-            old.unlink()
-        building = CACHE / f"{key}.building.db"
-        members = _build(building)
-        meta.write_text(json.dumps([m.__dict__ for m in members]), encoding="utf-8")
-        building.rename(db)
+    CACHE.parent.mkdir(parents=True, exist_ok=True)
+    # One builder at a time (two xdist workers, or two runs): the others wait, then reuse it.
+    with open(CACHE.parent / "cinflow-cohort.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (db.is_file() and meta.is_file()):
+            CACHE.mkdir(parents=True, exist_ok=True)
+            for old in CACHE.iterdir():
+                old.unlink()
+            building = CACHE / f"{key}.building.db"
+            members = _build(building)
+            meta.write_text(json.dumps([m.__dict__ for m in members]), encoding="utf-8")
+            building.rename(db)
     members = [Member(**m) for m in json.loads(meta.read_text(encoding="utf-8"))]
     engine = Engine(f"sqlite:///{db}")
     with engine.sessions() as s:

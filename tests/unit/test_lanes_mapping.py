@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.lanes import LanesError, lanes_for_role, parse_lanes, roles_for, unmapped
+from engine.lanes import (
+    LanesError,
+    inbox_lanes,
+    lanes_for_role,
+    parse_inbox_lanes,
+    parse_lanes,
+    roles_for,
+    unmapped,
+)
 from engine.people import ROLES
 from engine.timescales import CouncilProfile, profile_for
 
@@ -70,3 +78,31 @@ def test_lanes_for_a_role():
     assert isinstance(profile, CouncilProfile)
     assert lanes_for_role(profile.lanes, "iro") == ["Conference chair / IRO"]
     assert "Team manager" not in lanes_for_role(profile.lanes, "social_worker")
+
+
+def test_each_role_has_its_own_inbox_lane_in_lanes_yaml():
+    """The inbox's role -> own lane comes from processes/lanes.yaml (`inbox:`), nowhere else."""
+    own = inbox_lanes(PROCESSES)
+    assert own == {
+        "team_manager": "Team manager",
+        "social_worker": "Social worker",
+        "senior_practitioner": "Chair",
+        "iro": "Conference chair / IRO",
+        "business_support": "Business support",
+    }
+    lanes = profile_for("portsmouth").lanes
+    assert all(role in roles_for(lanes, lane) for role, lane in own.items())
+
+
+@pytest.mark.parametrize(
+    ("inbox", "says"),
+    [
+        ({"wizard": "Chair"}, "unknown role 'wizard'"),
+        ({"iro": "Nowhere"}, "not in lanes"),
+        (["iro"], "must be a mapping"),
+    ],
+)
+def test_a_bad_inbox_mapping_is_refused_by_name(inbox, says):
+    lanes = parse_lanes({"Chair": ["senior_practitioner"]}, "x")
+    with pytest.raises(LanesError, match=says):
+        parse_inbox_lanes(inbox, lanes, "lanes.yaml")

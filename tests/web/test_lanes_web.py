@@ -5,28 +5,11 @@ completion and nothing changed.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from factories import BY_ROLE
+from factories import BY_ROLE, EVERY_LANE, LANE_OF_STEP, MAY_ACT, start_every_lane
 
-from engine.services import Engine, NewChild
+from engine.services import Engine
 
-EVERY_LANE = Path(__file__).resolve().parents[1] / "integration" / "data" / "every_lane.bpmn"
-LANE_OF_STEP = {
-    "sw_step": "Social worker",
-    "tm_step": "Team manager",
-    "chair_step": "Chair",
-    "iro_step": "Conference chair / IRO",
-    "bs_step": "Business support",
-}
-MAY_ACT = {
-    "Social worker": {"social_worker", "senior_practitioner", "team_manager", "practice_manager"},
-    "Team manager": {"team_manager", "practice_manager"},
-    "Chair": {"senior_practitioner", "team_manager"},
-    "Conference chair / IRO": {"iro"},
-    "Business support": {"business_support", "team_manager"},
-}
 # Who signs in for each role that has task pages (team north, Portsmouth).
 PEOPLE = {role: BY_ROLE[role] for role in sorted({r for roles in MAY_ACT.values() for r in roles})}
 
@@ -38,10 +21,7 @@ def lanes_world(engine: Engine) -> Engine:
 
 
 def start(engine: Engine, child: str) -> dict[str, str]:
-    case = engine.start_case(
-        "every_lane", NewChild(child), {}, "pm.north", council="portsmouth", team="north"
-    )
-    return {t.element_id: t.id for t in case.tasks}
+    return start_every_lane(engine, child, "pm.north", "north", council="portsmouth")
 
 
 def complete(browser, engine: Engine, task_id: str, status: int = 302):  # noqa: ANN001, ANN201

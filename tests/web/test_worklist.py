@@ -1,6 +1,6 @@
 """The worklist: tabs, deadlines in working days, filters, paging, claim/unclaim/reassign, races.
 
-The world (tests/web/factories.py), with the clock at Monday 23 November 2026 09:00 UTC:
+The world (tests/factories.py), with the clock at Monday 23 November 2026 09:00 UTC:
   north team (Portsmouth): Amelia (overdue by 5, Sam's), Ben (due today), Chloe (1 working day
   left, Priya's), Dylan (2 left), Evie (15 left), "<script>..." Finn (no deadline);
   south team: Grace; Dudley team: Harry (4 left; the practice manager is in both).

@@ -1,7 +1,7 @@
 """The worklist asks the engine for one page, not for every task: filters, order and paging run
 in SQL (Engine.worklist), counts for the team overview in one GROUP BY (Engine.worklist_counts).
 
-The world is tests/web/factories.py's (clock at Monday 23 November 2026 09:00 UTC).
+The world is tests/factories.py's (clock at Monday 23 November 2026 09:00 UTC).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""A small, known world for the web and browser tests, built with the real engine.
+"""The tests' one factories module: teams, people, started cases and the lane matrix, built with
+the real engine (web, browser and integration tests alike).
+
+A small, known world for the web and browser tests:
 
 Three teams in two councils, people in every role, and one case per child whose single open task
 sits at a chosen point relative to "now" (Monday 23 November 2026, 09:00 UTC): overdue, due
@@ -7,6 +10,12 @@ so tests build it once into a template database and copy the file for each test.
 
     world = build_world(engine)     # on an empty, initialised engine, with the clock at NOW
     world.tasks["Ben Carter"].id    # the child's open task
+
+Smaller pieces for tests that build their own database:
+
+    add_team_people(engine, "north", "portsmouth", [("sw.a", "social_worker")])
+    start_sample(engine, "Ada Example", team="north")          # a sample referral case
+    every_role(engine, "portsmouth")  # team t1 with one person per role (the lane matrix)
 """
 
 from __future__ import annotations
@@ -16,11 +25,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
+from sqlalchemy import select
+
 from engine import clock
 from engine.clock import FixedClock
-from engine.services import Engine, NewChild
+from engine.people import ROLES
+from engine.services import CaseInfo, Engine, NewChild
+from engine.store.models import Case
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "processes" / "sample"
 CONSENT_ANSWERS = ROOT / "forms" / "examples" / "consent.valid.json"
 
@@ -160,3 +173,86 @@ def build_world(engine: Engine, cases: list[CaseSpec] = CASES) -> World:
     for spec in cases:
         world.tasks[spec.child] = add_case(engine, spec)
     return world
+
+
+def add_team_people(
+    engine: Engine,
+    team: str,
+    council: str,
+    people: list[tuple[str, str]],
+    password: str = PASSWORD,
+    team_name: str | None = None,
+) -> None:
+    """A team of `council` and its people, each `(username, role)` (display name: the username
+    in capitals)."""
+    engine.people.add_team(team, council, team_name or f"{team.title()} CIN team")
+    for username, role in people:
+        engine.people.add_user(username, username.upper(), password, role, [team])
+
+
+def start_sample(
+    engine: Engine,
+    child: str,
+    *,
+    team: str | None = "north",
+    council: str | None = "portsmouth",
+    by: str = "factory",
+    referral_date: str | None = "2026-11-23",
+    date_of_birth: date | None = None,
+) -> CaseInfo:
+    """A sample referral case (processes/sample, deployed first) for `child`."""
+    data = {"referral_date": referral_date} if referral_date else {}
+    return engine.start_case(
+        "sample_referral",
+        NewChild(child, date_of_birth),
+        data,
+        by,
+        council=council,
+        team=team,
+    )
+
+
+# The lane matrix: tests/integration/data/every_lane.bpmn has one user task per lane.
+EVERY_LANE = ROOT / "tests" / "integration" / "data" / "every_lane.bpmn"
+LANE_OF_STEP = {
+    "sw_step": "Social worker",
+    "tm_step": "Team manager",
+    "chair_step": "Chair",
+    "iro_step": "Conference chair / IRO",
+    "bs_step": "Business support",
+}
+# Who may act in each lane (processes/lanes.yaml; the seeds name the chairs). Written out here,
+# not read from the file, so a change to the mapping is a deliberate change to the tests too.
+MAY_ACT = {
+    "Social worker": {"social_worker", "senior_practitioner", "team_manager", "practice_manager"},
+    "Team manager": {"team_manager", "practice_manager"},
+    "Chair": {"senior_practitioner", "team_manager"},
+    "Conference chair / IRO": {"iro"},
+    "Business support": {"business_support", "team_manager"},
+}
+
+
+def every_role(engine: Engine, council: str, team: str = "t1") -> dict[str, str]:
+    """One registered person per role, in one team of `council`: role -> username."""
+    engine.people.add_team(team, council, "Team one")
+    out = {}
+    for role in ROLES:
+        username = f"{role.replace('_', '-')}.one"
+        engine.people.add_user(username, role, "a long password 123", role, [team])
+        out[role] = username
+    return out
+
+
+def start_every_lane(
+    engine: Engine, child: str, by: str, team: str, council: str | None = None
+) -> dict[str, str]:
+    """A case of the lane matrix (every_lane.bpmn, deployed first): element id -> task id."""
+    case = engine.start_case("every_lane", NewChild(child), {}, by, council=council, team=team)
+    return {t.element_id: t.id for t in case.tasks}
+
+
+def stored_state_size(engine: Engine, case_id: int) -> int:
+    """How many characters of SpiffWorkflow state a case stores (pruning keeps it small)."""
+    with engine.db.connect() as conn:
+        state = conn.execute(select(Case.state_json).where(Case.id == case_id)).scalar_one()
+    return len(state)
