@@ -24,7 +24,7 @@ from engine.errors import (
     UnknownTask,
     WrongCase,
 )
-from engine.lanes import check_lane
+from engine.lanes import active_role, check_lane, check_role, person_key
 from engine.runtime import SERIALIZER_VERSION, preset_answers
 from engine.services.context import Context
 from engine.services.inbox import record_fired
@@ -275,7 +275,7 @@ class Cases:
         if case_id is not None:
             case_id = payloads.case_id(case_id)
         with unit_of_work(ctx.sessions) as s:
-            case, before = store.lock_case_of_task(s, task_id)
+            case, before, person = store.lock_case_of_task(s, task_id, person_key(user))
             row = before.tasks.get(task_id)
             if row is None:
                 store.task_row(s, task_id)  # raises why: completed meanwhile, or never open
@@ -287,7 +287,9 @@ class Cases:
                     f"case {case.id} was changed by someone else (revision {case.revision}, "
                     f"you had {revision}); reload it and try again"
                 )
-            self._check_lane(s, user, row, "complete")
+            lanes = ctx.profile(row.council_key).lanes
+            role = active_role(person, user)
+            check_role(role, lanes, user, row.lane, row.name, "complete", training=row.training)
             if row.claimed_by not in (None, user):
                 raise NotAllowed(
                     f'"{row.name}" is claimed by {row.claimed_by}; ask them or a manager'

@@ -43,9 +43,18 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from engine.errors import Conflict
+from engine.lanes import PERSON_BY_NAME
 from engine.runtime import Snapshot
 from engine.store.audit import audit_row
-from engine.store.models import AuditEvent, Case, Child, Notification, TaskRow, TimerRow
+from engine.store.models import (
+    AuditEvent,
+    Case,
+    Child,
+    Notification,
+    TaskRow,
+    TimerRow,
+    User,
+)
 
 
 @dataclass
@@ -140,6 +149,20 @@ LOCK_CASE_OF_TASK = _CASE_SELECT.where(
 ).with_for_update(of=Case.__table__)
 
 
+def _person(column: Any) -> Any:
+    user = User.__table__
+    return select(column).where(user.c.username == bindparam("username")).scalar_subquery()
+
+
+# A completion also needs the completer's role (lanes are roles): it rides on the lock
+# statement (`person_role`, `person_active`; NULL for someone who is not a registered person)
+# instead of costing a statement, and on PostgreSQL a round trip, of its own.
+_LOCK_CASE_OF_TASK_FOR = LOCK_CASE_OF_TASK.add_columns(
+    _person(User.__table__.c.role).label("person_role"),
+    _person(User.__table__.c.active).label("person_active"),
+)
+
+
 def case_query() -> Select[Any]:
     """SELECT the columns of `CaseRecord` (the child's name and birth date joined in)."""
     return _CASE_SELECT
@@ -176,28 +199,36 @@ def _with_projection(query: Select[Any]) -> Select[Any]:
     )
 
 
-_LOCK_CASE_OF_TASK_WITH_ROWS = _with_projection(LOCK_CASE_OF_TASK)
+_LOCK_CASE_OF_TASK_WITH_ROWS = _with_projection(_LOCK_CASE_OF_TASK_FOR)
+# (role, active) of the person acting, as read with the lock; None if not a registered person
+Person = tuple[str, bool] | None
 
 
-def lock_case_of_task(s: Session, task_id: str) -> tuple[CaseRecord, Projection] | None:
-    """The case an open task belongs to, locked for this transaction, and its projection rows.
+def lock_case_of_task(
+    s: Session, task_id: str, username: str
+) -> tuple[CaseRecord, Projection, Person] | None:
+    """The case an open task belongs to, locked for this transaction, its projection rows,
+    and the role of `username` (as `user_account` spells it: `lanes.person_key`).
 
-    PostgreSQL: one round trip when nobody held the case (the rows come along as JSON), two if
-    the statement had to wait. SQLite: two statements (no round trips there).
+    PostgreSQL: one round trip when nobody held the case (the rows come along as JSON), three
+    if the statement had to wait. SQLite: two statements (no round trips there).
     """
     conn = s.connection()
+    params = {"task_id": task_id, "username": username}
     if conn.dialect.name != "postgresql":
-        row = conn.execute(LOCK_CASE_OF_TASK, {"task_id": task_id}).first()
+        row = conn.execute(_LOCK_CASE_OF_TASK_FOR, params).first()
         if row is None:
             return None
         case = case_record(row)
-        return case, read_projection(s, [case.id])[case.id]
-    row = conn.execute(_LOCK_CASE_OF_TASK_WITH_ROWS, {"task_id": task_id}).first()
+        return case, read_projection(s, [case.id])[case.id], _person_of(row)
+    row = conn.execute(_LOCK_CASE_OF_TASK_WITH_ROWS, params).first()
     if row is None:
         return None
     case = case_record(row)
     if row.revision_then != row.revision:
-        return case, read_projection(s, [case.id])[case.id]
+        # the person again: a statement that waited saw the rows as they were before the wait
+        person = conn.execute(PERSON_BY_NAME, {"username": username}).first()
+        return case, read_projection(s, [case.id])[case.id], person and (person[0], person[1])
     projection = Projection()
     for item in row.tasks_json or ():
         task = TaskRecord(**_from_json(item, _TASK_FIELDS, ("due_at", "created_at", "missed_at")))
@@ -205,7 +236,11 @@ def lock_case_of_task(s: Session, task_id: str) -> tuple[CaseRecord, Projection]
     for item in row.timers_json or ():
         timer = TimerRecord(**_from_json(item, _TIMER_FIELDS, ("due_at", "started_at")))
         projection.timers[timer.id] = timer
-    return case, projection
+    return case, projection, _person_of(row)
+
+
+def _person_of(row: Any) -> Person:
+    return None if row.person_role is None else (row.person_role, row.person_active)
 
 
 def _from_json(item: Mapping[str, Any], names: list[str], instants: tuple[str, ...]) -> dict:
