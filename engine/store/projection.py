@@ -393,7 +393,8 @@ class Writes:
                 s.execute(_DELETE_BY_IDS[table.name], {"ids": ids})
         for table, rows in self._new():
             if rows:
-                s.execute(insert(table), rows)  # executemany: compiled once, cached
+                # prebuilt (no cache key to derive per call); one row is not an executemany
+                s.execute(_INSERT[table.name], rows[0] if len(rows) == 1 else rows)
         self._moves(s)
 
     def _flush_one_statement(self, s: Connection) -> None:
@@ -495,6 +496,7 @@ _UPDATE_CASE_HELD = _UPDATE_CASE.where(
     )
     .exists()
 )
+_INSERT = {table.name: insert(table) for table in _NEW_TABLES}
 _DELETE_BY_IDS = {
     table.name: delete(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
     for table in (TaskRow.__table__, TimerRow.__table__)
