@@ -199,7 +199,26 @@ def _with_projection(query: Select[Any]) -> Select[Any]:
     )
 
 
+def _with_projection_sqlite(query: Select[Any]) -> Select[Any]:
+    """SQLite: the case's task and timer rows ride along as JSON arrays of objects (one
+    statement instead of two; SQLite has one writer, so what it reads cannot change under it)."""
+
+    def rows_of(table: Any, names: list[str]) -> Any:
+        pairs = [x for name in names for x in (literal_column(f"'{name}'"), table.c[name])]
+        return (
+            select(func.json_group_array(func.json_object(*pairs)))
+            .where(table.c.case_id == Case.__table__.c.id)
+            .scalar_subquery()
+        )
+
+    return query.add_columns(
+        rows_of(TaskRow.__table__, _TASK_FIELDS).label("tasks_json"),
+        rows_of(TimerRow.__table__, _TIMER_FIELDS).label("timers_json"),
+    )
+
+
 _LOCK_CASE_OF_TASK_WITH_ROWS = _with_projection(_LOCK_CASE_OF_TASK_FOR)
+_LOCK_CASE_OF_TASK_WITH_ROWS_SQLITE = _with_projection_sqlite(_LOCK_CASE_OF_TASK_FOR)
 # (role, active) of the person acting, as read with the lock; None if not a registered person
 Person = tuple[str, bool] | None
 
@@ -210,30 +229,29 @@ def lock_case_of_task(
     """The case an open task belongs to, locked for this transaction, its projection rows,
     and the role of `username` (as `user_account` spells it: `lanes.person_key`).
 
-    PostgreSQL: one round trip when nobody held the case (the rows come along as JSON), three
-    if the statement had to wait. SQLite: two statements (no round trips there).
+    One statement, the rows coming along as JSON. PostgreSQL: three round trips if the
+    statement had to wait for the lock (the rows are read again).
     """
     conn = s.connection()
     params = {"task_id": task_id, "username": username}
-    if conn.dialect.name != "postgresql":
-        row = conn.execute(_LOCK_CASE_OF_TASK_FOR, params).first()
-        if row is None:
-            return None
-        case = case_record(row)
-        return case, read_projection(s, [case.id])[case.id], _person_of(row)
-    row = conn.execute(_LOCK_CASE_OF_TASK_WITH_ROWS, params).first()
+    postgres = conn.dialect.name == "postgresql"
+    query = _LOCK_CASE_OF_TASK_WITH_ROWS if postgres else _LOCK_CASE_OF_TASK_WITH_ROWS_SQLITE
+    row = conn.execute(query, params).first()
     if row is None:
         return None
     case = case_record(row)
-    if row.revision_then != row.revision:
+    if postgres and row.revision_then != row.revision:
         # the person again: a statement that waited saw the rows as they were before the wait
         person = conn.execute(PERSON_BY_NAME, {"username": username}).first()
         return case, read_projection(s, [case.id])[case.id], person and (person[0], person[1])
     projection = Projection()
-    for item in row.tasks_json or ():
+    tasks, timers = row.tasks_json, row.timers_json
+    if not postgres:  # SQLite hands JSON back as text
+        tasks, timers = json.loads(tasks), json.loads(timers)
+    for item in tasks or ():
         task = TaskRecord(**_from_json(item, _TASK_FIELDS, ("due_at", "created_at", "missed_at")))
         projection.tasks[task.id] = task
-    for item in row.timers_json or ():
+    for item in timers or ():
         timer = TimerRecord(**_from_json(item, _TIMER_FIELDS, ("due_at", "started_at")))
         projection.timers[timer.id] = timer
     return case, projection, _person_of(row)
@@ -244,10 +262,17 @@ def _person_of(row: Any) -> Person:
 
 
 def _from_json(item: Mapping[str, Any], names: list[str], instants: tuple[str, ...]) -> dict:
+    """A projection row from its JSON: instants as UTC datetimes (PostgreSQL gives them with
+    their offset, SQLite as it stores them, in UTC without one), `training` a bool (SQLite: 0/1),
+    as `UTCDateTime` and `Boolean` read them."""
     out = {name: item[name] for name in names}
+    out["training"] = bool(out["training"])
     for name in instants:
         if out[name] is not None:
-            out[name] = datetime.fromisoformat(out[name]).astimezone(UTC)
+            moment = datetime.fromisoformat(out[name])
+            out[name] = (
+                moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+            )
     return out
 
 
