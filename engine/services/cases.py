@@ -251,7 +251,8 @@ class Cases:
     ) -> Completion:
         """Validate the answers against the task's form, run the case on, save, project, audit.
 
-        Two reads (the locked case, its projection) and one statement per kind of row changed.
+        One read (the locked case with its projection and the completer's role) and one
+        statement per kind of row changed (on PostgreSQL, one statement in all).
         A diagram that cannot go on (a condition or timer failing on this case's data) changes
         nothing, the step stays open, and the refusal is audited.
         """
