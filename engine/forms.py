@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -24,10 +25,19 @@ def _load(path: str, mtime: float) -> dict[str, Any]:
 
 
 def load_form(name: str, forms_dir: Path = FORMS_DIR) -> dict[str, Any]:
+    return _load(*_file(name, forms_dir))
+
+
+def _file(name: str, forms_dir: Path) -> tuple[str, float]:
+    """A form's path and modification time (the caches' key), with one stat."""
     path = forms_dir / name
-    if "/" in name or not path.is_file():
+    try:
+        found = path.stat() if "/" not in name else None
+    except OSError:
+        found = None
+    if found is None or not S_ISREG(found.st_mode):
         raise FileNotFoundError(f'form "{name}" does not exist in forms/')
-    return _load(str(path), path.stat().st_mtime)
+    return str(path), found.st_mtime
 
 
 def form_key(name: str | None) -> str:
@@ -46,9 +56,9 @@ def validate(name: str, data: Mapping[str, Any], forms_dir: Path = FORMS_DIR) ->
     One rule for every caller (the task page, the CLI, scripts, journeys): the form's schema,
     and no date of something that has happened after the case's today (`in_future`).
     """
-    schema = load_form(name, forms_dir)
-    path = forms_dir / name
-    check(schema, _validator(str(path), path.stat().st_mtime), data, in_future(schema, data))
+    found = _file(name, forms_dir)  # one stat for the schema and its validator
+    schema = _load(*found)
+    check(schema, _validator(*found), data, in_future(schema, data))
 
 
 def validate_schema(schema: Mapping[str, Any], data: Mapping[str, Any]) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.errors import NotAllowed, NotInLane
@@ -111,16 +111,31 @@ def unmapped(lanes: Lanes, used: set[str]) -> list[str]:
     return sorted(lane for lane in used if lane not in lanes or not lanes[lane])
 
 
+def person_key(username: str) -> str:
+    """How a person's name is looked up in `user_account` (trimmed, lower case)."""
+    return username.strip().lower()
+
+
+# Prebuilt (Core, not an ORM select): checked on every claim, draft and completion.
+PERSON_BY_NAME = select(User.__table__.c.role, User.__table__.c.active).where(
+    User.__table__.c.username == bindparam("username")
+)
+
+
 def person_role(s: Session, username: str) -> str | None:
     """A registered person's role (None: not a registered person); disabled: refused."""
-    row = s.execute(
-        select(User.role, User.active).where(User.username == username.strip().lower())
-    ).first()
-    if row is None:
+    row = s.connection().execute(PERSON_BY_NAME, {"username": person_key(username)}).first()
+    return active_role(row, username)
+
+
+def active_role(row: Any, username: str) -> str | None:
+    """The role in a `(role, active)` row read for `username` (None: no such person, so not
+    a registered person); a disabled account is refused (NotAllowed)."""
+    if row is None or row[0] is None:
         return None
-    if not row.active:
+    if not row[1]:
         raise NotAllowed(f'the account "{username}" is disabled; an administrator can enable it')
-    return str(row.role)
+    return str(row[0])
 
 
 def check_lane(
@@ -137,7 +152,19 @@ def check_lane(
     `doing` says what was refused ("claim", "complete", "save a draft for", "be given").
     On a training case a trainer plays every role; on a live case a trainer has no lane.
     """
-    role = person_role(s, username)
+    check_role(person_role(s, username), lanes, username, lane, task_name, doing, training)
+
+
+def check_role(
+    role: str | None,
+    lanes: Lanes,
+    username: str,
+    lane: str | None,
+    task_name: str,
+    doing: str,
+    training: bool = False,
+) -> None:
+    """`check_lane` for a role already read (a completion reads it with the case lock)."""
     if role is None or (training and role == "trainer"):
         return
     allowed = roles_for(lanes, lane)

@@ -25,6 +25,7 @@ from engine.store.projection import (
     CASE_BY_ID,
     LOCK_CASE_BY_ID,
     CaseRecord,
+    Person,
     Projection,
     TaskRecord,
     Writes,
@@ -86,11 +87,13 @@ class CaseStore:
             raise CaseClosed(f"case {case_id} is {case.status}")
         return case
 
-    def lock_case_of_task(self, s: Session, task_id: str) -> tuple[CaseRecord, Projection]:
-        """The case an open task belongs to, locked, with its projection; a task not open says
-        why (`task_row`)."""
+    def lock_case_of_task(
+        self, s: Session, task_id: str, username: str
+    ) -> tuple[CaseRecord, Projection, Person]:
+        """The case an open task belongs to, locked, with its projection and the role of
+        `username` (`lanes.person_key`); a task not open says why (`task_row`)."""
         task_id = payloads.task_id(task_id)
-        found = lock_case_of_task(s, task_id)
+        found = lock_case_of_task(s, task_id, username)
         if found is None:
             self.task_row(s, task_id)
             raise UnknownTask(f"no open task {task_id}")

@@ -43,9 +43,18 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from engine.errors import Conflict
+from engine.lanes import PERSON_BY_NAME
 from engine.runtime import Snapshot
 from engine.store.audit import audit_row
-from engine.store.models import AuditEvent, Case, Child, Notification, TaskRow, TimerRow
+from engine.store.models import (
+    AuditEvent,
+    Case,
+    Child,
+    Notification,
+    TaskRow,
+    TimerRow,
+    User,
+)
 
 
 @dataclass
@@ -140,6 +149,20 @@ LOCK_CASE_OF_TASK = _CASE_SELECT.where(
 ).with_for_update(of=Case.__table__)
 
 
+def _person(column: Any) -> Any:
+    user = User.__table__
+    return select(column).where(user.c.username == bindparam("username")).scalar_subquery()
+
+
+# A completion also needs the completer's role (lanes are roles): it rides on the lock
+# statement (`person_role`, `person_active`; NULL for someone who is not a registered person)
+# instead of costing a statement, and on PostgreSQL a round trip, of its own.
+_LOCK_CASE_OF_TASK_FOR = LOCK_CASE_OF_TASK.add_columns(
+    _person(User.__table__.c.role).label("person_role"),
+    _person(User.__table__.c.active).label("person_active"),
+)
+
+
 def case_query() -> Select[Any]:
     """SELECT the columns of `CaseRecord` (the child's name and birth date joined in)."""
     return _CASE_SELECT
@@ -176,43 +199,80 @@ def _with_projection(query: Select[Any]) -> Select[Any]:
     )
 
 
-_LOCK_CASE_OF_TASK_WITH_ROWS = _with_projection(LOCK_CASE_OF_TASK)
+def _with_projection_sqlite(query: Select[Any]) -> Select[Any]:
+    """SQLite: the case's task and timer rows ride along as JSON arrays of objects (one
+    statement instead of two; SQLite has one writer, so what it reads cannot change under it)."""
+
+    def rows_of(table: Any, names: list[str]) -> Any:
+        pairs = [x for name in names for x in (literal_column(f"'{name}'"), table.c[name])]
+        return (
+            select(func.json_group_array(func.json_object(*pairs)))
+            .where(table.c.case_id == Case.__table__.c.id)
+            .scalar_subquery()
+        )
+
+    return query.add_columns(
+        rows_of(TaskRow.__table__, _TASK_FIELDS).label("tasks_json"),
+        rows_of(TimerRow.__table__, _TIMER_FIELDS).label("timers_json"),
+    )
 
 
-def lock_case_of_task(s: Session, task_id: str) -> tuple[CaseRecord, Projection] | None:
-    """The case an open task belongs to, locked for this transaction, and its projection rows.
+_LOCK_CASE_OF_TASK_WITH_ROWS = _with_projection(_LOCK_CASE_OF_TASK_FOR)
+_LOCK_CASE_OF_TASK_WITH_ROWS_SQLITE = _with_projection_sqlite(_LOCK_CASE_OF_TASK_FOR)
+# (role, active) of the person acting, as read with the lock; None if not a registered person
+Person = tuple[str, bool] | None
 
-    PostgreSQL: one round trip when nobody held the case (the rows come along as JSON), two if
-    the statement had to wait. SQLite: two statements (no round trips there).
+
+def lock_case_of_task(
+    s: Session, task_id: str, username: str
+) -> tuple[CaseRecord, Projection, Person] | None:
+    """The case an open task belongs to, locked for this transaction, its projection rows,
+    and the role of `username` (as `user_account` spells it: `lanes.person_key`).
+
+    One statement, the rows coming along as JSON. PostgreSQL: three round trips if the
+    statement had to wait for the lock (the rows are read again).
     """
     conn = s.connection()
-    if conn.dialect.name != "postgresql":
-        row = conn.execute(LOCK_CASE_OF_TASK, {"task_id": task_id}).first()
-        if row is None:
-            return None
-        case = case_record(row)
-        return case, read_projection(s, [case.id])[case.id]
-    row = conn.execute(_LOCK_CASE_OF_TASK_WITH_ROWS, {"task_id": task_id}).first()
+    params = {"task_id": task_id, "username": username}
+    postgres = conn.dialect.name == "postgresql"
+    query = _LOCK_CASE_OF_TASK_WITH_ROWS if postgres else _LOCK_CASE_OF_TASK_WITH_ROWS_SQLITE
+    row = conn.execute(query, params).first()
     if row is None:
         return None
     case = case_record(row)
-    if row.revision_then != row.revision:
-        return case, read_projection(s, [case.id])[case.id]
+    if postgres and row.revision_then != row.revision:
+        # the person again: a statement that waited saw the rows as they were before the wait
+        person = conn.execute(PERSON_BY_NAME, {"username": username}).first()
+        return case, read_projection(s, [case.id])[case.id], person and (person[0], person[1])
     projection = Projection()
-    for item in row.tasks_json or ():
+    tasks, timers = row.tasks_json, row.timers_json
+    if not postgres:  # SQLite hands JSON back as text
+        tasks, timers = json.loads(tasks), json.loads(timers)
+    for item in tasks or ():
         task = TaskRecord(**_from_json(item, _TASK_FIELDS, ("due_at", "created_at", "missed_at")))
         projection.tasks[task.id] = task
-    for item in row.timers_json or ():
+    for item in timers or ():
         timer = TimerRecord(**_from_json(item, _TIMER_FIELDS, ("due_at", "started_at")))
         projection.timers[timer.id] = timer
-    return case, projection
+    return case, projection, _person_of(row)
+
+
+def _person_of(row: Any) -> Person:
+    return None if row.person_role is None else (row.person_role, row.person_active)
 
 
 def _from_json(item: Mapping[str, Any], names: list[str], instants: tuple[str, ...]) -> dict:
+    """A projection row from its JSON: instants as UTC datetimes (PostgreSQL gives them with
+    their offset, SQLite as it stores them, in UTC without one), `training` a bool (SQLite: 0/1),
+    as `UTCDateTime` and `Boolean` read them."""
     out = {name: item[name] for name in names}
+    out["training"] = bool(out["training"])
     for name in instants:
         if out[name] is not None:
-            out[name] = datetime.fromisoformat(out[name]).astimezone(UTC)
+            moment = datetime.fromisoformat(out[name])
+            out[name] = (
+                moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+            )
     return out
 
 
@@ -358,7 +418,8 @@ class Writes:
                 s.execute(_DELETE_BY_IDS[table.name], {"ids": ids})
         for table, rows in self._new():
             if rows:
-                s.execute(insert(table), rows)  # executemany: compiled once, cached
+                # prebuilt (no cache key to derive per call); one row is not an executemany
+                s.execute(_INSERT[table.name], rows[0] if len(rows) == 1 else rows)
         self._moves(s)
 
     def _flush_one_statement(self, s: Connection) -> None:
@@ -460,6 +521,7 @@ _UPDATE_CASE_HELD = _UPDATE_CASE.where(
     )
     .exists()
 )
+_INSERT = {table.name: insert(table) for table in _NEW_TABLES}
 _DELETE_BY_IDS = {
     table.name: delete(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
     for table in (TaskRow.__table__, TimerRow.__table__)
