@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from engine.calendar import Duration
-from engine.functions import Timescale
+from engine.functions import COUNCIL_SETTINGS, Timescale
 from engine.lanes import default_lanes, parse_lanes
 
 PROCESSES_DIR = Path(__file__).resolve().parent.parent / "processes"
@@ -33,6 +33,9 @@ class CouncilProfile:
     # An escalation step's own deadline, counted from the deadline that was missed
     # (`escalation_deadline:` in timescales.yaml).
     escalation_deadline: str = "1 working day"
+    # Yes/no choices of the council's own procedure that shared blocks ask through
+    # council_setting(...) (`settings:` in timescales.yaml), so no shared diagram names a council.
+    settings: Mapping[str, bool] = field(default_factory=dict)
 
     def rule_for_key(self, key: str) -> str | None:
         scale = self.timescales.get(key)
@@ -96,6 +99,7 @@ def load_profile(path: Path, processes_dir: Path | None = None) -> CouncilProfil
             guidance[str(key)] = str(item).strip()
     escalation = str(raw.get("escalation_deadline", "1 working day"))
     Duration.parse(escalation)  # a typo is refused when the pack is read, not at the deadline
+    settings = _settings(raw.get("settings"), path)
     return CouncilProfile(
         str(raw.get("council", path.parent.name)),
         str(raw.get("name", "")),
@@ -103,7 +107,24 @@ def load_profile(path: Path, processes_dir: Path | None = None) -> CouncilProfil
         guidance=guidance,
         lanes=lanes,
         escalation_deadline=escalation,
+        settings=settings,
     )
+
+
+def _settings(raw: object, path: Path) -> dict[str, bool]:
+    """A council's `settings:`: known names only, each yes or no (a typo is refused on reading)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: settings must be a list of name: true/false")
+    unknown = sorted(set(map(str, raw)) - set(COUNCIL_SETTINGS))
+    if unknown:
+        known = ", ".join(sorted(COUNCIL_SETTINGS))
+        raise ValueError(f"{path}: unknown setting {', '.join(unknown)} (known: {known})")
+    for name, value in raw.items():
+        if not isinstance(value, bool):
+            raise ValueError(f"{path}: setting {name} must be true or false, not {value!r}")
+    return {str(k): v for k, v in raw.items()}
 
 
 @lru_cache(maxsize=32)

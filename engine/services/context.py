@@ -81,8 +81,9 @@ class Context:
         calendar = self.calendar(council)  # first: a changed calendar drops the old set
         functions = self._function_sets.get(council)
         if functions is None:
+            profile = self.profile(council)
             functions = self._function_sets[council] = diagram_functions(
-                calendar, self.profile(council).timescales
+                calendar, profile.timescales, profile.settings
             )
         return functions
 
