@@ -499,6 +499,12 @@ INVALID: dict[str, list[tuple[str, Mutation]]] = {
         ("empty oversight note", change(oversight_note="")),
         ("impossible date", change(agreed_date="2025-02-30")),
     ],
+    "team_transfer": [
+        ("no receiving team", change(drop=("receiving_team",))),
+        ("unknown team", change(receiving_team="youth_offending")),
+        ("impossible transfer date", change(transfer_date="2025-02-30")),
+        ("empty worker", change(allocated_worker="")),
+    ],
     "start_case": [
         ("no last name", change(drop=("last_name",))),
         ("impossible birth date", change(date_of_birth="2016-02-30")),
