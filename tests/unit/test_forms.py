@@ -207,6 +207,8 @@ def test_conditions_name_real_fields(name):
         assert set(node["then"]["required"]) <= set(props)
         for value in node["if"]["properties"].values():
             field = next(iter(node["if"]["properties"]))
+            if "contains" in value:  # a rule on a table's rows (consent: anyone refused)
+                continue
             for accepted in value.get("enum", [value.get("const")]):
                 Draft202012Validator(props[field]).validate(accepted)
 
@@ -361,6 +363,19 @@ INVALID: dict[str, list[tuple[str, Mutation]]] = {
         ("refused without the harm question", change(consent_given=False, refusal_reason="No.")),
         ("email is not a method", change(consent_method="email")),
         ("unknown field", change(child_name="Leo")),
+        (
+            "consent given although a non-resident parent refused (D1)",
+            change(
+                consent_given=True,
+                others_asked=[
+                    {"name": "Dan Cole", "relationship": "parent_with_pr", "answer": "refused"}
+                ],
+            ),
+        ),
+        (
+            "another person asked without their answer",
+            change(others_asked=[{"name": "Dan Cole", "relationship": "parent_with_pr"}]),
+        ),
     ],
     "assessment_outcome": [
         ("unknown decision", change(decision="close")),
