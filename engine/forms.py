@@ -197,6 +197,8 @@ def _title(schema: Mapping[str, Any], path: str) -> str | None:
 def _plain(error: Any) -> str:
     """jsonschema's messages are for programmers; say what to do instead."""
     value, schema = error.instance, error.schema
+    if error.validator == "const" and isinstance(schema, dict) and schema.get("x-message"):
+        return str(schema["x-message"])  # a rule across fields says it in the form's own words
     if error.validator in ("oneOf", "enum") and isinstance(schema, dict):
         options = [o.get("title", o.get("const")) for o in schema.get("oneOf", []) if "const" in o]
         options = options or list(schema.get("enum", []))

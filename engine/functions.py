@@ -19,6 +19,11 @@ from engine.calendar import LONDON, Duration, WorkingCalendar, add_duration
 #: counting it would hold the evaluator (working days load each year's bank holidays).
 MAX_SPAN = {"working_days": 2610, "days": 3660, "weeks": 522, "months": 120, "hours": 87840}
 
+#: The yes/no choices a council's procedure makes that shared blocks ask about, with the answer
+#: when a council's timescales.yaml does not set it (`settings:`), e.g. Teeswide 11.3's closure
+#: "without a review meeting ... must be approved by the team manager".
+COUNCIL_SETTINGS: Mapping[str, bool] = {"closing_without_review_needs_approval": False}
+
 
 def bounded(duration: Duration | str) -> Duration:
     """Read a duration and refuse one longer than ten years, before anything counts it."""
@@ -65,15 +70,26 @@ def to_datetime(value: Any) -> datetime:
 def diagram_functions(
     calendar: WorkingCalendar,
     timescales: Mapping[str, Timescale] | None = None,
+    settings: Mapping[str, bool] | None = None,
     *,
     roll_back: bool = False,
 ) -> dict[str, Callable[..., Any]]:
-    """Build the whitelist for one case: its council's calendar and timescales.
+    """Build the whitelist for one case: its council's calendar, timescales and settings.
 
     `roll_back`: the council moves a rule's calendar-day deadline that falls on a day that is
     not a working day back to the working day before (`deadline()` and its `reminder()`).
     """
     scales = dict(timescales or {})
+    chosen = {**COUNCIL_SETTINGS, **dict(settings or {})}
+
+    def council_setting(name: str) -> bool:
+        """A yes/no choice of the case's council, so a shared block asks the council's own
+        procedure instead of naming a council (e.g. "closing_without_review_needs_approval")."""
+        try:
+            return chosen[name]
+        except KeyError:
+            known = ", ".join(sorted(chosen))
+            raise ValueError(f'no council setting "{name}" (known: {known})') from None
 
     def due_in(duration: str, from_: Any = None) -> str:
         """ISO instant `duration` after `from_` (default now), in the council's working days."""
@@ -160,6 +176,7 @@ def diagram_functions(
         "today": today,
         "now": now,
         "age": age,
+        "council_setting": council_setting,
     }
 
 

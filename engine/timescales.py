@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from engine.calendar import NON_WORKING_DAY_RULES, Duration
-from engine.functions import Timescale
+from engine.functions import COUNCIL_SETTINGS, Timescale
 from engine.lanes import default_lanes, parse_lanes
 
 PROCESSES_DIR = Path(__file__).resolve().parent.parent / "processes"
@@ -41,6 +41,9 @@ class CouncilProfile:
     @property
     def rolls_back(self) -> bool:
         return self.calendar_deadlines == "roll_back"
+    # Yes/no choices of the council's own procedure that shared blocks ask through
+    # council_setting(...) (`settings:` in timescales.yaml), so no shared diagram names a council.
+    settings: Mapping[str, bool] = field(default_factory=dict)
 
     def rule_for_key(self, key: str) -> str | None:
         scale = self.timescales.get(key)
@@ -110,6 +113,7 @@ def load_profile(path: Path, processes_dir: Path | None = None) -> CouncilProfil
             f"{path}: calendar_deadlines_on_non_working_days is {on_non_working!r}; "
             f"use one of {', '.join(NON_WORKING_DAY_RULES)}"
         )
+    settings = _settings(raw.get("settings"), path)
     return CouncilProfile(
         str(raw.get("council", path.parent.name)),
         str(raw.get("name", "")),
@@ -118,7 +122,24 @@ def load_profile(path: Path, processes_dir: Path | None = None) -> CouncilProfil
         lanes=lanes,
         escalation_deadline=escalation,
         calendar_deadlines=on_non_working,
+        settings=settings,
     )
+
+
+def _settings(raw: object, path: Path) -> dict[str, bool]:
+    """A council's `settings:`: known names only, each yes or no (a typo is refused on reading)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: settings must be a list of name: true/false")
+    unknown = sorted(set(map(str, raw)) - set(COUNCIL_SETTINGS))
+    if unknown:
+        known = ", ".join(sorted(COUNCIL_SETTINGS))
+        raise ValueError(f"{path}: unknown setting {', '.join(unknown)} (known: {known})")
+    for name, value in raw.items():
+        if not isinstance(value, bool):
+            raise ValueError(f"{path}: setting {name} must be true or false, not {value!r}")
+    return {str(k): v for k, v in raw.items()}
 
 
 @lru_cache(maxsize=32)

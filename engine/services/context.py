@@ -92,7 +92,10 @@ class Context:
         if functions is None:
             profile = self.profile(council)
             functions = self._function_sets[key] = diagram_functions(
-                calendar, profile.timescales, roll_back=profile.rolls_back and not as_written
+                calendar,
+                profile.timescales,
+                profile.settings,
+                roll_back=profile.rolls_back and not as_written,
             )
         return functions
 

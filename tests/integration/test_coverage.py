@@ -100,3 +100,21 @@ def test_every_step_tells_the_worker_its_rule_and_source(path: Path) -> None:
         last = doc.splitlines()[-1] if doc else ""
         assert re.search(r"\b[PDTRW]\d+\b.*·", last), f"{task.get('id')}: {last!r}"
         assert task.get("name"), f"{task.get('id')} has no name"
+
+
+@pytest.mark.parametrize("council", sorted(COUNCILS))
+def test_every_rule_says_the_seeds_words_and_its_journeys(council: str) -> None:
+    """Each rule quotes its seed, says how the pack implements it, and names the journeys that
+    would fail if it were wrong (files that exist: the council's own or the common ones)."""
+    folder = ROOT / "processes" / council
+    coverage = yaml.safe_load((folder / "coverage.yaml").read_text(encoding="utf-8"))["rules"]
+    for rule, entry in coverage.items():
+        for key in ("seed", "implementation"):
+            assert isinstance(entry.get(key), str) and entry[key].strip(), f"{rule}: no {key}"
+        journeys = entry.get("journeys")
+        assert journeys, f"{rule}: no journey"
+        for journey in journeys:
+            assert isinstance(journey, str), f"{rule}: journey {journey!r} is not one line of text"
+            name = journey.split(" ", 1)[0]
+            found = (folder / "scenarios" / name).is_file() or (ROOT / "processes" / name).is_file()
+            assert found, f"{rule}: no journey file {name}"

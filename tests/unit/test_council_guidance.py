@@ -100,3 +100,42 @@ def test_each_council_reads_its_own_rule_text() -> None:
     # Portsmouth's CAF rule (P12) is spelt out for Portsmouth only.
     assert "over 6 months old" in guidance("portsmouth", "common_step_down_early_help", "hand_over")
     assert "6 months" not in guidance("rochdale", "common_step_down_early_help", "hand_over")
+
+
+def test_shared_blocks_name_no_council() -> None:
+    """A shared block's conditions and scripts ask the council's settings, never its name."""
+    names = set(COUNCILS) | {name.lower() for _, name in COUNCILS.values()}
+    problems = []
+    for path in sorted((PROCESSES / "common").glob("*.bpmn")):
+        root = etree.parse(str(path)).getroot()
+        for el in root.iter(
+            f"{{{NS['bpmn']}}}conditionExpression",
+            f"{{{NS['bpmn']}}}script",
+            f"{{{NS['bpmn']}}}timeDate",
+            f"{{{NS['bpmn']}}}timeDuration",
+        ):
+            text = (el.text or "").lower()
+            problems += [f"{path.name}:{el.sourceline}: {n}" for n in names if n in text]
+    assert problems == []
+
+
+def test_closing_without_review_needs_approval_is_a_council_setting(tmp_path: Path) -> None:
+    from engine.calendar import WorkingCalendar
+    from engine.functions import diagram_functions
+    from engine.timescales import load_profile
+
+    assert profile_for("teeswide").settings == {"closing_without_review_needs_approval": True}
+    for council in ("portsmouth", "dudley", "rochdale", "walthamforest"):
+        profile = profile_for(council)
+        ask = diagram_functions(WorkingCalendar(), profile.timescales, profile.settings)
+        assert ask["council_setting"]("closing_without_review_needs_approval") is False
+    with pytest.raises(ValueError, match="no council setting"):
+        diagram_functions(WorkingCalendar())["council_setting"]("closing_without_reveiw")
+    (tmp_path / "x").mkdir()
+    bad = tmp_path / "x" / "timescales.yaml"
+    bad.write_text("council: x\nsettings:\n  closing_without_reveiw: true\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown setting closing_without_reveiw"):
+        load_profile(bad, PROCESSES)
+    bad.write_text("council: x\nsettings:\n  closing_without_review_needs_approval: yes please\n")
+    with pytest.raises(ValueError, match="must be true or false"):
+        load_profile(bad, PROCESSES)

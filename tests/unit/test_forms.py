@@ -207,6 +207,8 @@ def test_conditions_name_real_fields(name):
         assert set(node["then"]["required"]) <= set(props)
         for value in node["if"]["properties"].values():
             field = next(iter(node["if"]["properties"]))
+            if "contains" in value:  # a rule on a table's rows (consent: anyone refused)
+                continue
             for accepted in value.get("enum", [value.get("const")]):
                 Draft202012Validator(props[field]).validate(accepted)
 
@@ -361,6 +363,19 @@ INVALID: dict[str, list[tuple[str, Mutation]]] = {
         ("refused without the harm question", change(consent_given=False, refusal_reason="No.")),
         ("email is not a method", change(consent_method="email")),
         ("unknown field", change(child_name="Leo")),
+        (
+            "consent given although a non-resident parent refused (D1)",
+            change(
+                consent_given=True,
+                others_asked=[
+                    {"name": "Dan Cole", "relationship": "parent_with_pr", "answer": "refused"}
+                ],
+            ),
+        ),
+        (
+            "another person asked without their answer",
+            change(others_asked=[{"name": "Dan Cole", "relationship": "parent_with_pr"}]),
+        ),
     ],
     "assessment_outcome": [
         ("unknown decision", change(decision="close")),
@@ -498,6 +513,12 @@ INVALID: dict[str, list[tuple[str, Mutation]]] = {
         ("no reason", change(drop=("delay_reason",))),
         ("empty oversight note", change(oversight_note="")),
         ("impossible date", change(agreed_date="2025-02-30")),
+    ],
+    "team_transfer": [
+        ("no receiving team", change(drop=("receiving_team",))),
+        ("unknown team", change(receiving_team="youth_offending")),
+        ("impossible transfer date", change(transfer_date="2025-02-30")),
+        ("empty worker", change(allocated_worker="")),
     ],
     "start_case": [
         ("no last name", change(drop=("last_name",))),
