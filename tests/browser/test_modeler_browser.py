@@ -5,64 +5,17 @@ fixed, the draft saved and listed; the download; a social worker refused; axe on
 
 from __future__ import annotations
 
-import pytest
-
-from engine import clock
-from engine.clock import FixedClock
-
 PROCESS = "portsmouth_after_assessment"
 EDIT = f"/processes/portsmouth/{PROCESS}/v1/edit"
 
 
-@pytest.fixture(scope="module")
-def portsmouth(own_world):  # noqa: ANN001, ANN201
-    factories = __import__("factories")
-    with clock.using(FixedClock(factories.NOW)):
-        own_world.engine.deploy_pack("portsmouth", "admin")
-    return own_world
-
-
-def _sign_in(page, world, username: str) -> None:  # noqa: ANN001
-    page.goto("/sign-in")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password", exact=True).fill(world.password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-    assert "/sign-in" not in page.url
-
-
-def _select(page, element_id: str) -> None:  # noqa: ANN001
-    page.locator(f".djs-element[data-element-id='{element_id}'] .djs-hit").first.click(force=True)
-    page.wait_for_selector(f"#modeler-panel[data-element='{element_id}']")
-
-
-def _select_flow(page, flow_id: str) -> None:  # noqa: ANN001
-    """Click the middle of a sequence flow, as a person would (the diagram first scrolled
-    clear of the palette with the mouse wheel)."""
-    box = page.locator("#modeler-canvas").bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.mouse.wheel(-250, 0)
-    x, y = page.evaluate(
-        """(id) => {
-          document.getElementById("modeler-canvas").scrollIntoView();
-          const line = document.querySelector(`.djs-element[data-element-id='${id}'] .djs-hit`);
-          const middle = line.getPointAtLength(line.getTotalLength() / 2);
-          const svg = line.ownerSVGElement.createSVGPoint();
-          svg.x = middle.x; svg.y = middle.y;
-          const p = svg.matrixTransform(line.getScreenCTM());
-          return [p.x, p.y];
-        }""",
-        flow_id,
-    )
-    page.mouse.click(x, y)
-    page.wait_for_selector(f"#modeler-panel[data-element='{flow_id}']")
-
-
-def test_change_lint_fix_save_and_download(portsmouth, own_page, axe, shot) -> None:  # noqa: ANN001
+def test_change_lint_fix_save_and_download(
+    portsmouth, own_page, own_sign_in, modeler_canvas, axe, shot
+) -> None:  # noqa: ANN001
     page = own_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    _sign_in(page, portsmouth, "pm.north")
+    own_sign_in(page, "pm.north")
     page.goto(f"/processes/portsmouth/{PROCESS}/v1")
     page.get_by_test_id("edit").click()
     page.wait_for_selector("#modeler-canvas[data-ready='true']")
@@ -71,7 +24,7 @@ def test_change_lint_fix_save_and_download(portsmouth, own_page, axe, shot) -> N
     axe.assert_no_violations(page)
 
     # rename a task with the panel
-    _select(page, "initial_plan")
+    modeler_canvas.select(page, "initial_plan")
     page.get_by_label("Name").fill("Write the initial plan with the family")
     page.get_by_label("Name").press("Tab")
     # from the keyboard: Tab reaches the named canvas, where Ctrl+Z undoes and Ctrl+Y redoes
@@ -109,10 +62,10 @@ def test_change_lint_fix_save_and_download(portsmouth, own_page, axe, shot) -> N
     page.get_by_test_id("lint-ok").wait_for()
 
     # the deadline timer moves to another rule of the council's timescales
-    _select(page, "initial_plan_deadline")
+    modeler_canvas.select(page, "initial_plan_deadline")
     page.locator("#prop-timer-rule").select_option("first_planning_meeting")
     # the reminder becomes a fixed duration in working days, still counted from the transfer
-    _select(page, "initial_plan_reminder")
+    modeler_canvas.select(page, "initial_plan_reminder")
     page.locator("#prop-timer-rule").select_option("")
     page.locator("#prop-timer-amount").fill("10")
     page.locator("#prop-timer-unit").select_option("working days")
@@ -143,16 +96,18 @@ def test_change_lint_fix_save_and_download(portsmouth, own_page, axe, shot) -> N
     assert errors == []  # nothing blocked by the content security policy, no script error
 
 
-def test_server_refusal_is_listed_with_links(portsmouth, own_page) -> None:  # noqa: ANN001
+def test_server_refusal_is_listed_with_links(
+    portsmouth, own_page, own_sign_in, modeler_canvas
+) -> None:  # noqa: ANN001
     page = own_page()
-    _sign_in(page, portsmouth, "pm.north")
+    own_sign_in(page, "pm.north")
     page.goto(EDIT)
     page.wait_for_selector("#modeler-canvas[data-ready='true']")
-    _select(page, "initial_plan_deadline")
+    modeler_canvas.select(page, "initial_plan_deadline")
     page.locator("#prop-timer-from").fill("(")
     page.locator("#prop-timer-from").press("Tab")
     # a gateway's condition: the form's answers are offered by name; an unknown one is flagged
-    _select_flow(page, "flow_consent_gw_to_initial_plan")
+    modeler_canvas.select_flow(page, "flow_consent_gw_to_initial_plan")
     condition = page.locator("#prop-condition")
     assert condition.input_value() == "consent.consent_given == True"
     condition.fill("consent.consent_givn == True")
@@ -181,17 +136,19 @@ def test_server_refusal_is_listed_with_links(portsmouth, own_page) -> None:  # n
     page.wait_for_selector("#modeler-panel[data-element='initial_plan_deadline']")
 
 
-def test_social_worker_is_refused(portsmouth, own_page) -> None:  # noqa: ANN001
+def test_social_worker_is_refused(portsmouth, own_page, own_sign_in, modeler_canvas) -> None:  # noqa: ANN001
     page = own_page()
-    _sign_in(page, portsmouth, "sw.north")
+    own_sign_in(page, "sw.north")
     response = page.goto(EDIT)
     assert response.status == 403
     assert "Change" not in page.locator("h1").inner_text()
 
 
-def test_new_process_with_inserted_patterns(portsmouth, own_page, axe, shot) -> None:  # noqa: ANN001
+def test_new_process_with_inserted_patterns(
+    portsmouth, own_page, own_sign_in, modeler_canvas, axe, shot
+) -> None:  # noqa: ANN001
     page = own_page()
-    _sign_in(page, portsmouth, "pm.north")
+    own_sign_in(page, "pm.north")
     page.goto("/processes/portsmouth")
     page.get_by_test_id("new-process").click()
     page.get_by_label("Name of the process").fill("Family network meeting")
