@@ -121,6 +121,14 @@ async function main() {
       link.href = reply.libraryUrl;
       link.textContent = "Back to the procedures";
       p.append(link);
+      if (reply.draftUrl) {
+        const test = document.createElement("a");
+        test.className = "govuk-notification-banner__link";
+        test.href = reply.draftUrl;
+        test.dataset.testid = "test-draft";
+        test.textContent = "Run the journeys and send it for approval";
+        p.append(" or ", test);
+      }
       result.append(p);
       result.hidden = false;
       result.dataset.state = "saved";
