@@ -46,7 +46,10 @@ def test_run_the_journeys_fix_one_send_approve_and_put_live(
     summary = page.get_by_test_id("run-summary").inner_text()
     assert summary.startswith("1 of ") and summary.endswith("journeys failed.")
     where = page.get_by_test_id("failed-steps").inner_text()
-    assert "Reminder (supervision_order_planning_reminder), marked in red on the diagram" in where
+    assert (
+        "Reminder 2 working days before (supervision_order_planning_reminder), marked in red on "
+        "the diagram" in where
+    )
     assert "Expected due 3 June 2027; got due 11 June 2027." in where
     page.wait_for_selector("#draft-diagram[data-ready='true']")
     failed = page.locator(".djs-element.cin-failed")

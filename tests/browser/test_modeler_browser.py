@@ -5,6 +5,12 @@ fixed, the draft saved and listed; the download; a social worker refused; axe on
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+from engine import deploy_rules
+
+ROOT = Path(__file__).resolve().parents[2]
 PROCESS = "portsmouth_after_assessment"
 EDIT = f"/processes/portsmouth/{PROCESS}/v1/edit"
 
@@ -201,3 +207,83 @@ def test_new_process_with_inserted_patterns(
     xml = portsmouth.engine.version_xml("portsmouth", "portsmouth_family_network_meeting", 1)
     assert 'name="Record why the plan ended"' in xml and 'name="Send the minutes"' in xml
     assert 'value="manager_decision.json"' in xml
+
+
+def _popup_targets() -> dict[str, dict[str, str]]:
+    """bpmn-js's own catalogue of what each menu entry makes (className -> target), read from the
+    installed package, so the test follows bpmn-js rather than a copy of it."""
+    source = (ROOT / "node_modules/bpmn-js/lib/features/popup-menu/PopupEntries.js").read_text()
+    targets = {}
+    for cls, body in re.findall(r"className: '([^']+)',\s*target: \{([^}]*)\}", source):
+        targets[cls] = dict(re.findall(r"(\w+): '?([\w:-]+)'?", body))
+    return targets
+
+
+def _runs(target: dict[str, str]) -> bool:
+    """Whether the engine's deploy rules run what a menu entry makes (engine/deploy_rules.py)."""
+    kind = target["type"].removeprefix("bpmn:")
+    kind = kind[0].lower() + kind[1:]
+    definition = target.get("eventDefinitionType", "").removeprefix("bpmn:") or None
+    definition = definition and definition[0].lower() + definition[1:]
+    if kind not in deploy_rules.RUNS or target.get("triggeredByEvent") == "true":
+        return False
+    return kind not in deploy_rules.EVENTS_RUN or definition in deploy_rules.EVENTS_RUN[kind]
+
+
+# What the context pad's append entries make (diagram-js names them by action, not by target).
+APPENDS = {
+    "append.end-event": {"type": "bpmn:EndEvent"},
+    "append.gateway": {"type": "bpmn:ExclusiveGateway"},
+    "append.intermediate-event": {"type": "bpmn:IntermediateThrowEvent"},
+    "append.user-task": {"type": "bpmn:UserTask"},
+}
+
+
+def test_change_type_and_append_menus_offer_only_what_the_engine_runs(
+    portsmouth, own_page, own_sign_in, modeler_canvas
+) -> None:  # noqa: ANN001
+    page = own_page()
+    own_sign_in(page, "pm.north")
+    page.goto(EDIT)
+    page.wait_for_selector("#modeler-canvas[data-ready='true']")
+    targets = _popup_targets()
+    offered: dict[str, set[str]] = {}
+    appends: set[str] = set()
+    for element in (
+        "initial_plan",  # user task
+        "initial_plan_reminder",  # timer boundary event
+        "consent",  # call activity
+        "consent_gw",  # exclusive gateway
+        "transferred",  # start event
+        "stepped_up",  # end event
+        "after_assessment_planning",  # expanded subprocess
+    ):
+        page.keyboard.press("Escape")
+        modeler_canvas.select(page, element)
+        pad = page.locator(".djs-context-pad")
+        appends |= set(
+            pad.locator(".entry[data-action^='append.']").evaluate_all(
+                "(entries) => entries.map((e) => e.dataset.action)"
+            )
+        )
+        pad.locator(".entry[data-action='replace']").click()
+        entries = page.locator(".djs-popup .entry[data-id]")
+        entries.first.wait_for()
+        for cls, entry_id in entries.evaluate_all(
+            "(es) => es.map((e) => [[...e.classList].find((c) => c.startsWith('bpmn-icon')) || '',"
+            " e.dataset.id])"
+        ):
+            if entry_id.startswith("replace-with-") and cls:  # header toggles have no target
+                offered.setdefault(entry_id, set()).add(cls)
+    assert offered and appends
+    refused = {
+        entry: cls
+        for entry, classes in offered.items()
+        for cls in classes
+        if cls not in targets or not _runs(targets[cls])
+    }
+    assert refused == {}, f"the change-type menu offers what the engine refuses: {refused}"
+    assert not set(appends) - set(APPENDS), f"an append entry nobody classified: {appends}"
+    assert all(_runs(APPENDS[a]) for a in appends)
+    assert "replace-with-user-task" in offered and "replace-with-task" not in offered
+    assert "append.user-task" in appends and "append.append-task" not in appends

@@ -101,7 +101,7 @@ def test_change_in_the_modeler_test_send_approve_and_live(
     summary_text = page.get_by_test_id("run-summary").inner_text()
     assert summary_text.startswith("1 of ") and summary_text.endswith("journeys failed.")
     where = page.get_by_test_id("failed-steps").inner_text()
-    assert f"({REMINDER}), marked in red on the diagram" in where
+    assert f"Reminder 2 working days before ({REMINDER}), marked in red on the diagram" in where
     assert "Expected due 3 June 2027; got due 11 June 2027." in where
     page.wait_for_selector("#draft-diagram[data-ready='true']")
     failed = page.locator(".djs-element.cin-failed")
