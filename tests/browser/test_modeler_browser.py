@@ -210,13 +210,19 @@ def test_new_process_with_inserted_patterns(
 
 
 def _popup_targets() -> dict[str, dict[str, str]]:
-    """bpmn-js's own catalogue of what each menu entry makes (className -> target), read from the
+    """bpmn-js's own catalogue of what each menu entry makes (entry id -> target), read from the
     installed package, so the test follows bpmn-js rather than a copy of it."""
     source = (ROOT / "node_modules/bpmn-js/lib/features/popup-menu/PopupEntries.js").read_text()
-    targets = {}
-    for cls, body in re.findall(r"className: '([^']+)',\s*target: \{([^}]*)\}", source):
-        targets[cls] = dict(re.findall(r"(\w+): '?([\w:-]+)'?", body))
-    return targets
+    entries = re.findall(
+        r"'([\w-]+)': \{\s*label:[^\n]*\n\s*className: '[^']+',\s*target: \{([^}]*)\}", source
+    )
+    return {key: dict(re.findall(r"(\w+): '?([\w:-]+)'?", body)) for key, body in entries}
+
+
+def _target(targets: dict[str, dict[str, str]], entry_id: str) -> dict[str, str] | None:
+    """The catalogue's target of a replace entry (`replace-with-none-start`: `none-start-event`)."""
+    key = entry_id.removeprefix("replace-with-")
+    return targets.get(key) or targets.get(f"{key}-event")
 
 
 def _runs(target: dict[str, str]) -> bool:
@@ -249,13 +255,17 @@ def test_change_type_and_append_menus_offer_only_what_the_engine_runs(
     targets = _popup_targets()
     offered: dict[str, set[str]] = {}
     appends: set[str] = set()
+    box = page.locator("#modeler-canvas").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(-250, 0)
     for element in (
         "initial_plan",  # user task
         "initial_plan_reminder",  # timer boundary event
         "consent",  # call activity
-        "consent_gw",  # exclusive gateway
-        "transferred",  # start event
-        "stepped_up",  # end event
+        "chair_gw",  # exclusive gateway
+        "planning_starts",  # start event inside a subprocess
+        "transferred",  # the process's start event (scrolled clear of the palette below)
+        "plan_finished",  # end event
         "after_assessment_planning",  # expanded subprocess
     ):
         page.keyboard.press("Escape")
@@ -270,17 +280,19 @@ def test_change_type_and_append_menus_offer_only_what_the_engine_runs(
         entries = page.locator(".djs-popup .entry[data-id]")
         entries.first.wait_for()
         for cls, entry_id in entries.evaluate_all(
-            "(es) => es.map((e) => [[...e.classList].find((c) => c.startsWith('bpmn-icon')) || '',"
-            " e.dataset.id])"
+            """(entries) => entries.map((e) => {
+              const icon = e.querySelector("[class*='bpmn-icon-']");
+              const cls = icon ? [...icon.classList].find((c) => c.startsWith("bpmn-icon-")) : "";
+              return [cls, e.dataset.id];
+            })"""
         ):
-            if entry_id.startswith("replace-with-") and cls:  # header toggles have no target
-                offered.setdefault(entry_id, set()).add(cls)
+            if entry_id.startswith("replace-with-"):
+                offered.setdefault(entry_id, set()).add(cls)  # cls: to read a failure
     assert offered and appends
     refused = {
-        entry: cls
-        for entry, classes in offered.items()
-        for cls in classes
-        if cls not in targets or not _runs(targets[cls])
+        entry: _target(targets, entry)
+        for entry in offered
+        if _target(targets, entry) is None or not _runs(_target(targets, entry))
     }
     assert refused == {}, f"the change-type menu offers what the engine refuses: {refused}"
     assert not set(appends) - set(APPENDS), f"an append entry nobody classified: {appends}"
