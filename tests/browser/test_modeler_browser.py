@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from xml.etree import ElementTree
 
 from engine import deploy_rules
 
@@ -207,6 +208,25 @@ def test_new_process_with_inserted_patterns(
     xml = portsmouth.engine.version_xml("portsmouth", "portsmouth_family_network_meeting", 1)
     assert 'name="Record why the plan ended"' in xml and 'name="Send the minutes"' in xml
     assert 'value="manager_decision.json"' in xml
+    # each pattern's escalation step is in the Team manager lane (a ceasing pattern's record
+    # step in the Social worker lane, as in processes/templates/)
+    lanes = _lanes_by_task_name(xml)
+    assert lanes["New step: overdue"] == "Team manager"
+    assert lanes["Send the minutes: overdue"] == "Team manager"
+    assert lanes["Record why the plan ended"] == "Social worker"
+
+
+def _lanes_by_task_name(xml: str) -> dict[str, str]:
+    """Each user task's name -> the name of the lane (role) that lists it."""
+    bpmn = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+    root = ElementTree.fromstring(xml)
+    names = {t.get("id"): t.get("name") for t in root.iter(f"{bpmn}userTask")}
+    return {
+        names[ref.text]: lane.get("name")
+        for lane in root.iter(f"{bpmn}lane")
+        for ref in lane.findall(f"{bpmn}flowNodeRef")
+        if ref.text in names
+    }
 
 
 def _popup_targets() -> dict[str, dict[str, str]]:
