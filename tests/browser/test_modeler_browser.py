@@ -319,3 +319,30 @@ def test_change_type_and_append_menus_offer_only_what_the_engine_runs(
     assert all(_runs(APPENDS[a]) for a in appends)
     assert "replace-with-user-task" in offered and "replace-with-task" not in offered
     assert "append.user-task" in appends and "append.append-task" not in appends
+
+
+def test_keyboard_only_changes_an_element(portsmouth, own_page, own_sign_in, axe) -> None:  # noqa: ANN001
+    """What the page's keyboard help promises: choose any element from a list, change it in the
+    panel, with no pointer."""
+    page = own_page()
+    own_sign_in(page, "pm.north")
+    page.goto(EDIT)
+    page.wait_for_selector("#modeler-canvas[data-ready='true']")
+    help_text = " ".join(page.locator("#modeler-keyboard-help").text_content().split())
+    assert "With a keyboard only you can change any existing step" in help_text
+    assert "You need a mouse or other pointer to draw new shapes" in help_text
+    chooser = page.get_by_label("Choose an element to change")
+    chooser.focus()
+    chooser.select_option("initial_plan")
+    page.wait_for_selector("#modeler-panel[data-element='initial_plan']")
+    page.keyboard.press("Tab")
+    for _ in range(40):
+        if page.evaluate("document.activeElement.id") == "prop-name":
+            break
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "prop-name"
+    page.keyboard.press("Control+a")
+    page.keyboard.type("Write the plan with the family")
+    page.keyboard.press("Tab")
+    assert "Write the plan with the family (initial_plan)" in chooser.inner_text()
+    axe.assert_no_violations(page)
