@@ -9,6 +9,9 @@ the whole session: tests that change things (claims) use tasks no other test rel
         sign_in(page, "sw.north")          # fills in the sign-in form, lands on the worklist
         axe.assert_no_violations(page)
 
+`own_world`/`own_page`/`own_sign_in` are a module's own world (it may add cases or drafts);
+`portsmouth` is that world with Portsmouth's pack live and a second practice manager
+(pm.second); `modeler_canvas.select(page, id)` clicks an element on the modeler's canvas.
 `new_page()` opens another browser context (another person); `shot(page, name)` saves a
 full-page screenshot to $CINFLOW_SCREENSHOTS when set (to look at), else to a temporary folder.
 
