@@ -1,5 +1,6 @@
-"""`cinflow` commands for the version lifecycle: library, approve, go-live, migrate, document
-control. (Deploying makes the draft; `cinflow diff` and `cinflow export` are in engine.cli.)"""
+"""`cinflow` commands for the version lifecycle: library, send-for-approval, approve, go-live,
+migrate, document control. (Deploying makes the draft; `cinflow diff` and `cinflow export` are
+in engine.cli.)"""
 
 from __future__ import annotations
 
@@ -39,7 +40,27 @@ def library(ctx: click.Context, council: str) -> None:
             )
 
 
-@cli.command(help="Approve a council's drafts (four eyes: not your own); runs every journey.")
+@cli.command(
+    "send-for-approval",
+    help="Send a council's drafts for approval (a draft is approved only once sent).",
+)
+@click.argument("council")
+@click.option("--by", "by", required=True, help="The practice manager sending them (the author).")
+@click.option("--comment", default="")
+@click.pass_context
+def send_for_approval(ctx: click.Context, council: str, by: str, comment: str) -> None:
+    try:
+        done = _engine(ctx).send_drafts(council, by, comment)
+    except CinflowError as exc:
+        _fail(str(exc))
+    for v in done:
+        click.echo(f"{v.council}/{v.process_id} version {v.version} sent for approval by {by}")
+
+
+@cli.command(
+    help="Approve a council's drafts once sent for approval (four eyes: not your own); runs "
+    "every journey."
+)
 @click.argument("council")
 @click.option("--by", "by", required=True, help="The approving practice manager.")
 @click.option("--comment", default="")

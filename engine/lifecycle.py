@@ -1,9 +1,10 @@
 """Process versions as documents: draft -> approved -> live -> retired, with four eyes.
 
 Deploying a changed diagram makes a draft (the first version of a process, installing the
-shipped pack, goes live at once: there is nothing to protect yet). A second person with an
-approver role approves a draft after the engine has checked the council's pack with the draft in
-it (engine/draft_checks.py); the author never approves their own change. Going live retires the
+shipped pack, goes live at once: there is nothing to protect yet). One rule everywhere (web,
+CLI, engine API): a draft is approved only after it was sent for approval, and a second person
+with an approver role (neither its author nor its sender) approves it, after the engine has
+checked the council's pack with the draft in it (engine/draft_checks.py). Going live retires the
 version that was live; new cases start on the live version only, running ones stay on theirs.
 Document-control fields are the ones councils publish for a procedure (Rochdale's table).
 
@@ -220,6 +221,12 @@ def approve(
             raise NotAllowed(
                 f"{by} sent the draft {row.process_id} version {row.version} for approval, so "
                 "cannot approve it: a second practice manager must"
+            )
+        if row.sent_by is None:
+            raise NotAllowed(
+                f"{row.process_id} version {row.version} has not been sent for approval: its "
+                "author sends it first (Send for approval on the draft's test page, or "
+                "cinflow send-for-approval), then a second practice manager approves it"
             )
     failures = checks(pack_with(s, rows), rows[0].council_key)
     if failures:

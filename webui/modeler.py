@@ -125,7 +125,8 @@ def save(council: str, process_id: str) -> tuple[Response, int]:
     except CinflowError as exc:
         return _refused([{"message": str(exc)}])
     message = (
-        f"Saved as draft version {info.version}. A second practice manager approves it."
+        f"Saved as draft version {info.version}. Run the journeys against it and send it for "
+        "approval; a second practice manager approves it."
         if new
         else f"No changes: version {info.version} is the same diagram."
     )
@@ -136,6 +137,11 @@ def save(council: str, process_id: str) -> tuple[Response, int]:
             "status": info.status,
             "message": message,
             "libraryUrl": url_for("processes.library", council=council),
+            "draftUrl": url_for(
+                "journeys.draft", council=council, process_id=process_id, version=info.version
+            )
+            if info.status == "draft"
+            else None,
         }
     ), 200
 

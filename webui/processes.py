@@ -63,6 +63,10 @@ def library(council: str, failures: list[str] | None = None, status: int = 200) 
             entries=entries,
             today=today,
             drafts=sum(len([v for v in e.versions if v.status == "draft"]) for e in entries),
+            unsent=sum(
+                len([v for v in e.versions if v.status == "draft" and not v.sent_by])
+                for e in entries
+            ),
             approved=sum(len([v for v in e.versions if v.status == "approved"]) for e in entries),
             failures=failures or [],
         ),
@@ -128,6 +132,20 @@ def migration(council: str, process_id: str) -> str:
     return render_template(
         "processes/migration.html", council=council, process_id=process_id, results=results
     )
+
+
+@bp.post("/<council>/send")
+@allow(*ROLES)
+def send(council: str) -> Response | tuple:
+    """Send the council's drafts for approval (the same rule as `cinflow send-for-approval`)."""
+    try:
+        get_engine().send_drafts(
+            _council(council), current_user.username, request.form.get("comment", "")
+        )
+    except CinflowError as exc:
+        return library(council, failures=[str(exc)], status=409)
+    say("sent_for_approval")
+    return redirect(url_for("processes.library", council=council))
 
 
 @bp.post("/<council>/approve")

@@ -152,6 +152,11 @@ class Engine:
     def process_library(self, council: str) -> list[lifecycle.LibraryEntry]:
         return self.deployments.library(council)
 
+    def send_drafts(
+        self, council: str, by: str, comment: str = "", versions: Mapping[str, int] | None = None
+    ) -> list[lifecycle.VersionInfo]:
+        return self.deployments.send_drafts(council, by, comment, versions)
+
     def approve_drafts(
         self, council: str, by: str, comment: str = "", versions: Mapping[str, int] | None = None
     ) -> list[lifecycle.VersionInfo]:

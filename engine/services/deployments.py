@@ -209,6 +209,16 @@ class Deployments:
             )
             return [lifecycle.version_info(r) for r in rows]
 
+    def send_drafts(
+        self, council: str, by: str, comment: str = "", versions: Mapping[str, int] | None = None
+    ) -> list[lifecycle.VersionInfo]:
+        """The author asks for approval of the council's drafts (all, or `versions`); a draft is
+        approved only once sent, and never by the person who sent it."""
+        with unit_of_work(self.ctx.sessions) as s:
+            rows = _chosen(s, council, "draft", versions)
+            lifecycle.send_for_approval(s, rows, by, record_audit, comment)
+            return [lifecycle.version_info(r) for r in rows]
+
     def go_live(
         self, council: str, by: str, comment: str = "", versions: Mapping[str, int] | None = None
     ) -> list[lifecycle.VersionInfo]:

@@ -9,6 +9,9 @@ the whole session: tests that change things (claims) use tasks no other test rel
         sign_in(page, "sw.north")          # fills in the sign-in form, lands on the worklist
         axe.assert_no_violations(page)
 
+`own_world`/`own_page`/`own_sign_in` are a module's own world (it may add cases or drafts);
+`portsmouth` is that world with Portsmouth's pack live and a second practice manager
+(pm.second); `modeler_canvas.select(page, id)` clicks an element on the modeler's canvas.
 `new_page()` opens another browser context (another person); `shot(page, name)` saves a
 full-page screenshot to $CINFLOW_SCREENSHOTS when set (to look at), else to a temporary folder.
 
@@ -51,6 +54,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Cheap password hashing for test accounts (the stored hash records its own cost).
+CHEAP_HASHING = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
@@ -95,9 +100,7 @@ def serve_world(folder: Path) -> Iterator[SimpleNamespace]:
     import factories  # tests/factories.py
 
     fixed = FixedClock(factories.NOW)
-    # Cheap password hashing for test accounts (the stored hash records its own cost).
-    cheap = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
-    with clock.using(fixed), mock.patch.dict(passwords.ARGON2, cheap):
+    with clock.using(fixed), mock.patch.dict(passwords.ARGON2, CHEAP_HASHING):
         engine = Engine(f"sqlite:///{folder / 'cinflow.db'}")
         engine.init_db()
         world = factories.build_world(engine)
@@ -226,19 +229,81 @@ def page(new_page) -> object:  # noqa: ANN001
     return new_page()
 
 
+def sign_in_as(page, username: str, password: str) -> None:  # noqa: ANN001
+    """Use the sign-in form like a person; ends on the landing page."""
+    page.goto("/sign-in")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    assert "/sign-in" not in page.url, page.locator("main").inner_text()
+
+
 @pytest.fixture
 def sign_in(live_world: SimpleNamespace) -> Callable[..., None]:
     """sign_in(page, username): use the sign-in form like a person; ends on the landing page."""
 
     def do(page, username: str, password: str | None = None) -> None:  # noqa: ANN001
-        page.goto("/sign-in")
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Password", exact=True).fill(password or live_world.password)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_load_state()
-        assert "/sign-in" not in page.url, page.locator("main").inner_text()
+        sign_in_as(page, username, password or live_world.password)
 
     return do
+
+
+@pytest.fixture
+def own_sign_in(own_world: SimpleNamespace) -> Callable[..., None]:
+    """own_sign_in(page, username): sign_in on `own_world`'s server."""
+
+    def do(page, username: str) -> None:  # noqa: ANN001
+        sign_in_as(page, username, own_world.password)
+
+    return do
+
+
+@pytest.fixture(scope="module")
+def portsmouth(own_world: SimpleNamespace) -> SimpleNamespace:
+    """`own_world` with Portsmouth's shipped pack live (installed by admin) and a second practice
+    manager, pm.second, to approve what pm.north changes (four eyes)."""
+    with clock.using(own_world.clock), mock.patch.dict(passwords.ARGON2, CHEAP_HASHING):
+        own_world.engine.deploy_pack("portsmouth", "admin")
+        own_world.engine.people.add_user(
+            "pm.second", "Pam Second", own_world.password, "practice_manager", ["north"]
+        )
+    return own_world
+
+
+def _select_element(page, element_id: str) -> None:  # noqa: ANN001
+    """Click an element on the modeler's canvas; waits for the panel to show it."""
+    page.locator(f".djs-element[data-element-id='{element_id}'] .djs-hit").first.click(force=True)
+    page.wait_for_selector(f"#modeler-panel[data-element='{element_id}']")
+
+
+def _select_flow(page, flow_id: str) -> None:  # noqa: ANN001
+    """Click the middle of a sequence flow, as a person would (the diagram first scrolled
+    clear of the palette with the mouse wheel)."""
+    box = page.locator("#modeler-canvas").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(-250, 0)
+    x, y = page.evaluate(
+        """(id) => {
+          document.getElementById("modeler-canvas").scrollIntoView();
+          const line = document.querySelector(`.djs-element[data-element-id='${id}'] .djs-hit`);
+          const middle = line.getPointAtLength(line.getTotalLength() / 2);
+          const svg = line.ownerSVGElement.createSVGPoint();
+          svg.x = middle.x; svg.y = middle.y;
+          const p = svg.matrixTransform(line.getScreenCTM());
+          return [p.x, p.y];
+        }""",
+        flow_id,
+    )
+    page.mouse.click(x, y)
+    page.wait_for_selector(f"#modeler-panel[data-element='{flow_id}']")
+
+
+@pytest.fixture(scope="session")
+def modeler_canvas() -> SimpleNamespace:
+    """modeler_canvas.select(page, id) / .select_flow(page, id): pick an element on the
+    modeler's canvas with the mouse, as a practice manager does."""
+    return SimpleNamespace(select=_select_element, select_flow=_select_flow)
 
 
 @pytest.fixture(scope="session")

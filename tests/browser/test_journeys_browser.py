@@ -7,9 +7,7 @@ draft is sent for approval; a second practice manager approves it and puts it li
 
 from __future__ import annotations
 
-from unittest import mock
-
-from engine import clock, passwords
+from engine import clock
 
 OLD = 'reminder("first_planning_meeting_supervision_order"'
 NEW = 'reminder("first_planning_meeting"'
@@ -17,36 +15,23 @@ DRAFT = "/journeys/portsmouth/portsmouth_supervision_order/v2"
 SLOW_MS = 240_000  # running every Portsmouth journey on a shared machine
 
 
-def _sign_in(page, username: str, password: str) -> None:  # noqa: ANN001
-    page.goto("/sign-in")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-    assert "/sign-in" not in page.url
-
-
 def test_run_the_journeys_fix_one_send_approve_and_put_live(
-    own_world,  # noqa: ANN001
+    portsmouth,  # noqa: ANN001
     own_page,  # noqa: ANN001
+    own_sign_in,  # noqa: ANN001
     axe,  # noqa: ANN001
     shot,  # noqa: ANN001
 ) -> None:
-    engine = own_world.engine
-    cheap = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
-    with clock.using(own_world.clock), mock.patch.dict(passwords.ARGON2, cheap):
-        engine.deploy_pack("portsmouth", "pm.north")
+    engine = portsmouth.engine
+    with clock.using(portsmouth.clock):
         files = engine.export_files("portsmouth")
         (name,) = [n for n in files if n.endswith("portsmouth_supervision_order.bpmn")]
         assert OLD in files[name]
         files[name] = files[name].replace(OLD, NEW)
         engine.deploy(files, "pm.north", "reminder as for other planning meetings", "portsmouth")
-        engine.people.add_user(
-            "pm.second", "Pam Second", own_world.password, "practice_manager", ["north"]
-        )
 
     page = own_page()
-    _sign_in(page, "pm.north", own_world.password)
+    own_sign_in(page, "pm.north")
     page.goto("/processes/portsmouth")
     row = page.locator("tr[data-process='portsmouth_supervision_order']")
     row.get_by_test_id("test-draft").click()
@@ -61,7 +46,10 @@ def test_run_the_journeys_fix_one_send_approve_and_put_live(
     summary = page.get_by_test_id("run-summary").inner_text()
     assert summary.startswith("1 of ") and summary.endswith("journeys failed.")
     where = page.get_by_test_id("failed-steps").inner_text()
-    assert "Reminder (supervision_order_planning_reminder), marked in red on the diagram" in where
+    assert (
+        "Reminder 2 working days before (supervision_order_planning_reminder), marked in red on "
+        "the diagram" in where
+    )
     assert "Expected due 3 June 2027; got due 11 June 2027." in where
     page.wait_for_selector("#draft-diagram[data-ready='true']")
     failed = page.locator(".djs-element.cin-failed")
@@ -103,7 +91,7 @@ def test_run_the_journeys_fix_one_send_approve_and_put_live(
 
     second = own_page()
     second.set_default_timeout(SLOW_MS)
-    _sign_in(second, "pm.second", own_world.password)
+    own_sign_in(second, "pm.second")
     second.goto(DRAFT)
     second.get_by_label("Comment (optional)").fill("Reminder as for the other planning meetings")
     second.get_by_test_id("approve").click()

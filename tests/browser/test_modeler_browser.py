@@ -5,64 +5,24 @@ fixed, the draft saved and listed; the download; a social worker refused; axe on
 
 from __future__ import annotations
 
-import pytest
+import re
+from pathlib import Path
+from xml.etree import ElementTree
 
-from engine import clock
-from engine.clock import FixedClock
+from engine import deploy_rules
 
+ROOT = Path(__file__).resolve().parents[2]
 PROCESS = "portsmouth_after_assessment"
 EDIT = f"/processes/portsmouth/{PROCESS}/v1/edit"
 
 
-@pytest.fixture(scope="module")
-def portsmouth(own_world):  # noqa: ANN001, ANN201
-    factories = __import__("factories")
-    with clock.using(FixedClock(factories.NOW)):
-        own_world.engine.deploy_pack("portsmouth", "admin")
-    return own_world
-
-
-def _sign_in(page, world, username: str) -> None:  # noqa: ANN001
-    page.goto("/sign-in")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password", exact=True).fill(world.password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-    assert "/sign-in" not in page.url
-
-
-def _select(page, element_id: str) -> None:  # noqa: ANN001
-    page.locator(f".djs-element[data-element-id='{element_id}'] .djs-hit").first.click(force=True)
-    page.wait_for_selector(f"#modeler-panel[data-element='{element_id}']")
-
-
-def _select_flow(page, flow_id: str) -> None:  # noqa: ANN001
-    """Click the middle of a sequence flow, as a person would (the diagram first scrolled
-    clear of the palette with the mouse wheel)."""
-    box = page.locator("#modeler-canvas").bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.mouse.wheel(-250, 0)
-    x, y = page.evaluate(
-        """(id) => {
-          document.getElementById("modeler-canvas").scrollIntoView();
-          const line = document.querySelector(`.djs-element[data-element-id='${id}'] .djs-hit`);
-          const middle = line.getPointAtLength(line.getTotalLength() / 2);
-          const svg = line.ownerSVGElement.createSVGPoint();
-          svg.x = middle.x; svg.y = middle.y;
-          const p = svg.matrixTransform(line.getScreenCTM());
-          return [p.x, p.y];
-        }""",
-        flow_id,
-    )
-    page.mouse.click(x, y)
-    page.wait_for_selector(f"#modeler-panel[data-element='{flow_id}']")
-
-
-def test_change_lint_fix_save_and_download(portsmouth, own_page, axe, shot) -> None:  # noqa: ANN001
+def test_change_lint_fix_save_and_download(
+    portsmouth, own_page, own_sign_in, modeler_canvas, axe, shot
+) -> None:  # noqa: ANN001
     page = own_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    _sign_in(page, portsmouth, "pm.north")
+    own_sign_in(page, "pm.north")
     page.goto(f"/processes/portsmouth/{PROCESS}/v1")
     page.get_by_test_id("edit").click()
     page.wait_for_selector("#modeler-canvas[data-ready='true']")
@@ -71,7 +31,7 @@ def test_change_lint_fix_save_and_download(portsmouth, own_page, axe, shot) -> N
     axe.assert_no_violations(page)
 
     # rename a task with the panel
-    _select(page, "initial_plan")
+    modeler_canvas.select(page, "initial_plan")
     page.get_by_label("Name").fill("Write the initial plan with the family")
     page.get_by_label("Name").press("Tab")
     # from the keyboard: Tab reaches the named canvas, where Ctrl+Z undoes and Ctrl+Y redoes
@@ -109,10 +69,10 @@ def test_change_lint_fix_save_and_download(portsmouth, own_page, axe, shot) -> N
     page.get_by_test_id("lint-ok").wait_for()
 
     # the deadline timer moves to another rule of the council's timescales
-    _select(page, "initial_plan_deadline")
+    modeler_canvas.select(page, "initial_plan_deadline")
     page.locator("#prop-timer-rule").select_option("first_planning_meeting")
     # the reminder becomes a fixed duration in working days, still counted from the transfer
-    _select(page, "initial_plan_reminder")
+    modeler_canvas.select(page, "initial_plan_reminder")
     page.locator("#prop-timer-rule").select_option("")
     page.locator("#prop-timer-amount").fill("10")
     page.locator("#prop-timer-unit").select_option("working days")
@@ -143,16 +103,18 @@ def test_change_lint_fix_save_and_download(portsmouth, own_page, axe, shot) -> N
     assert errors == []  # nothing blocked by the content security policy, no script error
 
 
-def test_server_refusal_is_listed_with_links(portsmouth, own_page) -> None:  # noqa: ANN001
+def test_server_refusal_is_listed_with_links(
+    portsmouth, own_page, own_sign_in, modeler_canvas
+) -> None:  # noqa: ANN001
     page = own_page()
-    _sign_in(page, portsmouth, "pm.north")
+    own_sign_in(page, "pm.north")
     page.goto(EDIT)
     page.wait_for_selector("#modeler-canvas[data-ready='true']")
-    _select(page, "initial_plan_deadline")
+    modeler_canvas.select(page, "initial_plan_deadline")
     page.locator("#prop-timer-from").fill("(")
     page.locator("#prop-timer-from").press("Tab")
     # a gateway's condition: the form's answers are offered by name; an unknown one is flagged
-    _select_flow(page, "flow_consent_gw_to_initial_plan")
+    modeler_canvas.select_flow(page, "flow_consent_gw_to_initial_plan")
     condition = page.locator("#prop-condition")
     assert condition.input_value() == "consent.consent_given == True"
     condition.fill("consent.consent_givn == True")
@@ -181,17 +143,19 @@ def test_server_refusal_is_listed_with_links(portsmouth, own_page) -> None:  # n
     page.wait_for_selector("#modeler-panel[data-element='initial_plan_deadline']")
 
 
-def test_social_worker_is_refused(portsmouth, own_page) -> None:  # noqa: ANN001
+def test_social_worker_is_refused(portsmouth, own_page, own_sign_in, modeler_canvas) -> None:  # noqa: ANN001
     page = own_page()
-    _sign_in(page, portsmouth, "sw.north")
+    own_sign_in(page, "sw.north")
     response = page.goto(EDIT)
     assert response.status == 403
     assert "Change" not in page.locator("h1").inner_text()
 
 
-def test_new_process_with_inserted_patterns(portsmouth, own_page, axe, shot) -> None:  # noqa: ANN001
+def test_new_process_with_inserted_patterns(
+    portsmouth, own_page, own_sign_in, modeler_canvas, axe, shot
+) -> None:  # noqa: ANN001
     page = own_page()
-    _sign_in(page, portsmouth, "pm.north")
+    own_sign_in(page, "pm.north")
     page.goto("/processes/portsmouth")
     page.get_by_test_id("new-process").click()
     page.get_by_label("Name of the process").fill("Family network meeting")
@@ -244,3 +208,141 @@ def test_new_process_with_inserted_patterns(portsmouth, own_page, axe, shot) -> 
     xml = portsmouth.engine.version_xml("portsmouth", "portsmouth_family_network_meeting", 1)
     assert 'name="Record why the plan ended"' in xml and 'name="Send the minutes"' in xml
     assert 'value="manager_decision.json"' in xml
+    # each pattern's escalation step is in the Team manager lane (a ceasing pattern's record
+    # step in the Social worker lane, as in processes/templates/)
+    lanes = _lanes_by_task_name(xml)
+    assert lanes["New step: overdue"] == "Team manager"
+    assert lanes["Send the minutes: overdue"] == "Team manager"
+    assert lanes["Record why the plan ended"] == "Social worker"
+
+
+def _lanes_by_task_name(xml: str) -> dict[str, str]:
+    """Each user task's name -> the name of the lane (role) that lists it."""
+    bpmn = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+    root = ElementTree.fromstring(xml)
+    names = {t.get("id"): t.get("name") for t in root.iter(f"{bpmn}userTask")}
+    return {
+        names[ref.text]: lane.get("name")
+        for lane in root.iter(f"{bpmn}lane")
+        for ref in lane.findall(f"{bpmn}flowNodeRef")
+        if ref.text in names
+    }
+
+
+def _popup_targets() -> dict[str, dict[str, str]]:
+    """bpmn-js's own catalogue of what each menu entry makes (entry id -> target), read from the
+    installed package, so the test follows bpmn-js rather than a copy of it."""
+    source = (ROOT / "node_modules/bpmn-js/lib/features/popup-menu/PopupEntries.js").read_text()
+    entries = re.findall(
+        r"'([\w-]+)': \{\s*label:[^\n]*\n\s*className: '[^']+',\s*target: \{([^}]*)\}", source
+    )
+    return {key: dict(re.findall(r"(\w+): '?([\w:-]+)'?", body)) for key, body in entries}
+
+
+def _target(targets: dict[str, dict[str, str]], entry_id: str) -> dict[str, str] | None:
+    """The catalogue's target of a replace entry (`replace-with-none-start`: `none-start-event`)."""
+    key = entry_id.removeprefix("replace-with-")
+    return targets.get(key) or targets.get(f"{key}-event")
+
+
+def _runs(target: dict[str, str]) -> bool:
+    """Whether the engine's deploy rules run what a menu entry makes (engine/deploy_rules.py)."""
+    kind = target["type"].removeprefix("bpmn:")
+    kind = kind[0].lower() + kind[1:]
+    definition = target.get("eventDefinitionType", "").removeprefix("bpmn:") or None
+    definition = definition and definition[0].lower() + definition[1:]
+    if kind not in deploy_rules.RUNS or target.get("triggeredByEvent") == "true":
+        return False
+    return kind not in deploy_rules.EVENTS_RUN or definition in deploy_rules.EVENTS_RUN[kind]
+
+
+# What the context pad's append entries make (diagram-js names them by action, not by target).
+APPENDS = {
+    "append.end-event": {"type": "bpmn:EndEvent"},
+    "append.gateway": {"type": "bpmn:ExclusiveGateway"},
+    "append.intermediate-event": {"type": "bpmn:IntermediateThrowEvent"},
+    "append.user-task": {"type": "bpmn:UserTask"},
+}
+
+
+def test_change_type_and_append_menus_offer_only_what_the_engine_runs(
+    portsmouth, own_page, own_sign_in, modeler_canvas
+) -> None:  # noqa: ANN001
+    page = own_page()
+    own_sign_in(page, "pm.north")
+    page.goto(EDIT)
+    page.wait_for_selector("#modeler-canvas[data-ready='true']")
+    targets = _popup_targets()
+    offered: dict[str, set[str]] = {}
+    appends: set[str] = set()
+    box = page.locator("#modeler-canvas").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(-250, 0)
+    for element in (
+        "initial_plan",  # user task
+        "initial_plan_reminder",  # timer boundary event
+        "consent",  # call activity
+        "chair_gw",  # exclusive gateway
+        "planning_starts",  # start event inside a subprocess
+        "transferred",  # the process's start event (scrolled clear of the palette below)
+        "plan_finished",  # end event
+        "after_assessment_planning",  # expanded subprocess
+    ):
+        page.keyboard.press("Escape")
+        modeler_canvas.select(page, element)
+        pad = page.locator(".djs-context-pad")
+        appends |= set(
+            pad.locator(".entry[data-action^='append.']").evaluate_all(
+                "(entries) => entries.map((e) => e.dataset.action)"
+            )
+        )
+        pad.locator(".entry[data-action='replace']").click()
+        entries = page.locator(".djs-popup .entry[data-id]")
+        entries.first.wait_for()
+        for cls, entry_id in entries.evaluate_all(
+            """(entries) => entries.map((e) => {
+              const icon = e.querySelector("[class*='bpmn-icon-']");
+              const cls = icon ? [...icon.classList].find((c) => c.startsWith("bpmn-icon-")) : "";
+              return [cls, e.dataset.id];
+            })"""
+        ):
+            if entry_id.startswith("replace-with-"):
+                offered.setdefault(entry_id, set()).add(cls)  # cls: to read a failure
+    assert offered and appends
+    refused = {
+        entry: _target(targets, entry)
+        for entry in offered
+        if _target(targets, entry) is None or not _runs(_target(targets, entry))
+    }
+    assert refused == {}, f"the change-type menu offers what the engine refuses: {refused}"
+    assert not set(appends) - set(APPENDS), f"an append entry nobody classified: {appends}"
+    assert all(_runs(APPENDS[a]) for a in appends)
+    assert "replace-with-user-task" in offered and "replace-with-task" not in offered
+    assert "append.user-task" in appends and "append.append-task" not in appends
+
+
+def test_keyboard_only_changes_an_element(portsmouth, own_page, own_sign_in, axe) -> None:  # noqa: ANN001
+    """What the page's keyboard help promises: choose any element from a list, change it in the
+    panel, with no pointer."""
+    page = own_page()
+    own_sign_in(page, "pm.north")
+    page.goto(EDIT)
+    page.wait_for_selector("#modeler-canvas[data-ready='true']")
+    help_text = " ".join(page.locator("#modeler-keyboard-help").text_content().split())
+    assert "With a keyboard only you can change any existing step" in help_text
+    assert "You need a mouse or other pointer to draw new shapes" in help_text
+    chooser = page.get_by_label("Choose an element to change")
+    chooser.focus()
+    chooser.select_option("initial_plan")
+    page.wait_for_selector("#modeler-panel[data-element='initial_plan']")
+    page.keyboard.press("Tab")
+    for _ in range(40):
+        if page.evaluate("document.activeElement.id") == "prop-name":
+            break
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "prop-name"
+    page.keyboard.press("Control+a")
+    page.keyboard.type("Write the plan with the family")
+    page.keyboard.press("Tab")
+    assert "Write the plan with the family (initial_plan)" in chooser.inner_text()
+    axe.assert_no_violations(page)

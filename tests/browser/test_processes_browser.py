@@ -41,6 +41,12 @@ def test_library_diff_approval_and_migration_preview(
     shot(page, "procedures-version-diff")
     axe.assert_no_violations(page)
 
+    # a draft is approved only once sent for approval (here by admin, for its author)
+    page.goto("/processes/dudley")
+    page.get_by_test_id("approve").click()
+    assert "has not been sent for approval" in page.get_by_test_id("refusal").inner_text()
+    live_world.engine.send_drafts("dudley", "admin")
+
     # Dudley's journeys need its whole pack, not deployed in this world: refused, listed
     page.goto("/processes/dudley")
     page.set_default_timeout(120_000)  # approving runs every Dudley journey first

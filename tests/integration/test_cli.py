@@ -296,6 +296,11 @@ def test_draft_approve_go_live_migrate_and_document_control(run, tmp_path: Path)
     assert "any/sample_referral version 2 draft" in drafted.output
     assert "Drafts: new cases stay on the live versions" in drafted.output
 
+    unsent = run("approve", "any", "--by", "pm2")
+    assert unsent.exit_code == 1 and "has not been sent for approval" in unsent.output
+    assert "cinflow send-for-approval" in unsent.output
+    sent = run("send-for-approval", "any", "--by", "pm1")
+    assert sent.output.strip() == "any/sample_referral version 2 sent for approval by pm1"
     own = run("approve", "any", "--by", "pm1")
     assert own.exit_code == 1 and "pm1 made the draft" in own.output
     early = run("go-live", "any", "--by", "pm2")

@@ -48,6 +48,8 @@ def test_changed_xml_is_a_new_version_and_running_cases_stay_on_theirs(engine: E
     )
     assert draft.version == 1, "a deploy is a draft: new cases stay on the live version"
     engine.people.add_user("pm2", "Pat Second", "a long enough password 1", "practice_manager")
+    engine.people.add_user("pm1", "Pat First", "a long enough password 1", "practice_manager")
+    engine.send_drafts("any", "pm1")  # the author asks for approval; a second person approves
     engine.approve_drafts("any", "pm2")
     engine.go_live("any", "pm2")
     newer = engine.start_case(

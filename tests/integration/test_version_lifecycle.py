@@ -161,7 +161,15 @@ def test_edit_draft_diff_four_eyes_live_and_migration(council, tmp_path: Path) -
         },
     }
 
-    # 3. four eyes: not the author, not a social worker; then the journeys must pass
+    # 3. four eyes: sent for approval first (one rule for web, CLI and engine), not by the
+    # author, not by a social worker; then the journeys must pass
+    with pytest.raises(NotAllowed, match="version 2 has not been sent for approval"):
+        engine.approve_drafts("teeswide", "pm.second")
+    assert versions(engine, "teeswide_meeting") == {2: "draft", 1: "live"}
+    with pytest.raises(NotAllowed, match="cannot send procedures for approval"):
+        engine.send_drafts("teeswide", "sw.one")
+    sent = engine.send_drafts("teeswide", "pm.author", "T7 wording")
+    assert {(v.status, v.sent_by) for v in sent} == {("draft", "pm.author")}
     with pytest.raises(NotAllowed, match="pm.author made the draft .* cannot approve"):
         engine.approve_drafts("teeswide", "pm.author")
     with pytest.raises(NotAllowed, match="cannot approve procedures"):
@@ -178,6 +186,7 @@ def test_edit_draft_diff_four_eyes_live_and_migration(council, tmp_path: Path) -
     edit(meeting, 'deadline("review_record")', 'deadline("rearrangement_within_ten")')
     with clock.using(FixedClock(datetime(2027, 5, 13, 9, tzinfo=UTC))):
         engine.deploy_pack("teeswide", "pm.author", "T7 key")
+        engine.send_drafts("teeswide", "pm.author")
         approved = engine.approve_drafts("teeswide", "pm.second", "checked with the IRO")
         assert {v.status for v in approved} == {"approved"}
         live = engine.go_live("teeswide", "pm.second")

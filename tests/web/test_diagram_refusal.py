@@ -33,6 +33,7 @@ def test_a_condition_that_fails_on_the_answers_is_a_409_page_and_nothing_is_save
         (ROOT / "processes" / "portsmouth" / "timescales.yaml").read_text()
     )
     monkeypatch.setattr(engine.context, "processes_dir", pack.parent)
+    engine.send_drafts("portsmouth", "admin")  # sent for approval, then a second person
     engine.approve_drafts("portsmouth", "pm.north")
     engine.go_live("portsmouth", "pm.north")
     case = start_sample(engine)

@@ -61,6 +61,15 @@ def test_library_version_diff_four_eyes_live_and_migration_preview(
     )
     engine.people.add_user("pm.two", "Pip Two", PASSWORD, "practice_manager", ["north"])
     second = new_client_request().sign_in("pm.two")
+    # one rule everywhere: a draft is approved only once sent for approval (by its author here)
+    unsent = second.post("/processes/portsmouth/approve", _expected_status=409)
+    assert "sample_referral version 2 has not been sent for approval" in unsent.text_of(
+        unsent.testid("refusal")[0]
+    )
+    assert client_request.get("/processes/portsmouth").testid("send")
+    sent = client_request.post("/processes/portsmouth/send")
+    assert "Sent for approval" in " ".join(client_request.follow(sent).banners())
+    assert not client_request.get("/processes/portsmouth").testid("send")
     # Portsmouth's journeys need its whole pack, which this world has not deployed: refused
     failing = second.post("/processes/portsmouth/approve", _expected_status=409)
     listed = failing.text_of(failing.testid("refusal")[0])

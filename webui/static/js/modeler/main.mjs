@@ -54,6 +54,39 @@ function showProblems(modeler, target, title, problems) {
   target.append(alert);
 }
 
+// Keyboard users choose any element from a list (selecting on the canvas needs a pointer);
+// the panel then shows it, as a click would.
+const CHOOSABLE = /^bpmn:(UserTask|CallActivity|SubProcess|StartEvent|EndEvent|BoundaryEvent|Intermediate\w+Event|\w+Gateway|SequenceFlow|Lane)$/;
+
+function elementChooser(modeler) {
+  const chooser = document.getElementById("element-choice");
+  if (!chooser) return;
+  const fill = () => {
+    const options = modeler.get("elementRegistry")
+      .filter((e) => !e.labelTarget && CHOOSABLE.test(e.type))
+      .map((e) => {
+        const o = document.createElement("option");
+        o.value = e.id;
+        const name = (e.businessObject.name || "").trim();
+        o.textContent = `${name || e.type.replace("bpmn:", "")} (${e.id})`;
+        return o;
+      })
+      .sort((a, b) => a.textContent.localeCompare(b.textContent));
+    const first = document.createElement("option");
+    first.value = "";
+    first.textContent = "Choose";
+    chooser.replaceChildren(first, ...options);
+  };
+  fill();
+  modeler.get("eventBus").on("commandStack.changed", fill);
+  chooser.addEventListener("change", () => {
+    const element = chooser.value && modeler.get("elementRegistry").get(chooser.value);
+    if (!element) return;
+    modeler.get("selection").select(element);
+    modeler.get("canvas").scrollToElement(element);
+  });
+}
+
 async function main() {
   const modeler = new Modeler({
     container,
@@ -121,6 +154,14 @@ async function main() {
       link.href = reply.libraryUrl;
       link.textContent = "Back to the procedures";
       p.append(link);
+      if (reply.draftUrl) {
+        const test = document.createElement("a");
+        test.className = "govuk-notification-banner__link";
+        test.href = reply.draftUrl;
+        test.dataset.testid = "test-draft";
+        test.textContent = "Run the journeys and send it for approval";
+        p.append(" or ", test);
+      }
       result.append(p);
       result.hidden = false;
       result.dataset.state = "saved";
@@ -132,6 +173,7 @@ async function main() {
       result.focus();
     }
   });
+  elementChooser(modeler);
   container.dataset.ready = "true";
 }
 

@@ -1,8 +1,10 @@
 // Insertable patterns (processes/templates/ drawn by modeling commands, so undo works): "a step
 // with its reminder, deadline and manager escalation", "a meeting with minutes" and "events that
 // cease a plan". Each palette entry inserts its pattern in the middle of what is on screen,
-// in the pool there; the lanes follow from where shapes land (move the escalation step into
-// the Team manager lane if it is not there: the lint list says so). Timers name the council's
+// in the pool there; the lanes follow from where shapes land, so the escalation step is put in
+// the middle of the Team manager lane (escalations are the manager's: processes/lanes.yaml) and
+// a ceasing pattern's record step in the Social worker lane, as processes/templates/ has them
+// (without such a lane it stays beside the pattern, and the lint list says so). Timers name the council's
 // first timescale and steps leave their form to choose where the pattern cannot know it, so the
 // lint list shows what to fill in.
 const SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core";
@@ -41,6 +43,13 @@ function Patterns(palette, modeler, choices) {
     const right = inside.length ? Math.max(...inside.map((e) => e.x + e.width)) : (pool ? pool.x + 60 : 0);
     const top = pool ? pool.y : 0;
     return { at: { x: right + 120, y: top + 90 }, parent };
+  }
+
+  // The vertical middle of the lane for `role` (a lane is a role, named as in lanes.yaml).
+  function laneMiddle(role, fallback) {
+    const lane = get("elementRegistry").filter((e) => e.type === "bpmn:Lane"
+      && (e.businessObject.name || "").trim() === role)[0];
+    return lane ? lane.y + lane.height / 2 : fallback;
   }
 
   function task(parent, x, y, name, form, documentation) {
@@ -84,7 +93,8 @@ function Patterns(palette, modeler, choices) {
     const deadline = boundary(step, 25, "Deadline passed", timer("deadline", key, from),
       { bo: { extensionElements: props({ timer: "deadline" }) } });
     modeling.connect(reminder, endEvent(parent, step.x + 20, step.y + 170, "Reminder sent"));
-    const chase = task(parent, step.x + 200, step.y + 240, `${name}: overdue`, "manager_decision.json",
+    const chase = task(parent, step.x + 200, laneMiddle("Team manager", step.y + 240),
+      `${name}: overdue`, "manager_decision.json",
       "The step is overdue. Agree with the worker when it will be done. Rule · source");
     modeling.connect(deadline, chase);
     modeling.connect(chase, endEvent(parent, chase.x + 200, chase.y + 40, "Escalation handled"));
@@ -125,7 +135,8 @@ function Patterns(palette, modeler, choices) {
         "visit_record.json", "Work with the family to the plan. Rule · source");
       modeling.connect(start, work);
       modeling.connect(work, endEvent(plan, plan.x + plan.width - 50, plan.y + plan.height / 2, "Plan ended"));
-      const record = task(parent, plan.x + plan.width / 2, plan.y + plan.height + 110,
+      const record = task(parent, plan.x + plan.width + 150,
+        laneMiddle("Social worker", plan.y + plan.height + 110),
         "Record why the plan ended", "closure.json", "Record why the plan ended and when. Rule · source");
       CEASING.forEach(([name, label], i) => {
         const definition = bpmnFactory.create("bpmn:MessageEventDefinition",

@@ -7,6 +7,10 @@ const PALETTE_KEEP = new Set([
 ]);
 const REPLACE_KEEP = /^replace-with-(none-start|none-end|timer|message|user-task|call-activity|exclusive-gateway|parallel-gateway|expanded-subprocess|collapsed-subprocess|terminate-end|non-interrupting-timer|sequence-flow|default-flow|conditional-flow)/;
 
+// A process starts with a none start event only (engine/deploy_rules.py EVENTS_RUN): no timer
+// or message start events, which the prefixes above would otherwise let through.
+const STARTS_REFUSED = /^replace-with-(?!none-start$).*-start$/;
+
 function RestrictedPalette(palette, create, elementFactory, translate) {
   palette.registerProvider(500, {
     getPaletteEntries() {
@@ -32,7 +36,7 @@ function RestrictedMenus(popupMenu, contextPad, elementFactory, autoPlace) {
   popupMenu.registerProvider("bpmn-replace", 500, {
     getPopupMenuEntries() {
       return (entries) => Object.fromEntries(
-        Object.entries(entries).filter(([k]) => REPLACE_KEEP.test(k)));
+        Object.entries(entries).filter(([k]) => REPLACE_KEEP.test(k) && !STARTS_REFUSED.test(k)));
     },
     getPopupMenuHeaderEntries() {
       return (entries) => Object.fromEntries(
