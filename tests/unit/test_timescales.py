@@ -85,7 +85,7 @@ def test_file_shape(council):
     data = load(council)
     # lanes: who may act in which lane, where the council differs (engine/lanes.py)
     allowed = {"council", "name", "seed", "timescales", "lanes", "escalation_deadline"}
-    allowed.add("calendar_deadlines_on_non_working_days")
+    allowed |= {"calendar_deadlines_on_non_working_days", "settings"}
     assert {"council", "name", "seed", "timescales"} <= set(data) <= allowed
     Duration.parse(str(data.get("escalation_deadline", "1 working day")))
     assert data["council"] == council
