@@ -1,5 +1,5 @@
-"""A step whose diagram cannot go on (a condition reading a field the case does not have) is
-refused on the page with what to do, nothing saved, and the step still open: never a 500."""
+"""A step whose diagram cannot go on (a condition reading a starting fact the case was not
+given; a form field the form lacks is refused at deploy instead) is refused on the page with what to do, nothing saved, and the step still open: never a 500."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from engine.services import Engine
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "processes" / "sample"
-BROKEN = 'assessment_outcome.decision == "cin_plan" and assessment_outcome.urgency == "high"'
+BROKEN = 'assessment_outcome.decision == "cin_plan" and referral.urgency == "high"'
 
 
 def test_a_condition_that_fails_on_the_answers_is_a_409_page_and_nothing_is_saved(
@@ -49,6 +49,6 @@ def test_a_condition_that_fails_on_the_answers_is_a_409_page_and_nothing_is_save
     problem = page.text_of(page.testid("task-problem")[0])
     assert "The procedure cannot go on from this step" in problem
     assert "Nothing has been saved" in problem and "practice manager" in problem
-    assert '"urgency" is not a value in "assessment_outcome"' in problem
+    assert '"referral" is not a value in this case' in problem
     assert stored(engine, case.id) == before
     assert sw.get(f"/tasks/{task.id}").h1 == "Complete the assessment"
