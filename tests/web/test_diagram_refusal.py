@@ -1,5 +1,6 @@
 """A step whose diagram cannot go on (a condition reading a starting fact the case was not
-given; a form field the form lacks is refused at deploy instead) is refused on the page with what to do, nothing saved, and the step still open: never a 500."""
+given; a form field the form lacks is refused at deploy instead) is refused on the page with what
+to do, nothing saved, and the step still open: never a 500."""
 
 from __future__ import annotations
 
