@@ -304,14 +304,14 @@ def test_age_text(born, on, expected):
 
 MEETING = {
     "meeting_type": "review",
-    "meeting_date": "2026-12-03",
+    "meeting_date": "2026-11-25",
     "venue": "Family centre",
     "invitees": [{"name": "Karen Whitlow", "role": "Mother"}],
     "cancelled": False,
 }
 RECORD = {
     "meeting_type": "review",
-    "meeting_date": "2026-12-03",
+    "meeting_date": "2026-11-25",
     "chair_name": "Ruth Okafor",
     "chair_role": "senior_practitioner",
     "attendees": MEETING["invitees"],
@@ -321,7 +321,7 @@ RECORD = {
     "decisions": "Plan agreed.",
 }
 OUTCOME = {
-    "review_date": "2026-12-03",
+    "review_date": "2026-11-25",
     "outcome": "continue",
     "reasons": "Attendance is up to 96%.",
     "child_seen_alone_before_review": True,
