@@ -239,7 +239,7 @@ def test_diagram_at_200_percent_zoom_from_the_keyboard(portsmouth, new_page, sig
     assert _focused(page) == "Full screen"
     page.keyboard.press("Enter")
     page.wait_for_function("document.fullscreenElement !== null")
-    assert _focused(page) == "Exit full screen"
+    page.wait_for_function("document.activeElement.textContent.trim() === 'Exit full screen'")
     page.keyboard.press("Enter")
     page.wait_for_function("document.fullscreenElement === null")
 
