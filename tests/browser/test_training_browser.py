@@ -171,3 +171,86 @@ def test_procedure_library_and_handout(portsmouth, page, sign_in, axe) -> None: 
     assert page.get_by_test_id("handout").is_visible()
     pdf = page.pdf(format="A4")
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+
+
+SCALE = "document.querySelector('#case-diagram .viewport').transform.baseVal[0].matrix"
+
+
+def _focused(page) -> str:  # noqa: ANN001
+    return page.evaluate(
+        "(document.activeElement.textContent || document.activeElement.id || '').trim()"
+    )
+
+
+def test_diagram_at_200_percent_zoom_from_the_keyboard(portsmouth, new_page, sign_in, axe) -> None:  # noqa: ANN001, E501
+    """WCAG 1.4.10 and 2.1.1 on the walkthrough's diagram: a 1280 px window at 200% zoom is a
+    640 CSS px page drawn at twice the density; every diagram control shows whole, inside the
+    page, and works from the keyboard alone (Tab to it, Enter), and the arrow keys pan."""
+    page = new_page(viewport={"width": 640, "height": 450}, device_scale_factor=2)
+    sign_in(page, "trainer.north")
+    _start(page)
+    width = page.evaluate("window.innerWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+    canvas = page.locator("#case-diagram").bounding_box()
+    assert canvas["x"] >= 0 and canvas["x"] + canvas["width"] <= width + 1, canvas
+    controls = page.get_by_role("group", name="Diagram controls").get_by_role("button")
+    names = [b.inner_text() for b in controls.all() if b.is_visible()]
+    for wanted in ("Zoom in", "Zoom out", "Fit to the box", "Show the full drawing",
+                   "Show the overview map", "Full screen"):
+        assert wanted in names, names
+    for button in controls.all():
+        if button.is_visible():
+            box = button.bounding_box()
+            inside = box["x"] >= 0 and box["x"] + box["width"] <= width + 1
+            assert inside, (button.inner_text(), box)
+    axe.assert_no_violations(page)
+
+    # Tab from the top of the page to the first control, then through them with Enter
+    page.locator("body").focus()
+    for _ in range(150):
+        page.keyboard.press("Tab")
+        if _focused(page) == "Zoom in":
+            break
+    assert _focused(page) == "Zoom in"
+    scale = page.evaluate(f"{SCALE}.a")
+    page.keyboard.press("Enter")
+    assert page.evaluate(f"{SCALE}.a") > scale
+    page.keyboard.press("Tab")
+    assert _focused(page) == "Zoom out"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
+    assert page.evaluate(f"{SCALE}.a") < scale * 1.01
+    page.keyboard.press("Tab")
+    assert _focused(page) == "Fit to the box"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert _focused(page) == "Show the full drawing"
+    page.keyboard.press("Enter")
+    assert page.locator("#case-diagram").get_attribute("data-view") == "full"
+    page.keyboard.press("Enter")
+    assert page.locator("#case-diagram").get_attribute("data-view") == "practitioner"
+    page.keyboard.press("Tab")
+    assert _focused(page) == "Show the overview map"
+    page.keyboard.press("Enter")
+    assert page.locator("#case-diagram .djs-minimap.open").count() == 1
+    page.keyboard.press("Enter")
+    assert page.locator("#case-diagram .djs-minimap.open").count() == 0
+    page.keyboard.press("Tab")
+    assert _focused(page) == "Full screen"
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.fullscreenElement !== null")
+    page.wait_for_function("document.activeElement.textContent.trim() === 'Exit full screen'")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.fullscreenElement === null")
+
+    # on to the drawing itself: the arrow keys pan it, + zooms
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "case-diagram"
+    before = page.evaluate(f"[{SCALE}.e, {SCALE}.f]")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowDown")
+    after = page.evaluate(f"[{SCALE}.e, {SCALE}.f]")
+    assert after[0] < before[0] and after[1] < before[1], (before, after)
+    scale = page.evaluate(f"{SCALE}.a")
+    page.keyboard.press("+")
+    assert page.evaluate(f"{SCALE}.a") > scale

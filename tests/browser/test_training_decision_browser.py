@@ -89,3 +89,79 @@ def test_trainer_takes_the_significant_harm_branch(portsmouth, page, sign_in, ax
     assert "See the child alone" in page.get_by_test_id("steps-done").inner_text()
     assert page.get_by_test_id("step-points").locator("button").count() >= 4
     axe.assert_no_violations(page)
+
+
+STEP_DOWN = "portsmouth:portsmouth_step_down_cp"
+# The steps the trainer takes, first found first, to reach the first review's outcome: the
+# meetings and the review, not the visits and supervision that run beside them.
+TOWARDS_REVIEW = (
+    "Record the review outcome",
+    "Chair and record the meeting",
+    "Check the meeting took place",
+    "Arrange the meeting",
+    "See the child alone before the review",
+)
+
+
+def _steps(page) -> str:  # noqa: ANN001
+    return page.get_by_test_id("current-steps").inner_text()
+
+
+def _take(page, name: str) -> None:  # noqa: ANN001
+    """Make `name` the step shown, if it is not already."""
+    link = page.get_by_test_id("current-steps").get_by_role("link", name=name, exact=True)
+    if link.count():
+        link.click()
+        page.wait_for_load_state()
+    assert _current(page) == name
+
+
+def test_trainer_steps_back_and_takes_another_review_outcome(portsmouth, page, sign_in, axe) -> None:  # noqa: ANN001, E501
+    """The step down from a CP plan to its first review outcome; "what if the review asks for a
+    strategy discussion?", then back one step and the example answer (an amended plan): each
+    branch has its own next step, and the other branch's step is gone."""
+    sign_in(page, "trainer.north")
+    page.goto("/training")
+    page.get_by_label("Pathway or route").select_option(STEP_DOWN)
+    page.get_by_role("button", name="Start training case").click()
+    page.wait_for_load_state()
+    for _ in range(20):
+        steps = _steps(page)
+        if "Record the review outcome" in steps:
+            break
+        _take(page, next((n for n in TOWARDS_REVIEW if n in steps), _current(page)))
+        page.get_by_test_id("step-form").get_by_role("button", name="Complete step").click()
+        page.wait_for_load_state()
+    _take(page, "Record the review outcome")
+    _ready(page)
+
+    # branch one: a strategy discussion
+    form = page.get_by_test_id("step-form")
+    form.get_by_label("Strategy discussion").check()
+    form.get_by_role("button", name="Complete step").click()
+    page.wait_for_load_state()
+    _ready(page)
+    strategy = _steps(page)
+    assert "Hold the strategy discussion" in strategy, strategy
+    assert "Amend the plan and have it signed" not in strategy
+    assert "Record the review outcome" not in strategy
+
+    # one step back: the outcome is to record again, the strategy discussion is gone
+    page.locator('button[data-testid^="back-"]').last.click()
+    page.wait_for_load_state()
+    _ready(page)
+    again = _steps(page)
+    assert "Record the review outcome" in again and "Hold the strategy discussion" not in again
+
+    # branch two: the example answer, continue with an amended plan
+    _take(page, "Record the review outcome")
+    form = page.get_by_test_id("step-form")
+    assert form.get_by_label("Continue with an amended plan").is_checked()
+    form.get_by_role("button", name="Complete step").click()
+    page.wait_for_load_state()
+    _ready(page)
+    amended = _steps(page)
+    assert "Amend the plan and have it signed" in amended, amended
+    assert "Hold the strategy discussion" not in amended
+    assert "Hold the strategy discussion" not in page.get_by_test_id("steps-done").inner_text()
+    axe.assert_no_violations(page)

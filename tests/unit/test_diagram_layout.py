@@ -6,8 +6,8 @@ than its label box (bpmn-js would split it mid-word).
 
 A task's icon over the start of its name is not checked: bpmn-js wraps and centres a task's
 name inside it as it draws, so where the first letters fall depends on its text layout, not on
-anything in the file; a check here would guess. `flow_label_problems` finds labels lying on a
-sequence flow's line (tested below, not yet applied to the shipped diagrams).
+anything in the file; a check here would guess. No sequence flow's line runs through the words
+of an outside label (`flow_label_problems`), except the few listed in CROWDED.
 
 Only geometry is read: a file that fails is fixed by moving its DI coordinates, never its
 semantics. Sizes follow bpmn-js's rendering (11 px Arial for outside labels).
@@ -101,23 +101,49 @@ def layout_problems(path: Path) -> list[str]:
     return problems
 
 
+LINE_HEIGHT = 13.2  # bpmn-js: 11 px text, 1.2 line height
+
+
+def text_boxes(box: Box, text: str) -> list[Box]:
+    """Where an outside label's words are drawn: bpmn-js wraps the text at the width of its
+    label box and centres each line in it, from the top, so a box wider than its words has
+    empty margins a line may cross without hiding anything."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and (len(lines[-1]) + 1 + len(word)) * CHAR_WIDTH <= box.w:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    boxes = []
+    for n, line in enumerate(lines):
+        width = min(len(line) * CHAR_WIDTH, box.w)
+        boxes.append(Box(box.x + (box.w - width) / 2, box.y + n * LINE_HEIGHT, width, LINE_HEIGHT))
+    return boxes
+
+
 def flow_label_problems(path: Path) -> list[str]:
-    """Outside labels that a sequence flow's line runs through. Not yet applied to the shipped
-    diagrams: on first run it found labels on flows in 34 files (many a boundary event's
-    label under its own outgoing flow), whose DI is still to be moved."""
+    """Outside labels whose words a sequence flow's line runs through (bpmn-js draws the lines
+    over the labels, so the words under a line are struck through). Only the words count, not
+    the empty ends of a wide label box; a flow of the labelled element itself counts the same
+    (a boundary event's label beside its own outgoing flow is fine, under it is not: bpmn-js's
+    own modeler moves such a label aside, AdaptiveLabelPositioningBehavior)."""
     root = etree.parse(str(path)).getroot()
+    semantic = {el.get("id"): el for el in root.iter() if el.get("id")}
     name = path.relative_to(ROOT).as_posix()
-    labels = [
-        (shape.get("bpmnElement"), _box(label))
-        for shape in root.iter(f"{{{DI}}}BPMNShape")
-        if (label := shape.find(f"{{{DI}}}BPMNLabel")) is not None
-        and label.find(f"{{{DC}}}Bounds") is not None
-    ]
+    labels = []
+    for shape in root.iter(f"{{{DI}}}BPMNShape"):
+        label = shape.find(f"{{{DI}}}BPMNLabel")
+        el = semantic.get(shape.get("bpmnElement"))
+        if el is None or label is None or label.find(f"{{{DC}}}Bounds") is None:
+            continue
+        text = (el.get("name") or "").strip()
+        labels.append((el.get("id"), text_boxes(_box(label), text)))
     problems = []
     for edge in root.iter(f"{{{DI}}}BPMNEdge"):
         points = [(float(w.get("x")), float(w.get("y"))) for w in edge.iter(f"{{{DD_DI}}}waypoint")]
-        for ref, box in labels:
-            if any(_crosses(box, p, q) for p, q in zip(points, points[1:], strict=False)):
+        segments = list(zip(points, points[1:], strict=False))
+        for ref, boxes in labels:
+            if any(_crosses(box, p, q) for box in boxes for p, q in segments):
                 flow = edge.get("bpmnElement")
                 problems.append(f"{name}: the label of {ref} lies on sequence flow {flow}")
     return problems
@@ -138,6 +164,45 @@ def _crosses(box: Box, p: tuple[float, float], q: tuple[float, float], margin: f
         a, b = sorted(((lo - start) / d, (hi - start) / d))
         low, high = max(low, a), min(high, b)
     return low < high
+
+
+# Labels that no move of the label alone frees: lines run beside and below them on every side
+# within reach of their event, so the shapes or the lines must move (beyond a label-only fix).
+# The list may only shrink: a label listed here that no longer lies on a flow fails the test.
+CROWDED: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("processes/portsmouth/portsmouth_plan_phase.bpmn", "complex_review_significant_change"),
+        ("processes/portsmouth/portsmouth_visiting.bpmn", "next_visit_deadline"),
+        ("processes/rochdale/rochdale_assessment.bpmn", "approve_assessment_deadline"),
+        ("processes/rochdale/rochdale_assessment.bpmn", "full_assessment_deadline"),
+        ("processes/rochdale/rochdale_clinics.bpmn", "next_clinic_deadline"),
+        ("processes/rochdale/rochdale_pf_visits.bpmn", "first_year_visit_deadline"),
+        ("processes/rochdale/rochdale_pf_visits.bpmn", "weekly_visit_deadline"),
+        ("processes/rochdale/rochdale_plan_after_assessment.bpmn", "initial_cin_meeting_deadline"),
+        ("processes/rochdale/rochdale_private_fostering.bpmn", "first_pf_visit_reminder"),
+        ("processes/rochdale/rochdale_referral.bpmn", "send_fnm_minutes_reminder"),
+        ("processes/rochdale/rochdale_reviews.bpmn", "fourth_meeting_deadline"),
+        ("processes/rochdale/rochdale_reviews.bpmn", "review_meeting_deadline"),
+        ("processes/walthamforest/walthamforest_plan_phase.bpmn", "next_review_significant_change"),
+    }
+)
+
+
+def _flow_label_faults(path: Path) -> set[tuple[str, str]]:
+    name = path.relative_to(ROOT).as_posix()
+    return {(name, p.split("the label of ")[1].split()[0]) for p in flow_label_problems(path)}
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_shipped_diagrams_have_no_label_under_a_flow(path: Path) -> None:
+    faults = sorted(_flow_label_faults(path) - CROWDED)
+    problems = [p for p in flow_label_problems(path) if any(f" {r} " in p for _, r in faults)]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_crowded_labels_still_need_their_shapes_moved() -> None:
+    found = set().union(*(_flow_label_faults(path) for path in FILES))
+    assert sorted(CROWDED - found) == []
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.relative_to(ROOT).as_posix())

@@ -378,3 +378,16 @@ def test_steps_done_in_a_called_process_stay_listed_to_the_end(db_url, fixed_clo
         )
     finally:
         engine.dispose()
+
+
+def test_case_page_lists_the_next_steps(engine, sw):
+    """Beside the diagram, the steps the case can reach from where it is, with their lane (the
+    walkthrough's list); none once only the last step is left."""
+    case = start_plan(engine)
+    page = sw.get(f"/cases/{case.id}")
+    (upcoming,) = page.testid("next-steps")
+    assert page.text_of(upcoming) == "Record the first visit – Social worker"
+    complete_plan(engine, case)
+    page = sw.get(f"/cases/{case.id}")
+    assert page.testid("next-steps") == []
+    assert "No more steps" in page.text_of(page.testid("next-steps-none")[0])
