@@ -6,6 +6,9 @@ script at all. What each construct may be is in `engine.deploy_rules`; add a rul
 (or to `FILE_CHECKS`). The diagram conventions (lanes, documentation, forms, timer pairs,
 escalations, drawing, rule ids: what the old build scripts guaranteed) are the rule set of
 engine/conventions.json, run by `engine.conventions` with the council's context.
+
+Just over 500 lines on purpose: every deploy-time check and the problem list it builds are read
+together.
 """
 
 from __future__ import annotations

@@ -147,8 +147,12 @@ def run_file(
     demo_at: datetime | None = None,
     cast: Cast | None = None,
     deadline: float | None = None,
+    deployed: bool = False,
 ) -> Report:
     """Run a journey on a scratch database (or `engine`), returning one outcome per expectation.
+
+    With `deployed`, `engine` already holds the journey's pack (what `deployment` names, e.g.
+    on a copy of a template database), so the journey starts its case without deploying.
 
     With `deadline` (a time.monotonic() instant), the steps left when it passes are not run: the
     report ends with a failed "time limit" line (pages must answer in bounded time).
@@ -160,11 +164,22 @@ def run_file(
     spec = load(path)
     report = Report(str(spec.get("name", path.stem)), str(path))
     if engine is not None:
-        _run(spec, path, engine, report, demo_at, cast, deadline)
+        _run(spec, path, engine, report, demo_at, cast, deadline, deployed)
         return report
     with _scratch_engine(url) as scratch:
         _run(spec, path, scratch, report, demo_at, cast, deadline)
     return report
+
+
+def deployment(path: Path, spec: dict[str, Any] | None = None) -> tuple[list[Path], str | None]:
+    """What a journey deploys before it starts: the folders (its `deploy`, or its pack's) and
+    the council (its `council`, or its pack's)."""
+    spec = load(path) if spec is None else spec
+    if "deploy" in spec:
+        base = path.resolve().parent
+        return [_resolve(base, p) for p in spec["deploy"]], spec.get("council")
+    paths, council = default_deploy(path)
+    return paths, spec.get("council", council)
 
 
 def _parse_instant(value: Any) -> datetime:
@@ -231,6 +246,7 @@ def _run(
     demo_at: datetime | None,
     cast: Cast | None = None,
     deadline: float | None = None,
+    deployed: bool = False,
 ) -> None:
     if demo_at is not None:
         begin = _demo_start(spec, engine, spec.get("council") or default_deploy(path)[1], demo_at)
@@ -243,14 +259,9 @@ def _run(
     }
     fixed = FixedClock(begin)
     with clock.using(fixed):
-        base = path.resolve().parent
-        if "deploy" in spec:
-            paths = [_resolve(base, p) for p in spec["deploy"]]
-            council = spec.get("council")
-        else:
-            paths, council = default_deploy(path)
-            council = spec.get("council", council)
-        engine.deploy(paths, "scenario", f"scenario {path.name}", council=council)
+        paths, council = deployment(path, spec)
+        if not deployed:
+            engine.deploy(paths, "scenario", f"scenario {path.name}", council=council)
         child = spec.get("child") or {}
         dob = child.get("date_of_birth")
         case = engine.start_case(

@@ -7,34 +7,19 @@ that share an expensive fixture are kept on one worker (`pytest_collection_modif
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from databases import PG_SERVER, require_postgres
 from sqlalchemy import create_engine, text
 
 from engine import clock, passwords
 from engine.clock import FixedClock
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_SERVER = os.environ.get("CINFLOW_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-def _postgres_available() -> bool:
-    try:
-        engine = create_engine(PG_SERVER, connect_args={"connect_timeout": 3})
-        with engine.connect():
-            pass
-        engine.dispose()
-        return True
-    except Exception:  # noqa: BLE001 - any failure means "not here"
-        return False
-
-
-_PG = _postgres_available()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -43,10 +28,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/cinflow.db"
         return
-    if not _PG:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL at 127.0.0.1:5432 is not reachable in CI")
-        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not reachable")
+    require_postgres()
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -16,6 +16,9 @@ a list of row dicts for a repeating table. Field names: `plan_stage`, a date's
 `parse` is lenient: an answer it cannot read (a date like 31/2/2026, "six" for a number) is
 kept in a form the schema refuses, and reported in `problems`, so nothing unreadable can ever
 be completed. A field revealed by `x-show-when` is dropped when its condition does not hold.
+
+Over 500 lines on purpose: both directions (answers to fields, posted strings to answers) share the
+field names, so they stay in one module.
 """
 
 from __future__ import annotations

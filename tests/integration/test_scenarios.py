@@ -3,7 +3,8 @@
 Each journey runs once on PostgreSQL as deployed (SpiffWorkflow's history pruned after every
 step) and once on SQLite with the whole history kept; both must pass, and after every step
 people must see the same of the case on both (tasks, timers, data, diagram, audit trail). One
-pair of runs checks the journey on both databases and the pruning with it.
+pair of runs checks the journey on both databases and the pruning with it. Each run starts on a
+copy of its pack's template database (tests/pack_templates.py), so no journey deploys its pack.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from databases import PG_SERVER, require_postgres
 from factories import stored_state_size
+from pack_templates import PackTemplates
 
 from engine import scenario
 from engine.runtime import Runtime
@@ -23,6 +26,13 @@ from engine.services import Engine
 
 ROOT = Path(__file__).resolve().parents[2]
 JOURNEYS = sorted((ROOT / "processes").glob("*/scenarios/*.yaml"))
+
+
+@pytest.fixture(scope="session")
+def pack_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PackTemplates]:
+    templates = PackTemplates(tmp_path_factory.mktemp("packs"), PG_SERVER)
+    yield templates
+    templates.close()
 
 
 def _seen(engine: Engine, case_id: int) -> dict[str, Any]:
@@ -48,7 +58,6 @@ def _seen(engine: Engine, case_id: int) -> dict[str, Any]:
 @contextmanager
 def _engine(url: str, prune: bool) -> Iterator[Engine]:
     engine = Engine(url, runtime=Runtime(prune=prune))
-    engine.init_db()
     try:
         yield engine
     finally:
@@ -67,17 +76,26 @@ def _run(path: Path, url: str, prune: bool, monkeypatch: pytest.MonkeyPatch) -> 
 
     with monkeypatch.context() as m, _engine(url, prune) as engine:
         m.setattr(scenario._Runner, "step", observed)
-        report = scenario.run_file(path, engine=engine)
+        report = scenario.run_file(path, engine=engine, deployed=True)
     return report, seen, sizes
 
 
-@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 @pytest.mark.parametrize(
     "path", JOURNEYS, ids=[f"{p.parent.parent.name}/{p.stem}" for p in JOURNEYS]
 )
-def test_journey(path: Path, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pruned, seen_pruned, size_pruned = _run(path, db_url, True, monkeypatch)
-    whole, seen_whole, size_whole = _run(path, f"sqlite:///{tmp_path}/whole.db", False, monkeypatch)
+def test_journey(
+    path: Path,
+    pack_templates: PackTemplates,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    require_postgres()
+    paths, council = scenario.deployment(path)
+    key = (tuple(paths), council)
+    with pack_templates.postgres_copy(key) as url:
+        pruned, seen_pruned, size_pruned = _run(path, url, True, monkeypatch)
+    whole_url = pack_templates.sqlite_copy(key, tmp_path / "whole.db")
+    whole, seen_whole, size_whole = _run(path, whole_url, False, monkeypatch)
     assert pruned.outcomes, f"{path} checked nothing"
     assert all(o.ok for o in pruned.outcomes), [o.line() for o in pruned.outcomes if not o.ok]
     assert [o.line() for o in pruned.outcomes] == [o.line() for o in whole.outcomes]

@@ -2,6 +2,8 @@
 
 Each form is rendered server-side as a GOV.UK form and validated with jsonschema, and the BPMN
 gateways read its field names, so the conventions are checked here and not left to review.
+
+Over 500 lines on purpose: the conventions of forms/README.md are checked here as one list.
 """
 
 from __future__ import annotations

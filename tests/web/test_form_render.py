@@ -1,4 +1,8 @@
-"""webui.form_render: every widget, and render -> post -> typed data for every form in forms/."""
+"""webui.form_render: every widget, and render -> post -> typed data for every form in forms/.
+
+Over 500 lines on purpose: one test per widget, plus the round trip for every form, read as one
+catalogue.
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,9 @@ The real engine on a copy of the factories' world (tests/web/conftest.py), clock
 Monday 23 November 2026 09:00 UTC. Cases for these tests are started here: the sample process
 (consent, then "Complete the assessment" due Mon 14 Dec 2026) and a tiny process with a CIN
 plan step (tests/browser/data/cin_plan_journey.bpmn).
+
+Over 500 lines on purpose: the task page's GET and POST paths share their cases and are read
+together.
 """
 
 from __future__ import annotations
