@@ -51,6 +51,7 @@ from engine.expression_limits import (
 
 __all__ = [
     "MAX_EXPRESSION_LENGTH",
+    "DATA_FUNCTIONS",
     "SAFE_BUILTINS",
     "ExpressionError",
     "RestrictedEnvironment",
@@ -80,6 +81,22 @@ SAFE_BUILTINS: Mapping[str, Callable[..., Any]] = types.MappingProxyType(
         "sorted": sorted,
     }
 )
+
+#: Functions that read the expression's own data, bound to it at each evaluation: `has("x")`
+#: asks whether the case holds a record or fact called x, so a block shared by two routes can
+#: act on a record only one route makes (T8: the date a conference set, absent on referral).
+DATA_FUNCTIONS = frozenset({"has"})
+
+
+def _data_functions(names: Mapping[str, Any]) -> dict[str, Callable[..., Any]]:
+    def has(name: Any) -> bool:
+        """Whether the data holds `name` with a value (not missing, not None)."""
+        if not isinstance(name, str):
+            raise ValueError('has() takes the name of a record in quotes, e.g. has("consent")')
+        return names.get(name) is not None
+
+    return {"has": has}
+
 
 #: simpleeval's EvalWithCompoundTypes always adds these constructors (and they win).
 _COMPOUND_CONSTRUCTORS = frozenset({"list", "tuple", "dict", "set"})
@@ -289,8 +306,11 @@ class _Evaluator(EvalWithCompoundTypes):
         return value
 
 
-def _merged_functions(functions: Mapping[str, Callable[..., Any]]) -> dict[str, Callable[..., Any]]:
+def _merged_functions(
+    functions: Mapping[str, Callable[..., Any]], names: Mapping[str, Any] | None = None
+) -> dict[str, Callable[..., Any]]:
     merged: dict[str, Callable[..., Any]] = dict(SAFE_BUILTINS)
+    merged.update(_data_functions(names or {}))
     merged.update(functions)
     return merged
 
@@ -440,10 +460,11 @@ def evaluate(
     with the original exception chained.
     """
     tree, called = _compile(expression)
-    allowed = _merged_functions(functions)
+    data = dict(names)
+    allowed = _merged_functions(functions, data)
     _check_calls(called, expression, allowed)
     try:
-        evaluator = _Evaluator(functions=allowed, names=dict(names))
+        evaluator = _Evaluator(functions=allowed, names=data)
         return evaluator.eval(expression, previously_parsed=tree.body)
     except ExpressionError:
         raise

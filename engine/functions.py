@@ -14,6 +14,7 @@ from typing import Any
 
 from engine import clock
 from engine.calendar import LONDON, Duration, WorkingCalendar, add_duration
+from engine.expressions import DATA_FUNCTIONS
 
 #: The longest span a diagram may count (ten years in each unit): longer is a typing slip, and
 #: counting it would hold the evaluator (working days load each year's bank holidays).
@@ -180,4 +181,5 @@ def diagram_functions(
     }
 
 
-FUNCTION_NAMES = frozenset(diagram_functions(WorkingCalendar()))
+#: Every function a diagram may call: these, and those reading the expression's data (`has`).
+FUNCTION_NAMES = frozenset(diagram_functions(WorkingCalendar())) | DATA_FUNCTIONS

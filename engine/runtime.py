@@ -412,6 +412,10 @@ class Runtime:
         workflow: BpmnWorkflow, task: Task, key: str, data: Mapping[str, Any]
     ) -> list[Task]:
         task.data[key] = deepcopy(dict(data))
+        counter = counted_in(task.task_spec)
+        if counter:
+            held = task.data.get(counter)
+            task.data[counter] = (held if isinstance(held, int) else 0) + 1
         with _diagram_errors():
             task.run()
         return Runtime.run(workflow)
@@ -591,6 +595,15 @@ def preset_answers(task_spec: Any) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def counted_in(task_spec: Any) -> str | None:
+    """The case data name a step counts its completions in (userTask property `counts`), so a
+    diagram can find e.g. Rochdale's 4th CIN meeting (R12) without the form asking its number;
+    the count travels with the case data into and out of called processes."""
+    props = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+    name = str(props.get("counts") or "").strip()
+    return name if name.isidentifier() else None
 
 
 def _escalation_of(task: Task) -> tuple[str | None, datetime | None]:

@@ -424,3 +424,19 @@ def test_methods_outside_the_whitelist_are_refused_at_deploy(
 ) -> None:
     message = check_syntax(expression, functions=FUNCTIONS)
     assert message is not None and fragment in message
+
+
+# --- has(): a shared block asks whether a route made a record ------------------------------
+
+
+def test_has_tells_whether_the_case_holds_a_record() -> None:
+    assert ev('has("consent")') is True
+    assert ev('has("chair_agreement")') is False
+    assert ev('has("chair_agreement")', {"chair_agreement": None}) is False
+    assert ev('consent.given if has("consent") else False') is True
+    assert check_syntax('has("consent")', functions=FUNCTIONS) is None
+
+
+def test_has_needs_a_name_in_quotes() -> None:
+    with pytest.raises(ExpressionError, match="name of a record in quotes"):
+        ev("has(consent)")
