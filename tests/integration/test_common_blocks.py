@@ -145,6 +145,7 @@ def test_visit_template_uses_the_councils_interval(tmp_path: Path) -> None:
                 "concerns_raised": False,
                 "significant_change": False,
             }
+            fixed.set(datetime(2026, 11, 30, 9, tzinfo=UTC))  # the visit is recorded that day
             eng.complete_task(task.id, visit, "test", case_id=case.id)
             task = eng.tasks(case_id=case.id)[0]
             assert task.element_id == "visit_next"

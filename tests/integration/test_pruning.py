@@ -31,14 +31,14 @@ def test_stored_state_does_not_multiply_a_large_answer(tmp_path: Path, fixed_clo
         people = [{"name": f"Person {i:03d} " + "x" * 189, "role": "Agency"} for i in range(50)]
         arrangement = {
             "meeting_type": "planning",
-            "meeting_date": "2026-12-03",
+            "meeting_date": "2026-11-23",
             "venue": "Family centre",
             "invitees": people,
             "cancelled": False,
         }
         record = {
             "meeting_type": "planning",
-            "meeting_date": "2026-12-03",
+            "meeting_date": "2026-11-23",
             "chair_name": "Ruth Okafor",
             "chair_role": "senior_practitioner",
             "attendees": people[::-1],

@@ -52,8 +52,24 @@ def test_a_long_form_has_a_contents_list(client_request, engine):  # noqa: ANN00
 
 
 def client_request_task(engine) -> str:  # noqa: ANN001
-    """A step with a short form (consent)."""
-    return next(t.id for t in engine.tasks() if t.form == "consent.json")
+    """A step with a short form: sending the plan (five questions), on a case of team north."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from engine.services import NewChild  # noqa: PLC0415
+
+    common = Path(__file__).resolve().parents[2] / "processes" / "common"
+    engine.deploy([common], "test", "short form", council="portsmouth")
+    case = engine.start_case(
+        "common_plan_distribution",
+        NewChild("Sam Short"),
+        {},
+        "tm.north",
+        council="portsmouth",
+        team="north",
+    )
+    (task,) = engine.tasks(case_id=case.id)
+    assert task.form == "distribution.json"
+    return task.id
 
 
 def test_a_step_that_answers_a_question_itself_does_not_ask_it(client_request, engine):  # noqa: ANN001
