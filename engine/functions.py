@@ -46,6 +46,10 @@ class Timescale:
     remind_before: Duration = Duration(2, "working_days")
     note: str = ""
     at_deadline: str = ""  # "abandon": the step is dropped, not escalated, when the deadline passes
+    # R9: the longest limit a manager may agree, only where `longer_when` holds (the diagram's
+    # longer_if=); None: a manager's limit can only be shorter than `duration`.
+    longest: Duration | None = None
+    longer_when: str = ""
 
 
 def to_datetime(value: Any) -> datetime:
@@ -104,33 +108,53 @@ def diagram_functions(
             known = ", ".join(sorted(scales)) or "none"
             raise ValueError(f'no timescale "{key}" for this council (known: {known})') from None
 
-    def _limit(scale: Timescale, within: Any) -> Duration:
-        """The council's timescale, or a manager's shorter limit in the same unit (R3: "within
-        the timescale set by the manager", never longer than the council's)."""
+    def _limit(scale: Timescale, within: Any, longer_if: Any = False) -> Duration:
+        """The council's timescale, or a limit a manager agreed in the same unit: shorter always
+        (R3: "within the timescale set by the manager"); longer only up to the timescale's
+        `longest` and only where `longer_if` holds (R9: a disabled child served by the Children
+        with Disability Team). Anything else is refused, naming the limit."""
         if within is None or within == "":
             return scale.duration
+        unit = scale.duration.unit.replace("_", " ")
         try:
             amount = int(within)
         except (TypeError, ValueError):
             raise ValueError(
-                f'the limit for "{scale.key}" must be a whole number of '
-                f'{scale.duration.unit.replace("_", " ")}, not "{within}"'
+                f'the limit for "{scale.key}" must be a whole number of {unit}, not "{within}"'
             ) from None
         if amount < 1:
             raise ValueError(f'the limit for "{scale.key}" must be at least 1')
-        return Duration(min(amount, scale.duration.amount), scale.duration.unit)
+        if amount <= scale.duration.amount:
+            return Duration(amount, scale.duration.unit)
+        if scale.longest is None:
+            raise ValueError(
+                f'the limit for "{scale.key}" can only be shorter than the council\'s '
+                f"{scale.duration}, not {amount} {unit}"
+            )
+        if not longer_if:
+            raise ValueError(
+                f"{amount} {unit} is longer than the council's {scale.duration} "
+                f'for "{scale.key}": a longer limit is allowed only when '
+                f"{scale.longer_when or 'the procedure says'}"
+            )
+        if amount > scale.longest.amount:
+            raise ValueError(
+                f'the limit for "{scale.key}" is at most {scale.longest}, not {amount} {unit}'
+            )
+        return Duration(amount, scale.duration.unit)
 
-    def deadline(key: str, from_: Any = None, within: Any = None) -> str:
+    def deadline(key: str, from_: Any = None, within: Any = None, longer_if: Any = False) -> str:
         """The due instant of a council's timed rule, e.g. deadline("plan_distribution");
-        `within` is a manager's shorter limit, a number in the timescale's unit."""
+        `within` is a limit a manager agreed, a number in the timescale's unit (shorter, or
+        longer up to the timescale's `longest` where `longer_if` holds)."""
         start = clock.now() if from_ is None else to_datetime(from_)
-        duration = bounded(_limit(_scale(key), within))
+        duration = bounded(_limit(_scale(key), within, longer_if))
         return add_duration(start, duration, calendar, roll_back=roll_back).isoformat()
 
-    def reminder(key: str, from_: Any = None, within: Any = None) -> str:
+    def reminder(key: str, from_: Any = None, within: Any = None, longer_if: Any = False) -> str:
         """When to remind the worker before a timed rule's deadline (never before it starts)."""
         scale = _scale(key)
-        due = to_datetime(deadline(key, from_, within))
+        due = to_datetime(deadline(key, from_, within, longer_if))
         back = Duration(-scale.remind_before.amount, scale.remind_before.unit)
         remind = add_duration(due, back, calendar)
         start = clock.now() if from_ is None else to_datetime(from_)

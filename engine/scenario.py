@@ -21,7 +21,7 @@ Over 500 lines because the runner and its step kinds are one vocabulary, read to
       - message: family_moved         # with optional payload: {...}
       - complete: complete_assessment
         data: {decision: not-a-choice}
-        refused: invalid              # expect a refusal: invalid | conflict | unknown | closed
+        refused: invalid   # expect a refusal: invalid | conflict | unknown | closed | diagram
       - expect: {finished: true, status: completed, fired: [assessment_deadline]}
 """
 
@@ -46,6 +46,7 @@ from engine.errors import (
     CaseClosed,
     CinflowError,
     Conflict,
+    DiagramError,
     InvalidData,
     MessageNotExpected,
     NotAllowed,
@@ -62,6 +63,7 @@ REFUSALS: dict[str, tuple[type[CinflowError], ...]] = {
     "closed": (CaseClosed,),
     "not_allowed": (NotAllowed,),
     "message": (MessageNotExpected,),
+    "diagram": (DiagramError,),  # a timer refused the case's data (R9: a limit not allowed)
 }
 
 

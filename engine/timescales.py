@@ -99,6 +99,7 @@ def load_profile(path: Path, processes_dir: Path | None = None) -> CouncilProfil
             remind_before=Duration.parse(str(item.get("remind_before", "2 working days"))),
             note=str(item.get("note", "")),
             at_deadline=str(item.get("at_deadline", "")),
+            **_longest(key, item, path),
         )
     guidance_file = path.parent / "guidance.yaml"
     guidance: dict[str, str] = {}
@@ -124,6 +125,22 @@ def load_profile(path: Path, processes_dir: Path | None = None) -> CouncilProfil
         calendar_deadlines=on_non_working,
         settings=settings,
     )
+
+
+def _longest(key: str, item: dict[str, object], path: Path) -> dict[str, object]:
+    """A timescale's `longest:` (a manager's longer limit, R9) with its `longer_when:`, read and
+    checked here: same unit as the duration and longer than it, so a typo is refused on reading."""
+    if item.get("longest") is None:
+        return {}
+    duration = Duration.parse(str(item["duration"]))
+    longest = Duration.parse(str(item["longest"]))
+    when = str(item.get("longer_when", "")).strip()
+    if longest.unit != duration.unit or longest.amount <= duration.amount or not when:
+        raise ValueError(
+            f"{path}: timescale {key}: longest ({longest}) must be longer than its duration "
+            f"({duration}), in the same unit, with longer_when saying when it applies"
+        )
+    return {"longest": longest, "longer_when": when}
 
 
 def _settings(raw: object, path: Path) -> dict[str, bool]:
