@@ -50,6 +50,10 @@ class Timescale:
     # longer_if=); None: a manager's limit can only be shorter than `duration`.
     longest: Duration | None = None
     longer_when: str = ""
+    # P12: a date the worker hands on when the case leaves children's social care (checks that
+    # fall after closure): `tell` words it with {date}, counted from the answer `tell_from` names.
+    tell: str = ""
+    tell_from: str = ""
 
 
 def to_datetime(value: Any) -> datetime:

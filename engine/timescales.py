@@ -99,6 +99,7 @@ def load_profile(path: Path, processes_dir: Path | None = None) -> CouncilProfil
             remind_before=Duration.parse(str(item.get("remind_before", "2 working days"))),
             note=str(item.get("note", "")),
             at_deadline=str(item.get("at_deadline", "")),
+            **_told(key, item, path),
             **_longest(key, item, path),
         )
     guidance_file = path.parent / "guidance.yaml"
@@ -125,6 +126,20 @@ def load_profile(path: Path, processes_dir: Path | None = None) -> CouncilProfil
         calendar_deadlines=on_non_working,
         settings=settings,
     )
+
+
+def _told(key: str, item: dict[str, object], path: Path) -> dict[str, str]:
+    """A date handed on at closure (`tell`, `tell_from`): both or neither, the words with
+    {date} in them and the answer a form's field name, so a typo is refused when read."""
+    tell, told_from = str(item.get("tell") or ""), str(item.get("tell_from") or "")
+    if not tell and not told_from:
+        return {}
+    if "{date}" not in tell or not re.fullmatch(r"[a-z_]+\.[a-z_]+", told_from):
+        raise ValueError(
+            f"{path}: timescale {key}: `tell` needs words with {{date}} and `tell_from` a "
+            "form's answer such as step_down.last_assessment_date"
+        )
+    return {"tell": tell, "tell_from": told_from}
 
 
 def _longest(key: str, item: dict[str, object], path: Path) -> dict[str, object]:

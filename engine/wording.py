@@ -142,3 +142,26 @@ def describe_deadline(
     else:
         state, days = ("soon" if left <= soon_days else "later"), left
     return DeadlineView(due, state, days, text, short_date(due), note)
+
+
+def handed_on(
+    scales: Iterable[Any], data: dict[str, Any], deadline: Any
+) -> list[str]:
+    """What the worker hands on at closure, worded with its date (P12: "A new CAF is needed if
+    the Team Around the Child reviews progress after Sat 10 Jul 2027"): each timescale with
+    `tell`, counted by the council's `deadline` from the answer `tell_from` names, when given."""
+    notes = []
+    for scale in scales:
+        if not scale.tell:
+            continue
+        form, _, field = scale.tell_from.partition(".")
+        answers = data.get(form)
+        start = answers.get(field) if isinstance(answers, dict) else None
+        if not start:
+            continue
+        try:
+            due = datetime.fromisoformat(deadline(scale.key, from_=start))
+        except ValueError:
+            continue  # a malformed answer is refused by its form; nothing to hand on
+        notes.append(scale.tell.replace("{date}", short_date(due.astimezone(LONDON).date())))
+    return notes

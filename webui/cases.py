@@ -316,6 +316,7 @@ def show(case_id: int) -> str:
         people={t.claimed_by: display_name(t.claimed_by) for t in case.tasks if t.claimed_by},
         plan=plan_rows(case.data),
         plan_facts=plan_facts(case.data),
+        handed_on=engine.handed_on(case.council, case.data or {}),
         entries=chronology(trail, names),
         diagram=diagram,
         states={

@@ -69,6 +69,7 @@ from engine.views import (
     TimerInfo,
     WorklistPage,
 )
+from engine.wording import handed_on
 
 __all__ = [
     "ANY_COUNCIL",
@@ -126,6 +127,11 @@ class Engine:
 
     def calendar(self, council: str, session: Any = None) -> WorkingCalendar:
         return self.context.calendar(council, session)
+
+    def handed_on(self, council: str, data: Mapping[str, Any]) -> list[str]:
+        """Dates the worker hands on when the case leaves children's social care (P12)."""
+        scales = self.profile(council).timescales.values()
+        return handed_on(scales, dict(data), self.context.functions(council)["deadline"])
 
     # -- deployments --------------------------------------------------------------------------
 

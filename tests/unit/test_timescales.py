@@ -30,6 +30,7 @@ COUNCILS = {
 DURATION = re.compile(r"^-?\d+ (working days?|days?|weeks?|months?|hours?)$")
 KEY = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 FIELDS = {"rule", "duration", "from", "section", "remind_before", "note", "longest", "longer_when"}
+FIELDS |= {"tell", "tell_from"}  # P12: a date handed on at closure (engine.wording.handed_on)
 REQUIRED = {"rule", "duration", "from", "section"}
 DEFAULT_REMINDER = "2 working days"  # what the engine uses when remind_before is left out
 
@@ -95,7 +96,7 @@ def test_file_shape(council):
     for key, entry in data["timescales"].items():
         assert KEY.match(key), key
         assert REQUIRED <= set(entry) <= FIELDS, key
-        for field in ("rule", "from", "section", "note", "longer_when"):
+        for field in ("rule", "from", "section", "note", "longer_when", "tell", "tell_from"):
             if field in entry:
                 assert isinstance(entry[field], str) and entry[field].strip(), (key, field)
 
