@@ -9,7 +9,7 @@ text fails when the lines that spill below it lie on another label, a shape or a
 A task's icon over the start of its name is not checked: bpmn-js wraps and centres a task's
 name inside it as it draws, so where the first letters fall depends on its text layout, not on
 anything in the file; a check here would guess. No sequence flow's line runs through the words
-of an outside label (`flow_label_problems`), except the few listed in CROWDED.
+of an outside label (`flow_label_problems`).
 
 Only geometry is read: a file that fails is fixed by moving its DI coordinates, never its
 semantics. Sizes follow bpmn-js's rendering (11 px Arial for outside labels).
@@ -189,43 +189,10 @@ def _crosses(box: Box, p: tuple[float, float], q: tuple[float, float], margin: f
     return low < high
 
 
-# Labels that no move of the label alone frees: lines run beside and below them on every side
-# within reach of their event, so the shapes or the lines must move (beyond a label-only fix).
-# The list may only shrink: a label listed here that no longer lies on a flow fails the test.
-CROWDED: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("processes/portsmouth/portsmouth_plan_phase.bpmn", "complex_review_significant_change"),
-        ("processes/portsmouth/portsmouth_visiting.bpmn", "next_visit_deadline"),
-        ("processes/rochdale/rochdale_assessment.bpmn", "approve_assessment_deadline"),
-        ("processes/rochdale/rochdale_assessment.bpmn", "full_assessment_deadline"),
-        ("processes/rochdale/rochdale_clinics.bpmn", "next_clinic_deadline"),
-        ("processes/rochdale/rochdale_pf_visits.bpmn", "first_year_visit_deadline"),
-        ("processes/rochdale/rochdale_pf_visits.bpmn", "weekly_visit_deadline"),
-        ("processes/rochdale/rochdale_plan_after_assessment.bpmn", "initial_cin_meeting_deadline"),
-        ("processes/rochdale/rochdale_private_fostering.bpmn", "first_pf_visit_reminder"),
-        ("processes/rochdale/rochdale_referral.bpmn", "send_fnm_minutes_reminder"),
-        ("processes/rochdale/rochdale_reviews.bpmn", "fourth_meeting_deadline"),
-        ("processes/rochdale/rochdale_reviews.bpmn", "review_meeting_deadline"),
-        ("processes/walthamforest/walthamforest_plan_phase.bpmn", "next_review_significant_change"),
-    }
-)
-
-
-def _flow_label_faults(path: Path) -> set[tuple[str, str]]:
-    name = path.relative_to(ROOT).as_posix()
-    return {(name, p.split("the label of ")[1].split()[0]) for p in flow_label_problems(path)}
-
-
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_shipped_diagrams_have_no_label_under_a_flow(path: Path) -> None:
-    faults = sorted(_flow_label_faults(path) - CROWDED)
-    problems = [p for p in flow_label_problems(path) if any(f" {r} " in p for _, r in faults)]
+    problems = flow_label_problems(path)
     assert not problems, "\n".join(problems)
-
-
-def test_the_crowded_labels_still_need_their_shapes_moved() -> None:
-    found = set().union(*(_flow_label_faults(path) for path in FILES))
-    assert sorted(CROWDED - found) == []
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.relative_to(ROOT).as_posix())
