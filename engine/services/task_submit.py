@@ -95,9 +95,7 @@ def submit_task(
         found: list[Any] = []
         try:
             if task.form:
-                forms.validate(
-                    task.form, {**data, **task.preset}, engine.forms_dir, task.council
-                )
+                forms.validate(task.form, {**data, **task.preset}, engine.forms_dir, task.council)
         except InvalidData as invalid:
             found += invalid.errors
         return replace(shown, errors=found)
