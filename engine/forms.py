@@ -24,8 +24,53 @@ def _load(path: str, mtime: float) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def load_form(name: str, forms_dir: Path = FORMS_DIR) -> dict[str, Any]:
-    return _load(*_file(name, forms_dir))
+def load_form(name: str, forms_dir: Path = FORMS_DIR, council: str | None = None) -> dict[str, Any]:
+    """A form as one council asks it (`for_council`); without a council, every question."""
+    found = _file(name, forms_dir)
+    return _load(*found) if council is None else _view(*found, council)
+
+
+# A property with `"x-councils": [...]` is asked only in the cases of those councils.
+COUNCILS = "x-councils"
+
+
+def for_council(schema: Mapping[str, Any], council: str) -> dict[str, Any]:
+    """The form a case of `council` sees: without the questions other councils ask alone.
+
+    A shared form (one meeting record for every council) may carry a council's own question;
+    for any other council's case it is absent everywhere at once: not drawn, not required,
+    in no rule across fields (`allOf`), and an answer given for it is refused as unexpected
+    (`additionalProperties: false`), never kept. The one place a council's view is made.
+    """
+    props = schema.get("properties") or {}
+    gone = {n for n, node in props.items() if council not in node.get(COUNCILS, [council])}
+    if not gone:
+        return dict(schema)
+    view = {**schema, "properties": {n: v for n, v in props.items() if n not in gone}}
+    if "required" in schema:
+        view["required"] = [n for n in schema["required"] if n not in gone]
+    if "allOf" in schema:  # a rule about a question not asked does not apply
+        view["allOf"] = [rule for rule in schema["allOf"] if not _mentions(rule, gone)]
+    return view
+
+
+def _mentions(node: Any, names: set[str]) -> bool:
+    """Whether a rule across fields names any of these top-level fields."""
+    if isinstance(node, list):
+        return any(_mentions(v, names) for v in node)
+    if not isinstance(node, Mapping):
+        return False
+    said = set(node.get("required") or []) | set(node.get("properties") or {})
+    return bool(said & names) or any(
+        _mentions(node[k], names)
+        for k in ("if", "then", "else", "allOf", "anyOf", "not")
+        if k in node
+    )
+
+
+@lru_cache(maxsize=256)
+def _view(path: str, mtime: float, council: str) -> dict[str, Any]:
+    return for_council(_load(path, mtime), council)
 
 
 def _file(name: str, forms_dir: Path) -> tuple[str, float]:
@@ -46,19 +91,26 @@ def form_key(name: str | None) -> str:
 
 
 @lru_cache(maxsize=256)
-def _validator(path: str, mtime: float) -> Draft202012Validator:
-    return Draft202012Validator(_load(path, mtime), format_checker=FormatChecker())
+def _validator(path: str, mtime: float, council: str | None = None) -> Draft202012Validator:
+    schema = _load(path, mtime) if council is None else _view(path, mtime, council)
+    return Draft202012Validator(schema, format_checker=FormatChecker())
 
 
-def validate(name: str, data: Mapping[str, Any], forms_dir: Path = FORMS_DIR) -> None:
+def validate(
+    name: str,
+    data: Mapping[str, Any],
+    forms_dir: Path = FORMS_DIR,
+    council: str | None = None,
+) -> None:
     """Raise InvalidData listing every problem, or return when the data fits the form.
 
-    One rule for every caller (the task page, the CLI, scripts, journeys): the form's schema,
-    and no date of something that has happened after the case's today (`in_future`).
+    One rule for every caller (the task page, the CLI, scripts, journeys): the form's schema
+    as the case's council asks it (`for_council`), and no date of something that has happened
+    after the case's today (`in_future`).
     """
     found = _file(name, forms_dir)  # one stat for the schema and its validator
-    schema = _load(*found)
-    check(schema, _validator(*found), data, in_future(schema, data))
+    schema = _load(*found) if council is None else _view(*found, council)
+    check(schema, _validator(*found, council), data, in_future(schema, data))
 
 
 def validate_schema(schema: Mapping[str, Any], data: Mapping[str, Any]) -> None:
@@ -99,10 +151,15 @@ def check(
 DRAFT_KEYWORDS = frozenset({"maxLength", "maxItems", "maxProperties", "additionalProperties"})
 
 
-def validate_draft(name: str, data: Mapping[str, Any], forms_dir: Path = FORMS_DIR) -> None:
+def validate_draft(
+    name: str,
+    data: Mapping[str, Any],
+    forms_dir: Path = FORMS_DIR,
+    council: str | None = None,
+) -> None:
     """A draft may leave answers out or half typed, but not beyond the form's limits."""
     try:
-        validate(name, data, forms_dir)
+        validate(name, data, forms_dir, council)
     except InvalidData as invalid:
         over = [e for e in invalid.errors if e.kind in DRAFT_KEYWORDS]
         if over:

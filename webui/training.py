@@ -15,8 +15,7 @@ from flask_login import current_user
 
 from engine.calendar import LONDON
 from engine.errors import InvalidData, NotAllowed, UnknownCase, UnknownProcess, UnknownTask
-from engine.forms import load_form
-from engine.services.task_submit import NO_FORM
+from engine.services.task_submit import step_form
 from engine.views import DeadlineView
 from engine.wording import describe_deadline
 
@@ -71,7 +70,8 @@ def _back_to(case_id: int) -> Any:
 
 
 def _schema(task: Any) -> dict[str, Any]:
-    return load_form(task.form, get_engine().forms_dir) if task.form else NO_FORM
+    """The step's form as the training case's council asks it (the engine's one rule)."""
+    return step_form(task, get_engine().forms_dir)
 
 
 @bp.get("")

@@ -92,8 +92,9 @@ class Cases:
             # facts ride along.
             start_form = ctx.runtime.start_form(spec)
             if start_form:
-                asked = forms.load_form(start_form).get("properties", {})
-                forms.validate(start_form, {k: v for k, v in (data or {}).items() if k in asked})
+                asked = forms.load_form(start_form, council=council).get("properties", {})
+                given = {k: v for k, v in (data or {}).items() if k in asked}
+                forms.validate(start_form, given, council=council)
             ctx.ensure_council(s, council)
             now = clock.now()
             child_row = Child(
@@ -326,7 +327,7 @@ class Cases:
             # The step's own answers (e.g. which plan it is) are not asked: they are given.
             data = {**data, **preset_answers(task.task_spec)}
             if row.form:
-                forms.validate(row.form, data, ctx.forms_dir)
+                forms.validate(row.form, data, ctx.forms_dir, row.council_key)
             view = ctx.runtime.view_key(workflow, task)  # which drawing shows the step
             fired = ctx.runtime.complete_user_task(workflow, task, forms.form_key(row.form), data)
             self._within_budget(workflow, case.id)
@@ -489,7 +490,7 @@ class Cases:
             row = self.store.task_row(s, task_id)
             self._check_lane(s, user, row, "save a draft for")
             if row.form:
-                forms.validate_draft(row.form, data, self.ctx.forms_dir)
+                forms.validate_draft(row.form, data, self.ctx.forms_dir, row.council_key)
             draft = s.scalars(
                 select(Draft).where(Draft.task_id == task_id, Draft.username == user)
             ).first()

@@ -61,7 +61,7 @@ def entry_routes(s: Session, council: str, forms_dir: Path = FORMS_DIR) -> list[
         .where(ProcessVersion.council_key == council)
     ).all()
     called = {target for row in rows for target in CALLED.findall(row.xml)}
-    known = set(load_form(START_FORM, forms_dir)["properties"]) - set(CHILD_FIELDS)
+    known = set(load_form(START_FORM, forms_dir, council)["properties"]) - set(CHILD_FIELDS)
     routes = []
     for row in rows:
         if row.process_id in called or row.process_id.startswith("common_"):
@@ -88,7 +88,7 @@ def _start_name(row: ProcessVersion) -> str:
 
 def start_schema(route: Route, forms_dir: Path = FORMS_DIR) -> dict[str, Any]:
     """forms/start_case.json cut down to the child and this route's dates, all required."""
-    form = load_form(START_FORM, forms_dir)
+    form = load_form(START_FORM, forms_dir, route.council)
     fields = (*CHILD_FIELDS, *route.dates)
     return {
         **form,

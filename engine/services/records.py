@@ -77,7 +77,7 @@ class Records:
             known = {}
             if draft is None and record_view and task.form:
                 # the census questions open with what the case already knows
-                asked = census_fields(forms.load_form(task.form, self.ctx.forms_dir))
+                asked = census_fields(forms.load_form(task.form, self.ctx.forms_dir, task.council))
                 fields = [name for name in asked if name not in task.preset]
                 known = answers_for_step(s, case.id, fields, task.created_at)
             if record_view:

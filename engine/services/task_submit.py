@@ -40,10 +40,11 @@ REFUSALS = (InvalidInput, NotAllowed, Conflict, CaseClosed, DiagramError)
 
 
 def step_form(task: TaskInfo, forms_dir: Path) -> dict[str, Any]:
-    """The step's form, without the questions the step answers itself (`task.preset`)."""
+    """The step's form as the case's council asks it (`forms.for_council`), without the
+    questions the step answers itself (`task.preset`)."""
     if not task.form:
         return NO_FORM
-    form = forms.load_form(task.form, forms_dir)
+    form = forms.load_form(task.form, forms_dir, task.council)
     if not task.preset:
         return form
     return {
@@ -94,7 +95,7 @@ def submit_task(
         found: list[Any] = []
         try:
             if task.form:
-                forms.validate(task.form, {**data, **task.preset}, engine.forms_dir)
+                forms.validate(task.form, {**data, **task.preset}, engine.forms_dir, task.council)
         except InvalidData as invalid:
             found += invalid.errors
         return replace(shown, errors=found)

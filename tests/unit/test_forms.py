@@ -100,7 +100,8 @@ def test_every_form_has_an_example_and_no_example_is_orphaned():
 
 def test_readme_documents_the_conventions():
     readme = (FORMS / "README.md").read_text(encoding="utf-8")
-    for word in ("x-widget", "x-show-when", "oneOf", "additionalProperties", "examples/"):
+    words = ("x-widget", "x-show-when", "x-councils", "oneOf", "additionalProperties")
+    for word in (*words, "examples/"):
         assert word in readme
 
 
@@ -197,6 +198,39 @@ def test_conditional_fields_are_revealed_by_a_real_answer(name):
         Draft202012Validator(props[show["field"]]).validate(show["equals"])
         # a hidden field cannot be always required
         assert prop_name not in schema["required"], prop_name
+
+
+COUNCILS = {p.parent.name for p in (FORMS.parent / "processes").glob("*/timescales.yaml")}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_council_only_questions_name_real_councils(name):
+    """`x-councils` (forms/README.md): a question asked only in some councils' cases names
+    them, on a top-level field, and nothing asked of more councils depends on it."""
+    schema = load(name)
+    props = schema["properties"]
+    for path, _, prop in properties(schema):
+        if "x-councils" not in prop:
+            continue
+        assert "." not in path and "[" not in path, f"{path}: x-councils is for top-level fields"
+        councils = prop["x-councils"]
+        assert isinstance(councils, list) and councils, f"{path}: list the councils"
+        assert len(councils) == len(set(councils)), path
+        assert set(councils) <= COUNCILS, f"{path}: unknown council in {councils}"
+    for prop_name, prop in props.items():
+        show = prop.get("x-show-when")
+        if show and "x-councils" in props[show["field"]]:
+            asked = set(prop.get("x-councils", COUNCILS))
+            assert asked <= set(props[show["field"]]["x-councils"]), (
+                f"{prop_name} is revealed by a question its councils are not asked"
+            )
+
+
+def test_rochdale_alone_asks_r9s_review_interval():
+    props = load("meeting_record")["properties"]
+    r9 = {k for k, v in props.items() if "R9" in v.get("x-rules", [])}
+    assert r9 == {"review_weeks_agreed", "review_weeks_agreed_by", "children_with_disability_team"}
+    assert all(props[k]["x-councils"] == ["rochdale"] for k in r9)
 
 
 @pytest.mark.parametrize("name", NAMES)
