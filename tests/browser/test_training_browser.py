@@ -238,10 +238,10 @@ def test_diagram_at_200_percent_zoom_from_the_keyboard(portsmouth, new_page, sig
     page.keyboard.press("Tab")
     assert _focused(page) == "Full screen"
     page.keyboard.press("Enter")
-    page.wait_for_function("document.fullscreenElement !== null")
-    page.wait_for_function("document.activeElement.textContent.trim() === 'Exit full screen'")
+    _until(page, "document.fullscreenElement !== null")
+    _until(page, "document.activeElement.textContent.trim() === 'Exit full screen'")
     page.keyboard.press("Enter")
-    page.wait_for_function("document.fullscreenElement === null")
+    _until(page, "document.fullscreenElement === null")
 
     # on to the drawing itself: the arrow keys pan it, + zooms
     page.keyboard.press("Tab")
@@ -254,3 +254,14 @@ def test_diagram_at_200_percent_zoom_from_the_keyboard(portsmouth, new_page, sig
     scale = page.evaluate(f"{SCALE}.a")
     page.keyboard.press("+")
     assert page.evaluate(f"{SCALE}.a") > scale
+
+
+def _until(page, expression: str, seconds: float = 10) -> None:  # noqa: ANN001
+    """Wait until `expression` holds in the page. Playwright's wait_for_function evaluates a
+    string predicate with eval while it polls, which the app's CSP forbids (flaky); each
+    page.evaluate here is one DevTools evaluation, which the CSP does not govern."""
+    for _ in range(int(seconds * 20)):
+        if page.evaluate(expression):
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"not true within {seconds} s: {expression}")

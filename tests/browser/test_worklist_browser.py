@@ -43,7 +43,8 @@ def test_sign_in_claim_and_sign_out(page, sign_in, axe, shot, live_world):  # no
     assert "Enter a correct username and password" in summary.inner_text()
     assert page.title().startswith("Error: Sign in")
     # GOV.UK Frontend moves focus to the summary so screen readers announce it.
-    page.wait_for_function("document.activeElement?.classList.contains('govuk-error-summary')")
+    # (a locator assertion: a string predicate would be eval'd in the page, which the CSP forbids)
+    expect(summary).to_be_focused()
     shot(page, "02-sign-in-error")
     axe.assert_no_violations(page)
 
