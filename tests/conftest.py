@@ -58,10 +58,12 @@ def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _xdist_group(item: pytest.Item) -> str | None:
-    """Which tests must share a worker: the browser tests (one Chromium, one live world), the
+    """Which tests must share a worker: a browser module's tests, the
     cohort's (built once, about a minute), and a module's tests that share a module fixture."""
     if "browser" in item.path.parts[-2:-1]:
-        return "browser"
+        # a module's browser tests stay together (their module fixtures); each worker starts
+        # its own Chromium and live world once, so the two long browser modules run side by side
+        return item.nodeid.split("::", 1)[0]
     if "cohort" in getattr(item, "fixturenames", ()):
         return "cohort"
     info = getattr(item, "_fixtureinfo", None)
