@@ -198,19 +198,15 @@ def approve(
 ) -> None:
     """Four eyes: drafts are approved by someone else with an approver role, after `checks`
     (validation and the council's journeys on the live pack with the drafts in) pass."""
-    if not rows:
-        raise NotAllowed("there is no draft to approve: deploy the changed diagrams first")
-    for row in rows:
-        if row.status != "draft":
-            raise NotAllowed(
-                f"{row.process_id} version {row.version} is {row.status}: only a draft can be "
-                "approved"
-            )
-    user = _approver(s, by)
-    if user is None:
-        raise NotAllowed(
-            f'"{by}" cannot approve procedures: approvers are practice managers (or admin)'
-        )
+    user = _ready(
+        s,
+        rows,
+        by,
+        "draft",
+        empty="there is no draft to approve: deploy the changed diagrams first",
+        state="only a draft can be approved",
+        role="approve procedures: approvers are practice managers (or admin)",
+    )
     for row in rows:
         if by == row.deployed_by:
             raise NotAllowed(
@@ -247,18 +243,15 @@ def send_for_approval(
     s: Session, rows: list[ProcessVersion], by: str, audit: Audit, comment: str = ""
 ) -> None:
     """The author asks for approval: recorded on each draft, so its approver must be another."""
-    if not rows:
-        raise NotAllowed("there is no draft to send for approval: save a draft first")
-    for row in rows:
-        if row.status != "draft":
-            raise NotAllowed(
-                f"{row.process_id} version {row.version} is {row.status}: only a draft is sent "
-                "for approval"
-            )
-    if _approver(s, by) is None:
-        raise NotAllowed(
-            f'"{by}" cannot send procedures for approval: practice managers (or admin) can'
-        )
+    _ready(
+        s,
+        rows,
+        by,
+        "draft",
+        empty="there is no draft to send for approval: save a draft first",
+        state="only a draft is sent for approval",
+        role="send procedures for approval: practice managers (or admin) can",
+    )
     now = clock.now()
     for row in rows:
         row.sent_by, row.sent_at = by, now
@@ -269,16 +262,15 @@ def go_live(
     s: Session, rows: list[ProcessVersion], by: str, audit: Audit, comment: str = ""
 ) -> None:
     """Approved versions become the ones new cases start on; the live ones retire."""
-    if not rows:
-        raise NotAllowed("there is no approved version to put live: approve the drafts first")
-    for row in rows:
-        if row.status != "approved":
-            raise NotAllowed(
-                f"{row.process_id} version {row.version} is {row.status}: approve it before it "
-                "goes live"
-            )
-    if _approver(s, by) is None:
-        raise NotAllowed(f'"{by}" cannot put procedures live: practice managers (or admin) can')
+    _ready(
+        s,
+        rows,
+        by,
+        "approved",
+        empty="there is no approved version to put live: approve the drafts first",
+        state="approve it before it goes live",
+        role="put procedures live: practice managers (or admin) can",
+    )
     now = clock.now()
     for row in rows:
         current = live_version(s, row.council_key, row.process_id)
@@ -336,6 +328,29 @@ def library(s: Session, council: str) -> list[LibraryEntry]:
 def is_approver(s: Session, username: str) -> bool:
     """An active practice manager (or admin): who may approve, send and test drafts."""
     return _approver(s, username) is not None
+
+
+def _ready(
+    s: Session,
+    rows: list[ProcessVersion],
+    by: str,
+    status: str,
+    *,
+    empty: str,
+    state: str,
+    role: str,
+) -> User:
+    """The one gate of each lifecycle step (send, approve, go live): there are versions, each
+    is at `status`, and `by` is a practice manager (or admin); each refusal says what to do."""
+    if not rows:
+        raise NotAllowed(empty)
+    for row in rows:
+        if row.status != status:
+            raise NotAllowed(f"{row.process_id} version {row.version} is {row.status}: {state}")
+    user = _approver(s, by)
+    if user is None:
+        raise NotAllowed(f'"{by}" cannot {role}')
+    return user
 
 
 def _approver(s: Session, username: str) -> User | None:
