@@ -260,6 +260,16 @@ def own_sign_in(own_world: SimpleNamespace) -> Callable[..., None]:
 
 
 @pytest.fixture(scope="module")
+def live_portsmouth(live_world: SimpleNamespace) -> SimpleNamespace:
+    """The shared `live_world` with Portsmouth's shipped pack deployed (at the worlds' fixed
+    time; a second deploy of the same pack is a no-op), for the trainers' walkthroughs."""
+    factories = __import__("factories")
+    with clock.using(FixedClock(factories.NOW)):
+        live_world.engine.deploy_pack("portsmouth", "admin")
+    return live_world
+
+
+@pytest.fixture(scope="module")
 def portsmouth(own_world: SimpleNamespace) -> SimpleNamespace:
     """`own_world` with Portsmouth's shipped pack live (installed by admin) and a second practice
     manager, pm.second, to approve what pm.north changes (four eyes)."""

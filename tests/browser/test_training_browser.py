@@ -5,20 +5,7 @@ nobody else sees the case; axe on the pages; the page works at 200% zoom and fro
 
 from __future__ import annotations
 
-import pytest
-
-from engine import clock
-from engine.clock import FixedClock
-
 STEP_DOWN = "portsmouth:portsmouth_step_down_cp"
-
-
-@pytest.fixture(scope="module")
-def portsmouth(live_world):  # noqa: ANN001, ANN201
-    factories = __import__("factories")
-    with clock.using(FixedClock(factories.NOW)):
-        live_world.engine.deploy_pack("portsmouth", "admin")
-    return live_world
 
 
 def _start(page) -> None:  # noqa: ANN001
@@ -29,7 +16,7 @@ def _start(page) -> None:  # noqa: ANN001
     page.wait_for_selector('#case-diagram[data-ready="true"]')
 
 
-def test_trainer_walks_the_step_down_route(portsmouth, page, new_page, sign_in, axe, shot) -> None:  # noqa: ANN001
+def test_trainer_walks_the_step_down_route(live_portsmouth, page, new_page, sign_in, axe, shot) -> None:  # noqa: ANN001, E501
     sign_in(page, "trainer.north")
     assert "Amelia Hughes" not in page.locator("main").inner_text()  # no live children
     page.goto("/training")
@@ -125,7 +112,7 @@ def test_trainer_walks_the_step_down_route(portsmouth, page, new_page, sign_in, 
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
-def test_presenter_view_from_the_keyboard(portsmouth, page, sign_in, axe) -> None:  # noqa: ANN001
+def test_presenter_view_from_the_keyboard(live_portsmouth, page, sign_in, axe) -> None:  # noqa: ANN001
     sign_in(page, "trainer.north")
     _start(page)
     page.get_by_test_id("present-link").click()
@@ -151,7 +138,7 @@ def test_presenter_view_from_the_keyboard(portsmouth, page, sign_in, axe) -> Non
     assert page.get_by_test_id("training-clock").inner_text() == "23 November 2026"
 
 
-def test_procedure_library_and_handout(portsmouth, page, sign_in, axe) -> None:  # noqa: ANN001
+def test_procedure_library_and_handout(live_portsmouth, page, sign_in, axe) -> None:  # noqa: ANN001
     sign_in(page, "sw.north")
     page.goto("/library")
     axe.assert_no_violations(page)
@@ -182,7 +169,7 @@ def _focused(page) -> str:  # noqa: ANN001
     )
 
 
-def test_diagram_at_200_percent_zoom_from_the_keyboard(portsmouth, new_page, sign_in, axe) -> None:  # noqa: ANN001, E501
+def test_diagram_at_200_percent_zoom_from_the_keyboard(live_portsmouth, new_page, sign_in, axe) -> None:  # noqa: ANN001, E501
     """WCAG 1.4.10 and 2.1.1 on the walkthrough's diagram: a 1280 px window at 200% zoom is a
     640 CSS px page drawn at twice the density; every diagram control shows whole, inside the
     page, and works from the keyboard alone (Tab to it, Enter), and the arrow keys pan."""

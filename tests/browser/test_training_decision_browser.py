@@ -8,20 +8,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from engine import clock
-from engine.clock import FixedClock
-
 REVIEW = "portsmouth:portsmouth_review"
-
-
-@pytest.fixture(scope="module")
-def portsmouth(live_world):  # noqa: ANN001, ANN201
-    factories = __import__("factories")
-    with clock.using(FixedClock(factories.NOW)):
-        live_world.engine.deploy_pack("portsmouth", "admin")
-    return live_world
 
 
 def _ready(page) -> dict:  # noqa: ANN001
@@ -33,7 +20,7 @@ def _current(page) -> str:  # noqa: ANN001
     return page.get_by_test_id("current-step").locator("h2").inner_text()
 
 
-def test_trainer_takes_the_significant_harm_branch(portsmouth, page, sign_in, axe) -> None:  # noqa: ANN001
+def test_trainer_takes_the_significant_harm_branch(live_portsmouth, page, sign_in, axe) -> None:  # noqa: ANN001
     sign_in(page, "trainer.north")
     page.goto("/training")
     page.get_by_label("Pathway or route").select_option(REVIEW)
@@ -116,7 +103,7 @@ def _take(page, name: str) -> None:  # noqa: ANN001
     assert _current(page) == name
 
 
-def test_trainer_steps_back_and_takes_another_review_outcome(portsmouth, page, sign_in, axe) -> None:  # noqa: ANN001, E501
+def test_trainer_steps_back_and_takes_another_review_outcome(live_portsmouth, page, sign_in, axe) -> None:  # noqa: ANN001, E501
     """The step down from a CP plan to its first review outcome; "what if the review asks for a
     strategy discussion?", then back one step and the example answer (an amended plan): each
     branch has its own next step, and the other branch's step is gone."""
