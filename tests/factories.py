@@ -21,6 +21,7 @@ Smaller pieces for tests that build their own database:
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -256,3 +257,61 @@ def stored_state_size(engine: Engine, case_id: int) -> int:
     with engine.db.connect() as conn:
         state = conn.execute(select(Case.state_json).where(Case.id == case_id)).scalar_one()
     return len(state)
+
+
+ON_NON_WORKING_DAYS = "calendar_deadlines_on_non_working_days: keep"
+
+
+def processes_rolling_back(tmp: Path) -> Path:
+    """A copy of the shipped packs in which Portsmouth rolls a calendar-day deadline that falls
+    on a non-working day back to the working day before (`roll_back`)."""
+    copy = tmp / "processes"
+    shutil.copytree(ROOT / "processes", copy)
+    timescales = copy / "portsmouth" / "timescales.yaml"
+    text = timescales.read_text(encoding="utf-8")
+    assert ON_NON_WORKING_DAYS in text
+    rolled = ON_NON_WORKING_DAYS.replace("keep", "roll_back")
+    timescales.write_text(text.replace(ON_NON_WORKING_DAYS, rolled), encoding="utf-8")
+    return copy
+
+
+def planned_return_home(
+    engine: Engine,
+    fixed_clock: FixedClock,
+    *,
+    worker: str = "factory",
+    chair: str = "factory",
+    team: str | None = None,
+) -> int:
+    """P16 (Portsmouth): a planned return home on Christmas Eve 2026, its outline plan agreed
+    and sent; the first planning meeting ("arrange_meeting") is due within 10 calendar days,
+    on Sunday 3 January 2027. Returns the case id."""
+    fixed_clock.set(datetime(2026, 12, 24, 10, tzinfo=UTC))
+    engine.deploy_pack("portsmouth", "admin")
+    case = engine.start_case(
+        "portsmouth_return_home_planned",
+        NewChild("Ella Short"),
+        {"cin_start_date": "2026-12-24"},
+        worker,
+        council="portsmouth",
+        team=team,
+    )
+    outline = next(t for t in case.tasks if t.element_id == "outline_plan")
+    engine.complete_task(
+        outline.id,
+        {
+            **engine.training.example_answers("chair_agreement.json"),
+            "step_down_route": "return_home_planned",
+            "event_date": "2026-12-24",
+            "chair_role": "conference_chair_iro",
+            "first_planning_meeting_date": "2026-12-31",
+        },
+        chair,
+    )
+    send = next(t for t in engine.get_case(case.id).tasks if t.element_id == "send_outline_plan")
+    engine.complete_task(
+        send.id,
+        {"document": "outline_cin_plan", "sent_date": "2026-12-24", "recipients": ["parents"]},
+        worker,
+    )
+    return case.id

@@ -4,62 +4,24 @@ says `calendar_deadlines_on_non_working_days: roll_back` (audited, with why)."""
 
 from __future__ import annotations
 
-import shutil
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from factories import planned_return_home, processes_rolling_back
 
 from engine.calendar import due_date
-from engine.services import Engine, NewChild
-
-ROOT = Path(__file__).resolve().parents[2]
-KEEP = "calendar_deadlines_on_non_working_days: keep"
+from engine.services import Engine
 
 
 @pytest.fixture
 def processes(tmp_path: Path) -> Path:
     """The shipped packs, with Portsmouth rolling calendar-day deadlines back."""
-    copy = tmp_path / "processes"
-    shutil.copytree(ROOT / "processes", copy)
-    timescales = copy / "portsmouth" / "timescales.yaml"
-    text = timescales.read_text(encoding="utf-8")
-    assert KEEP in text
-    timescales.write_text(text.replace(KEEP, KEEP.replace("keep", "roll_back")), encoding="utf-8")
-    return copy
+    return processes_rolling_back(tmp_path)
 
 
 def _planned_return_home(engine: Engine, fixed_clock) -> int:  # noqa: ANN001
-    """P16: a planned return home on Christmas Eve 2026; the planning meeting is due within 10
-    calendar days, Sunday 3 January 2027."""
-    fixed_clock.set(datetime(2026, 12, 24, 10, tzinfo=UTC))
-    engine.deploy_pack("portsmouth", "admin")
-    case = engine.start_case(
-        "portsmouth_return_home_planned",
-        NewChild("Ella Short"),
-        {"cin_start_date": "2026-12-24"},
-        "sw1",
-        council="portsmouth",
-    )
-    outline = next(t for t in case.tasks if t.element_id == "outline_plan")
-    engine.complete_task(
-        outline.id,
-        {
-            **engine.training.example_answers("chair_agreement.json"),
-            "step_down_route": "return_home_planned",
-            "event_date": "2026-12-24",
-            "chair_role": "conference_chair_iro",
-            "first_planning_meeting_date": "2026-12-31",
-        },
-        "iro1",
-    )
-    send = next(t for t in engine.get_case(case.id).tasks if t.element_id == "send_outline_plan")
-    engine.complete_task(
-        send.id,
-        {"document": "outline_cin_plan", "sent_date": "2026-12-24", "recipients": ["parents"]},
-        "sw1",
-    )
-    return case.id
+    return planned_return_home(engine, fixed_clock, worker="sw1", chair="iro1")
 
 
 def _due(engine: Engine, case_id: int) -> dict[str, date]:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from factories import planned_return_home, processes_rolling_back
 
-from engine.services import Engine, NewChild
+from engine.services import Engine
 
 ROOT = Path(__file__).resolve().parents[2]
 KEEP = "calendar_deadlines_on_non_working_days: keep"
@@ -22,12 +22,7 @@ MOVED = "Moved from Sun 3 Jan 2027, not a working day"
 @pytest.fixture
 def engine(world_db, tmp_path: Path, fixed_clock) -> Iterator[Engine]:  # noqa: ANN001
     """The web world, with Portsmouth's pack rolling calendar-day deadlines back."""
-    processes = tmp_path / "processes"
-    shutil.copytree(ROOT / "processes", processes)
-    timescales = processes / "portsmouth" / "timescales.yaml"
-    text = timescales.read_text(encoding="utf-8")
-    assert KEEP in text
-    timescales.write_text(text.replace(KEEP, KEEP.replace("keep", "roll_back")), encoding="utf-8")
+    processes = processes_rolling_back(tmp_path)
     db = tmp_path / "cinflow.db"
     shutil.copy(world_db[0], db)
     eng = Engine(f"sqlite:///{db}", processes_dir=processes)
@@ -43,42 +38,15 @@ def test_a_moved_deadline_says_where_from_on_the_task_and_case_pages(
     # P16: a planned return home on Christmas Eve; the first planning meeting is due within 10
     # calendar days, Sunday 3 January 2027, moved back to Thursday 31 December (Friday 1
     # January is New Year's Day).
-    fixed_clock.set(datetime(2026, 12, 24, 10, tzinfo=UTC))
-    engine.deploy_pack("portsmouth", "factory")
-    case = engine.start_case(
-        "portsmouth_return_home_planned",
-        NewChild("Ella Short"),
-        {"cin_start_date": "2026-12-24"},
-        "factory",
-        council="portsmouth",
-        team="north",
-    )
-    outline = next(t for t in case.tasks if t.element_id == "outline_plan")
-    engine.complete_task(
-        outline.id,
-        {
-            **engine.training.example_answers("chair_agreement.json"),
-            "step_down_route": "return_home_planned",
-            "event_date": "2026-12-24",
-            "chair_role": "conference_chair_iro",
-            "first_planning_meeting_date": "2026-12-31",
-        },
-        "factory",
-    )
-    send = next(t for t in engine.get_case(case.id).tasks if t.element_id == "send_outline_plan")
-    done = engine.complete_task(
-        send.id,
-        {"document": "outline_cin_plan", "sent_date": "2026-12-24", "recipients": ["parents"]},
-        "factory",
-    )
-    (arrange,) = [t for t in done.next_tasks if t.element_id == "arrange_meeting"]
+    case_id = planned_return_home(engine, fixed_clock, team="north")
+    (arrange,) = [t for t in engine.get_case(case_id).tasks if t.element_id == "arrange_meeting"]
 
     sw = client_request.sign_in("sw.north")
     page = sw.get(f"/tasks/{arrange.id}")
     assert page.text_of(page.testid("task-deadline")[0]) == f"Due {WORDS} {MOVED}"
     assert page.testid("task-deadline")[0].xpath(".//time/@datetime") == ["2026-12-31"]
 
-    shown = sw.get(f"/cases/{case.id}")
+    shown = sw.get(f"/cases/{case_id}")
     (row,) = [
         r
         for r in shown.testid("current-tasks")[0].xpath(".//tbody/tr")
