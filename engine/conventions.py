@@ -20,8 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from engine import yaml_files
 from engine.timescales import load_profile
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -117,7 +116,7 @@ def _context(council: str, folder: Path, forms_dir: Path, _stamps: tuple[Any, ..
     coverage: list[tuple[str, str, str]] = []
     has_coverage = (folder / "coverage.yaml").is_file()
     if has_coverage:
-        raw = yaml.safe_load((folder / "coverage.yaml").read_text(encoding="utf-8")) or {}
+        raw = yaml_files.read(folder / "coverage.yaml") or {}
         for rule, entry in (raw.get("rules") or {}).items():
             rules.add(str(rule))
             for ref in (entry or {}).get("elements") or []:

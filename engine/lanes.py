@@ -18,10 +18,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from engine import yaml_files
 from engine.errors import NotAllowed, NotInLane
 from engine.people import ROLE_NAMES, ROLES
 from engine.store.models import User
@@ -63,7 +63,7 @@ def default_lanes(processes_dir: Path) -> Mapping[str, frozenset[str]]:
     path = processes_dir / LANES_FILE
     if not path.is_file():
         path = SHIPPED_PROCESSES / LANES_FILE
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = yaml_files.read(path) or {}
     return parse_lanes(raw.get("lanes"), str(path))
 
 
@@ -92,7 +92,7 @@ def inbox_lanes(processes_dir: Path) -> Mapping[str, str]:
     path = processes_dir / LANES_FILE
     if not path.is_file():
         path = SHIPPED_PROCESSES / LANES_FILE
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = yaml_files.read(path) or {}
     return parse_inbox_lanes(raw.get("inbox"), parse_lanes(raw.get("lanes"), str(path)), str(path))
 
 

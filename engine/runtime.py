@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from copy import deepcopy
@@ -238,6 +240,14 @@ def _diagram_errors() -> Iterator[None]:
 
 # --- the runtime ---------------------------------------------------------------------------
 
+# Restored specs, shared by every Runtime of the process: a spec is read-only once restored and
+# keyed by its content, so engines on different databases (each web test, each journey's scratch
+# copy, a demo beside a real one) restore a version once instead of once each (a pack is 22
+# versions and about 150 ms). Bounded: draft versions come and go.
+SPEC_CACHE_SIZE = 256
+_specs: OrderedDict[str, tuple[Any, dict[str, Any]]] = OrderedDict()
+_specs_lock = threading.Lock()
+
 
 class Runtime:
     """Parse, serialize and run workflows; specs restored once per process version.
@@ -250,7 +260,6 @@ class Runtime:
     def __init__(self, prune: bool = True) -> None:
         self.prune = prune
         self.serializer = _make_serializer()
-        self._spec_cache: dict[str, tuple[Any, dict[str, Any]]] = {}
 
     # specs
     def spec_to_json(self, spec: Any, subprocess_specs: Mapping[str, Any]) -> str:
@@ -262,8 +271,10 @@ class Runtime:
             }
         )
 
-    def has_spec(self, key: str) -> bool:
-        return key in self._spec_cache
+    def cached_spec(self, key: str) -> tuple[Any, dict[str, Any]] | None:
+        """A version's restored specs if this process has them (see `spec_from_json`)."""
+        with _specs_lock:
+            return _specs.get(key)
 
     def spec_from_json(self, key: str, spec_json: str) -> tuple[Any, dict[str, Any]]:
         """Restore a version's spec objects once; specs are read-only thereafter.
@@ -271,13 +282,19 @@ class Runtime:
         `key` must identify the content (process id and sha256), not a row id: one process may
         serve several databases (tests, a demo beside a real one) whose ids overlap.
         """
-        cached = self._spec_cache.get(key)
-        if cached is None:
-            dct = json.loads(spec_json)
-            registry = self.serializer.registry
-            spec = registry.restore(dct["spec"])
-            subs = {k: registry.restore(v) for k, v in dct["subprocess_specs"].items()}
-            cached = self._spec_cache[key] = (spec, subs)
+        with _specs_lock:
+            cached = _specs.get(key)
+            if cached is not None:
+                _specs.move_to_end(key)
+                return cached
+        dct = json.loads(spec_json)
+        registry = self.serializer.registry
+        spec = registry.restore(dct["spec"])
+        subs = {k: registry.restore(v) for k, v in dct["subprocess_specs"].items()}
+        with _specs_lock:
+            cached = _specs.setdefault(key, (spec, subs))
+            while len(_specs) > SPEC_CACHE_SIZE:
+                _specs.popitem(last=False)
         return cached
 
     # instances

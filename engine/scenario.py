@@ -38,7 +38,7 @@ from typing import Any
 
 import yaml
 
-from engine import clock
+from engine import clock, yaml_files
 from engine.calendar import LONDON, Duration, DurationError, due_date
 from engine.clock import FixedClock
 from engine.demodata import personalise
@@ -102,7 +102,7 @@ class Report:
 
 def load(path: Path) -> dict[str, Any]:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml_files.read(path)
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict) or "process" not in raw or "steps" not in raw:
@@ -592,7 +592,7 @@ def _example(engine: Engine, form: str) -> dict[str, Any]:
     path = engine.forms_dir / "examples" / form.replace(".json", ".valid.json")
     if not path.is_file():
         return {}
-    return dict(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return dict(yaml_files.read(path) or {})
 
 
 def _day_end(day: date, duration: Duration, calendar: Any) -> datetime:

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
+from engine import yaml_files
 from engine.calendar import NON_WORKING_DAY_RULES, Duration
 from engine.functions import COUNCIL_SETTINGS, Timescale
 from engine.lanes import default_lanes, parse_lanes
@@ -83,7 +82,7 @@ _CITATIONS = re.compile(rf"(?<![^ ]){_CITE}(?:; {_CITE})*$")
 
 
 def load_profile(path: Path, processes_dir: Path | None = None) -> CouncilProfile:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = yaml_files.read(path) or {}
     lanes = {
         **default_lanes(processes_dir or path.parent.parent),
         **parse_lanes(raw.get("lanes"), str(path)),
@@ -105,7 +104,7 @@ def load_profile(path: Path, processes_dir: Path | None = None) -> CouncilProfil
     guidance_file = path.parent / "guidance.yaml"
     guidance: dict[str, str] = {}
     if guidance_file.is_file():
-        for key, item in (yaml.safe_load(guidance_file.read_text(encoding="utf-8")) or {}).items():
+        for key, item in (yaml_files.read(guidance_file) or {}).items():
             guidance[str(key)] = str(item).strip()
     escalation = str(raw.get("escalation_deadline", "1 working day"))
     Duration.parse(escalation)  # a typo is refused when the pack is read, not at the deadline

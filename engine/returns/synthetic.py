@@ -18,9 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from engine import clock
+from engine import clock, yaml_files
 from engine.calendar import LONDON
 from engine.returns import codes
 from engine.scenario import Report, default_deploy, run_file
@@ -235,7 +233,7 @@ def run_cohort(
             )
             stop = None
             if copy:
-                steps = yaml.safe_load(path.read_text(encoding="utf-8"))["steps"]
+                steps = yaml_files.read(path)["steps"]
                 stop = int(sum("complete" in step for step in steps) * copy / copies)
             try:
                 journey.report = run_file(path, engine=_Practitioner(engine, journey, rng, stop))

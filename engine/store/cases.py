@@ -154,11 +154,11 @@ class CaseStore:
     def specs(self, s: Session, version_id: int) -> tuple[Any, dict[str, Any]]:
         """The parsed specs of a version (from the runtime's cache; JSON read only on a miss)."""
         ref = self.version(s, version_id)
-        spec_json = (
-            ""
-            if self.runtime.has_spec(ref.spec_key)
-            else s.scalar(select(ProcessVersion.spec_json).where(ProcessVersion.id == version_id))
-        )
+        cached = self.runtime.cached_spec(ref.spec_key)
+        if cached is not None:
+            return cached
+        query = select(ProcessVersion.spec_json).where(ProcessVersion.id == version_id)
+        spec_json = s.scalar(query)
         return self.runtime.spec_from_json(ref.spec_key, spec_json or "")
 
     def load(self, s: Session, case: CaseRecord) -> Any:
