@@ -79,7 +79,7 @@ from engine.store.projection import Writes  # noqa: E402
 
 DIAGRAM = Path(__file__).resolve().parent / "visits.bpmn"
 PROCESS_ID = "bench_visits"
-START = datetime(2024, 1, 8, 9, 0, tzinfo=UTC)  # a Monday
+START = datetime(2025, 8, 4, 9, 0, tzinfo=UTC)  # a Monday after the examples' answer dates
 STEP = timedelta(days=17)  # 43 completions x 17 days = 731 days: two years of history
 # scenario -> visits done (a review follows 2 visits in 3): 26 + 17 reviews = 731 days,
 # 65 + 43 = 1,836 days
