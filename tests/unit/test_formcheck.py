@@ -90,7 +90,7 @@ def _answers(schema: Mapping[str, Any], example: dict[str, Any]) -> Iterator[Any
     likely = {  # answers a person might give: the form's own choices, dates, text
         n: _constants(props.get(n)) + [example.get(n), "2025-06-10", "Some words"] for n in names
     }
-    for _ in range(1000):
+    for _ in range(150):
         answer = copy.deepcopy(example)
         for name in rng.sample(names, min(len(names), rng.randint(1, 5))):
             if rng.random() < 0.2:
@@ -126,7 +126,7 @@ def test_the_quick_verdict_is_jsonschemas(name):
                 continue
             assert got is expected, (view, answer)
             verdicts[expected] += 1
-    assert verdicts[True] >= 50 and verdicts[False] >= 500, verdicts  # both sides are exercised
+    assert verdicts[True] >= 20 and verdicts[False] >= 100, verdicts  # both sides are exercised
 
 
 @pytest.mark.parametrize("name", ["visit_record.json", "meeting_record.json", "cin_plan.json"])
@@ -147,8 +147,9 @@ def test_refused_answers_list_every_problem_as_before(name):
     for answer in _answers(schema, _example(name)):
         if not isinstance(answer, dict):
             continue
-        assert said(quick=quick) == said(), answer
-        refused += said() is not None
+        without = said()
+        assert said(quick=quick) == without, answer
+        refused += without is not None
     assert refused >= 100
 
 
