@@ -298,7 +298,8 @@ def test_change_type_and_append_menus_offer_only_what_the_engine_runs(
         )
         pad.locator(".entry[data-action='replace']").click()
         entries = page.locator(".djs-popup .entry[data-id]")
-        entries.first.wait_for()
+        # the change-type menu took over 5 s to open once on a busy 2-core machine
+        entries.first.wait_for(timeout=15_000)
         for cls, entry_id in entries.evaluate_all(
             """(entries) => entries.map((e) => {
               const icon = e.querySelector("[class*='bpmn-icon-']");
