@@ -27,8 +27,7 @@ def _load(path: str, mtime: float) -> dict[str, Any]:
 
 def load_form(name: str, forms_dir: Path = FORMS_DIR, council: str | None = None) -> dict[str, Any]:
     """A form as one council asks it (`for_council`); without a council, every question."""
-    found = _file(name, forms_dir)
-    return _load(*found) if council is None else _view(*found, council)
+    return _schema(*_file(name, forms_dir), council)
 
 
 # A property with `"x-councils": [...]` is asked only in the cases of those councils.
@@ -74,6 +73,11 @@ def _view(path: str, mtime: float, council: str) -> dict[str, Any]:
     return for_council(_load(path, mtime), council)
 
 
+def _schema(path: str, mtime: float, council: str | None) -> dict[str, Any]:
+    """The form file's schema, as `council` asks it when one is named (cached either way)."""
+    return _load(path, mtime) if council is None else _view(path, mtime, council)
+
+
 def _file(name: str, forms_dir: Path) -> tuple[str, float]:
     """A form's path and modification time (the caches' key), with one stat."""
     path = forms_dir / name
@@ -93,15 +97,14 @@ def form_key(name: str | None) -> str:
 
 @lru_cache(maxsize=256)
 def _validator(path: str, mtime: float, council: str | None = None) -> Draft202012Validator:
-    schema = _load(path, mtime) if council is None else _view(path, mtime, council)
-    return Draft202012Validator(schema, format_checker=FormatChecker())
+    return Draft202012Validator(_schema(path, mtime, council), format_checker=FormatChecker())
 
 
 @lru_cache(maxsize=256)
 def _quick(path: str, mtime: float, council: str | None = None) -> Check | None:
     """The form's compiled yes/no (`engine.formcheck`), made once like its validator."""
-    schema = _load(path, mtime) if council is None else _view(path, mtime, council)
-    return compile_schema(schema, _validator(path, mtime, council).format_checker)
+    format_checker = _validator(path, mtime, council).format_checker
+    return compile_schema(_schema(path, mtime, council), format_checker)
 
 
 def validate(
@@ -117,7 +120,7 @@ def validate(
     after the case's today (`in_future`).
     """
     found = _file(name, forms_dir)  # one stat for the schema and its validator
-    schema = _load(*found) if council is None else _view(*found, council)
+    schema = _schema(*found, council)
     check(
         schema, _validator(*found, council), data, in_future(schema, data), _quick(*found, council)
     )
