@@ -15,6 +15,7 @@ and a value it cannot judge exactly (a list of non-text items under `uniqueItems
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -129,6 +130,17 @@ def _compile(schema: Any, fc: FormatChecker) -> Check:
     return lambda x: all(c(x) for c in every)
 
 
+# Limits on a value's size: the kind of value they apply to, and how its length must compare.
+_SIZES: dict[str, tuple[type, Callable[[int, int], bool]]] = {
+    "maxLength": (str, operator.le),
+    "minLength": (str, operator.ge),
+    "maxItems": (list, operator.le),
+    "minItems": (list, operator.ge),
+}
+# Bounds on a number: how a number beyond the bound compares with it.
+_BOUNDS: dict[str, Callable[[Any, Any], bool]] = {"maximum": operator.gt, "minimum": operator.lt}
+
+
 def _keyword(key: str, value: Any, schema: Mapping[str, Any], fc: FormatChecker) -> Check:
     if key == "type":
         names = [value] if isinstance(value, str) else list(value)
@@ -171,26 +183,17 @@ def _keyword(key: str, value: Any, schema: Mapping[str, Any], fc: FormatChecker)
         return lambda x: (
             not isinstance(x, dict) or all(extra(v) for k, v in x.items() if k not in known)
         )
-    if key in ("maxLength", "minLength"):
-        limit = int(value)
-        if key == "maxLength":
-            return lambda x: not isinstance(x, str) or len(x) <= limit
-        return lambda x: not isinstance(x, str) or len(x) >= limit
+    if key in _SIZES:
+        kind, within, limit = *_SIZES[key], int(value)
+        return lambda x: not isinstance(x, kind) or within(len(x), limit)
     if key == "pattern":
         found = re.compile(value).search
         return lambda x: not isinstance(x, str) or found(x) is not None
     if key == "format":
         return lambda x: fc.conforms(x, value)
-    if key in ("maximum", "minimum"):
-        bound = value
-        if key == "maximum":
-            return lambda x: not _IS_NUMBER(x) or not x > bound
-        return lambda x: not _IS_NUMBER(x) or not x < bound
-    if key in ("maxItems", "minItems"):
-        size = int(value)
-        if key == "maxItems":
-            return lambda x: not isinstance(x, list) or len(x) <= size
-        return lambda x: not isinstance(x, list) or len(x) >= size
+    if key in _BOUNDS:
+        beyond, bound = _BOUNDS[key], value
+        return lambda x: not _IS_NUMBER(x) or not beyond(x, bound)
     if key == "items":
         if "prefixItems" in schema:
             raise Unsupported("prefixItems")
