@@ -8,11 +8,16 @@ The module has a world of its own (own_world), clock at Monday 23 November 2026 
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 
-def _banner(page) -> str:  # noqa: ANN001
-    return " ".join(page.get_by_test_id("notification-banner").first.inner_text().split())
+def _banner_starts(page, words: str) -> None:  # noqa: ANN001
+    """The success banner begins with `words`, waiting for the page a click asked for (reading
+    straight after the click can see the page before, whose banner said something else)."""
+    pattern = re.compile(r"^\s*" + r"\s*".join(map(re.escape, words.split())))
+    expect(page.get_by_test_id("notification-banner").first).to_have_text(pattern)
 
 
 def _fill_date(page, field: str, day: int, month: int, year: int) -> None:  # noqa: ANN001
@@ -51,12 +56,12 @@ def test_referral_allocation_my_cases_and_the_next_step(own_page, sign_in, axe, 
     _fill_date(manager, "referral_date", 20, 11, 2026)
     manager.get_by_role("button", name="Start case").click()
     assert manager.locator("h1").inner_text() == "Nia Okoro"
-    assert _banner(manager).startswith("Success Case started")
+    _banner_starts(manager, "Success Case started")
 
     # Allocate to Priya Shah: the open social worker step moves to her.
     manager.get_by_label("Allocate the case to a social worker").select_option(label="Priya Shah")
     manager.get_by_role("button", name="Allocate case").click()
-    assert _banner(manager).startswith("Success Case allocated")
+    _banner_starts(manager, "Success Case allocated")
     assert "Priya Shah" in manager.get_by_test_id("case-summary").inner_text()
     shot(manager, "casework-02-allocated")
     axe.assert_no_violations(manager)
@@ -81,7 +86,7 @@ def test_referral_allocation_my_cases_and_the_next_step(own_page, sign_in, axe, 
     _fill_date(worker, "consent_date", 23, 11, 2026)
     worker.locator("#consent_given").check()  # "Yes"
     worker.get_by_test_id("complete").click()
-    assert _banner(worker).startswith("Success Step completed Your next step on the same case")
+    _banner_starts(worker, "Success Step completed Your next step on the same case")
     assert "Complete the assessment" in worker.locator("h1").inner_text()
     shot(worker, "casework-04-next-step")
     axe.assert_no_violations(worker)
