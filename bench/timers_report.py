@@ -28,6 +28,7 @@ def batch_line(b: dict[str, float], per_worker: list[int]) -> str:
     full = b["batches"] - b["empty"] - b["failed"]
     line = (
         f"_fire_batch: {b['batches']:,.0f} batches ({b['empty']:,.0f} empty"
+        + (f", {b.get('stale', 0):,.0f} of them stale" if b.get("stale") else "")
         + (f", {b['failed']:,.0f} FAILED" if b["failed"] else "")
         + f"), {b['cases'] / max(full, 1):.1f} cases each non-empty one, "
         f"{b['fired']:,.0f} timers fired; {b['wall_s'] / max(b['batches'], 1) * 1000:.1f} ms "
@@ -116,9 +117,9 @@ def report(
         "(stop - due), a lower bound, marked '>'. _fire_batch: the sweep's transactions, "
         "counted in the worker processes (claim up to 50 due cases FOR UPDATE SKIP LOCKED, fire "
         "them, write set-based, COMMIT); empty: no case dealt with (nothing left to claim, or "
-        "only cases another worker had fired meanwhile); every sweep ends with one, but the "
-        "bench stops the workers as soon as no due timer is left, so a last one still running "
-        "then is not counted."
+        "only cases another worker had fired meanwhile: stale, after which the sweep goes on); "
+        "every sweep ends with one that claims nothing, but the bench stops the workers as soon "
+        "as no due timer is left, so a last one still running then is not counted."
     )
     for r in runs:
         print(

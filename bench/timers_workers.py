@@ -31,7 +31,17 @@ from engine.store.models import (
 ROOT = Path(__file__).resolve().parent.parent
 
 # What the worker prelude counts in Deadlines._fire_batch, summed over a run's workers.
-BATCH_KEYS = ("batches", "empty", "failed", "cases", "fired", "wall_s", "cpu_s", "empty_wall_s")
+BATCH_KEYS = (
+    "batches",
+    "empty",
+    "stale",
+    "failed",
+    "cases",
+    "fired",
+    "wall_s",
+    "cpu_s",
+    "empty_wall_s",
+)
 
 
 # The real CLI (`cinflow worker`), on a real-time clock that reads NOW at launch (argv[1] is
@@ -54,8 +64,11 @@ def counted(self, *args, **kwargs):
     wall, cpu = time.perf_counter(), time.process_time()
     fired = cases = None
     try:
-        fired, cases = fire_batch(self, *args, **kwargs)
-        return fired, cases
+        done = fire_batch(self, *args, **kwargs)
+        fired, cases = done.fired, done.progressed
+        if done.claimed and not cases:
+            stats["stale"] += 1  # claimed only cases another worker had just fired
+        return done
     finally:
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         stats["batches"] += 1

@@ -4,7 +4,7 @@ days, and flagging cases whose timers cannot fire for a manager's attention."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -23,6 +23,14 @@ from engine.views import CaseInfo, TimerInfo
 # A sweep rides out a dropped connection or a lock timeout: about 3 s of tries in all.
 # The sweep looks again at what is due, so even a fault while committing is safe to retry.
 SWEEP_RETRIES: dict[str, Any] = {"attempts": 6, "what": "the timer sweep", "rerunnable": True}
+
+
+class Batch(NamedTuple):
+    """What one transaction of a sweep did."""
+
+    fired: int  # timers fired
+    progressed: int  # cases dealt with (fired, or flagged as needing attention)
+    claimed: int  # cases the claim locked (some may have been fired by another worker meanwhile)
 
 
 class _BatchFailed(Exception):
@@ -86,9 +94,7 @@ class Deadlines:
                 # A dropped connection or a lock timeout says nothing about the cases: the
                 # batch (rolled back) is tried again after a pause, and never flags a case.
                 # After the last try DatabaseUnavailable ends this sweep; the next one goes on.
-                count, progressed = retrying(
-                    lambda: self._fire_batch(case_id, actor, batch), **SWEEP_RETRIES
-                )
+                done = retrying(lambda: self._fire_batch(case_id, actor, batch), **SWEEP_RETRIES)
             except _BatchFailed as failed:
                 if case_id is not None:
                     with unit_of_work(self.ctx.sessions) as s:
@@ -97,8 +103,11 @@ class Deadlines:
                 for one in failed.case_ids:
                     fired += self.fire_due_timers(one, actor)
                 continue
-            fired += count
-            if case_id is not None or not progressed:
+            fired += done.fired
+            # A batch can claim only cases another worker fired just before (its commit landed
+            # between this claim's snapshot and its row locks): that is not the end of the due
+            # timers, so the sweep goes on. It ends when the claim finds nothing at all.
+            if case_id is not None or not done.claimed:
                 return fired
 
     def _recompute_after_new_closure_days(self, actor: str) -> int:
@@ -132,8 +141,8 @@ class Deadlines:
             for council, added in recent
         )
 
-    def _fire_batch(self, case_id: int | None, actor: str, batch: int) -> tuple[int, int]:
-        """One transaction of a sweep: (timers fired, cases dealt with)."""
+    def _fire_batch(self, case_id: int | None, actor: str, batch: int) -> Batch:
+        """One transaction of a sweep: timers fired, cases dealt with, cases claimed."""
         ctx, store = self.ctx, self.store
         with unit_of_work(ctx.sessions) as s:
             cases = store.claim_due_cases(s, clock.now(), case_id, batch)
@@ -174,7 +183,7 @@ class Deadlines:
                 if is_transient(exc):
                     raise
                 raise _BatchFailed([c.id for c in cases], f"a timer could not fire: {exc}") from exc
-        return fired, progressed
+        return Batch(fired, progressed, len(cases))
 
     # -- recomputing --------------------------------------------------------------------------
 

@@ -152,3 +152,32 @@ def test_a_deadline_set_with_the_old_calendar_is_corrected_by_a_sweep_after_the_
         assert len(team.audit_trail(stale, action="deadline_recomputed")) == 2
     finally:
         elsewhere.dispose()
+
+
+def test_a_sweep_goes_on_past_a_batch_another_worker_fired_first(
+    team: Engine, fixed_clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: a claim whose snapshot predates another worker's commit can lock only cases
+    that worker has just fired. That batch fires nothing, but due timers are left: the sweep
+    must go on, not wait for its next interval (at national scale workers idled 15 s each)."""
+    first, second = assessment_case(team), assessment_case(team)
+    fixed_clock.set(datetime(2027, 1, 6, 9, tzinfo=UTC))  # both reminders are due
+    store = team.deadlines.store
+    with team.sessions() as s:
+        [stale] = store.claim_due_cases(s, fixed_clock.now(), first, 1)
+    assert team.fire_due_timers(first) == 1  # "the other worker" fires the first case
+
+    claims = []
+
+    def claim(s, now, case_id, batch):  # noqa: ANN001, ANN202
+        claims.append(case_id)
+        return [stale] if len(claims) == 1 else type(store).claim_due_cases(s, now, case_id, batch)
+
+    monkeypatch.setattr(store, "claim_due_cases", claim)
+    assert team.fire_due_timers() == 1  # the second case, in the same sweep
+    assert [t.case_id for t in team.timers(due_before=fixed_clock.now())] == []
+    assert len(claims) == 3  # the stale batch, the second case, and one that found nothing
+    assert {n.case_id for n in team.notifications("sw1", ["north"], "social_worker")} >= {
+        first,
+        second,
+    }
