@@ -184,6 +184,11 @@ def deployment(path: Path, spec: dict[str, Any] | None = None) -> tuple[list[Pat
     return paths, spec.get("council", council)
 
 
+def start_of(spec: dict[str, Any]) -> datetime:
+    """When a journey starts (its `start`, else Monday 23 November 2026, 09:00 UTC)."""
+    return _parse_instant(spec.get("start", "2026-11-23T09:00:00Z"))
+
+
 def _parse_instant(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
@@ -253,7 +258,7 @@ def _run(
     if demo_at is not None:
         begin = _demo_start(spec, engine, spec.get("council") or default_deploy(path)[1], demo_at)
     else:
-        begin = _parse_instant(spec.get("start", "2026-11-23T09:00:00Z"))
+        begin = start_of(spec)
     spec = {
         **spec,
         "data": _substitute(spec.get("data") or {}, begin),
