@@ -21,7 +21,7 @@ from typing import Any
 from engine import clock, yaml_files
 from engine.calendar import LONDON
 from engine.returns import codes
-from engine.scenario import Report, default_deploy, run_file
+from engine.scenario import Report, default_deploy, deployment, run_file
 from engine.services import Engine, NewChild
 
 CEASING_REASONS = {
@@ -217,6 +217,7 @@ def run_cohort(
     rng = random.Random(seed)
     journeys: list[Journey] = []
     teams: set[str] = set()
+    deployed: set[tuple[tuple[Path, ...], str | None]] = set()  # a pack deploys once
     for copy in range(copies):
         for path in files:
             council = default_deploy(path)[1] or "any"
@@ -235,9 +236,16 @@ def run_cohort(
             if copy:
                 steps = yaml_files.read(path)["steps"]
                 stop = int(sum("complete" in step for step in steps) * copy / copies)
+            folders, pack_council = deployment(path)
+            key = (tuple(folders), pack_council)
             try:
-                journey.report = run_file(path, engine=_Practitioner(engine, journey, rng, stop))
+                journey.report = run_file(
+                    path,
+                    engine=_Practitioner(engine, journey, rng, stop),
+                    deployed=key in deployed,  # deploying it again would find it unchanged
+                )
             except _Stop:
                 journey.stopped = True
+            deployed.add(key)
             journeys.append(journey)
     return journeys
