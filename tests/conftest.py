@@ -73,8 +73,13 @@ def _xdist_group(item: pytest.Item) -> str | None:
     return None
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Group tests for pytest-xdist's `--dist loadgroup` (a no-op in a plain run)."""
+    """Group tests for pytest-xdist's `--dist loadgroup` (a no-op in a plain run).
+
+    First of the hooks: pytest-xdist reads the groups in its own hook of this name (it adds
+    "@group" to each test's id), which otherwise ran before this one and found none, so each
+    group's tests were spread over the workers (tests/unit/test_suite_groups.py)."""
     for item in items:
         group = _xdist_group(item)
         if group is not None:
