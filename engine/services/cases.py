@@ -169,8 +169,7 @@ class Cases:
                 raise UnknownCase(f"no case {case_id}")
             info = self.store.case_info(s, case)
             if with_data:
-                workflow = self.store.load(s, case)
-                info = replace(info, data=jsonable(self.ctx.runtime.case_data(workflow)))
+                info = replace(info, data=self.store.reading(s, case).data)
             return info
 
     def list_cases(

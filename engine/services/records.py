@@ -141,8 +141,8 @@ class Records:
                 raise UnknownCase(f"no case {case_id}")
             version = s.get(ProcessVersion, case.process_version_id)
             assert version is not None
-            workflow = self.store.load(s, case)
-            marks = self.ctx.runtime.element_states(workflow)
+            reading = self.store.reading(s, case)
+            marks = reading.marks
             steps = completed_steps(s, case_id)
             now = clock.now()
             overdue_tasks = [
@@ -184,7 +184,7 @@ class Records:
                 holds=marks.holds,
                 steps_done=steps,
                 calls=calls,
-                next_steps=self.ctx.runtime.next_steps(workflow),
+                next_steps=reading.next_steps,
             )
 
     def audit_trail(self, case_id: int | None = None, action: str | None = None) -> list[AuditInfo]:

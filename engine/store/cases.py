@@ -7,6 +7,7 @@ state, revision and projection into a `Writes` for one set-based flush.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -20,6 +21,8 @@ from engine.calendar import due_date
 from engine.errors import CaseClosed, CinflowError, UnknownCase, UnknownTask
 from engine.functions import to_datetime
 from engine.runtime import SERIALIZER_VERSION, Runtime
+from engine.runtime_states import ElementStates
+from engine.store.audit import jsonable
 from engine.store.models import AuditEvent, Case, ProcessVersion, TaskRow, TimerRow
 from engine.store.projection import (
     CASE_BY_ID,
@@ -55,6 +58,18 @@ class Saved:
     previous_task_ids: set[str]
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What the read-only pages take from a case's state; shared, so never changed by callers."""
+
+    data: Any  # the case's data, JSON-ready
+    marks: ElementStates  # done, current and held elements, per diagram
+    next_steps: list[tuple[str, str]]
+
+
+READINGS_KEPT = 64  # cases whose latest reading an engine keeps
+
+
 class CaseStore:
     """Case rows in and out; built once per engine (it caches process version identities)."""
 
@@ -70,6 +85,7 @@ class CaseStore:
         self.profile = profile
         self.functions = functions
         self._versions: dict[int, VersionRef] = {}
+        self._readings: OrderedDict[tuple[int, int, int], Reading] = OrderedDict()
 
     def case(self, s: Session, case_id: int, lock: bool = False) -> CaseRecord:
         """The case row; locked for this transaction when changing it (PostgreSQL row lock).
@@ -166,6 +182,30 @@ class CaseStore:
         return self.runtime.load_state(
             case.state_json, spec, subs, self.functions(case.council_key)
         )
+
+    def reading(self, s: Session, case: CaseRecord) -> Reading:
+        """The case's data, diagram marks and next steps, worked out once per revision.
+
+        A case page shows the data and the diagram, and each restored the whole state before
+        (the costliest part of a read, growing with the case's age). Every change of state
+        goes through `save`, which moves the revision on, so a kept reading is never stale.
+        """
+        key = (case.id, case.revision, case.process_version_id)
+        found = self._readings.get(key)
+        if found is not None:
+            self._readings.move_to_end(key)
+            return found
+        workflow = self.load(s, case)
+        runtime = self.runtime
+        found = Reading(
+            jsonable(runtime.case_data(workflow)),
+            runtime.element_states(workflow),
+            runtime.next_steps(workflow),
+        )
+        self._readings[key] = found
+        if len(self._readings) > READINGS_KEPT:
+            self._readings.popitem(last=False)
+        return found
 
     def save(
         self,

@@ -338,3 +338,26 @@ def test_a_deadline_already_past_when_its_step_starts_fires_and_is_recorded(
     }
     fired = {e.element_id for e in deployed.audit_trail(case.id) if e.action.startswith("timer")}
     assert fired == {"assessment_deadline", "assessment_reminder"}
+
+
+def test_the_case_page_reads_the_state_once_per_revision_and_never_a_stale_one(
+    deployed: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A case page asks for the data and the diagram; the state is restored once for both, and
+    a step (a new revision) is seen at once."""
+    case_id = start(deployed)
+    loads = []
+    original = deployed.store.load
+    monkeypatch.setattr(
+        deployed.store, "load", lambda s, case: loads.append(1) or original(s, case)
+    )
+    before = deployed.get_case(case_id, with_data=True)
+    first = deployed.case_diagram(case_id)
+    assert len(loads) == 1
+    task = deployed.tasks(case_id=case_id)[0]
+    deployed.complete_task(task.id, example("consent"), "sw1", case_id=case_id)
+    after = deployed.get_case(case_id, with_data=True)
+    assert after.data != before.data
+    second = deployed.case_diagram(case_id)
+    assert "seek_consent" not in first.completed and "seek_consent" in second.completed
+    assert len(loads) == 3  # the completion, and one reading of the new revision
