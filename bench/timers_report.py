@@ -127,6 +127,12 @@ def report(
             f"median durable COMMIT {r.machine[0]:.2f} ms, SELECT 1 round trip "
             f"{r.machine[1]:.2f} ms, {r.machine[2]:.2f} ms right after 1 ms of client CPU"
         )
+        if r.worklist_after:
+            print(
+                f"    worklist (medians): {statistics.median(r.worklist_idle):.1f} ms before the "
+                f"launch, {statistics.median(r.worklist_busy):.1f} ms while sweeping, "
+                f"{statistics.median(r.worklist_after):.1f} ms once the workers had stopped"
+            )
         print("    " + batch_line(r.batches, r.cases_per_worker if r.workers > 1 else []))
         waits = ", ".join(f"{share:.0%} {what}" for what, share in r.waits[:4])
         print(

@@ -215,6 +215,7 @@ class RunResult:
     cases_per_worker: list[int]  # cases each worker dealt with in _fire_batch
     worklist_idle: list[float] = field(default_factory=list)  # ms, before the launch
     worklist_busy: list[float] = field(default_factory=list)  # ms, while due timers were left
+    worklist_after: list[float] = field(default_factory=list)  # ms, once the workers stopped
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -356,6 +357,12 @@ def run_workers(
                 p.wait()
         for f in errs:
             f.close()
+    # The same worklist once the workers have stopped: slow still means the sweep's writes
+    # (the data), back to idle means the sweep itself (contention while it ran).
+    after = []
+    for _ in range(40):
+        after.append(worklist_ms())
+        time.sleep(0.02)
     problems = []
     batches: dict[str, float] = dict.fromkeys(BATCH_KEYS, 0)
     cases_per_worker = []
@@ -431,5 +438,6 @@ def run_workers(
         cases_per_worker=cases_per_worker,
         worklist_idle=idle,
         worklist_busy=busy,
+        worklist_after=after,
         errors=problems[:5],
     )
