@@ -133,6 +133,13 @@ def report(
                 f"launch, {statistics.median(r.worklist_busy):.1f} ms while sweeping, "
                 f"{statistics.median(r.worklist_after):.1f} ms once the workers had stopped"
             )
+        if r.worklist_after_maintenance:
+            print(
+                "    worklist (medians) then: "
+                + ", ".join(
+                    f"{ms:.1f} ms after {step}" for step, ms in r.worklist_after_maintenance.items()
+                )
+            )
         print("    " + batch_line(r.batches, r.cases_per_worker if r.workers > 1 else []))
         waits = ", ".join(f"{share:.0%} {what}" for what, share in r.waits[:4])
         print(

@@ -216,6 +216,8 @@ class RunResult:
     worklist_idle: list[float] = field(default_factory=list)  # ms, before the launch
     worklist_busy: list[float] = field(default_factory=list)  # ms, while due timers were left
     worklist_after: list[float] = field(default_factory=list)  # ms, once the workers stopped
+    # median ms after each maintenance step, e.g. {"ANALYZE (2 s)": 4.1}
+    worklist_after_maintenance: dict[str, float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -363,6 +365,20 @@ def run_workers(
     for _ in range(40):
         after.append(worklist_ms())
         time.sleep(0.02)
+    # And again after ANALYZE (fresh planner statistics), then after VACUUM (dead row versions
+    # gone, visibility map set): which of the two autovacuum's work would give back.
+    after_maintenance: dict[str, float] = {}
+    tables = '"case", task, timer, child, audit_event'
+    for step in ("ANALYZE", "VACUUM"):
+        with db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            t0 = time.perf_counter()
+            conn.exec_driver_sql(f"{step} {tables}")
+            took = time.perf_counter() - t0
+        timings = []
+        for _ in range(40):
+            timings.append(worklist_ms())
+            time.sleep(0.02)
+        after_maintenance[f"{step} ({took:.0f} s)"] = statistics.median(timings)
     problems = []
     batches: dict[str, float] = dict.fromkeys(BATCH_KEYS, 0)
     cases_per_worker = []
@@ -439,5 +455,6 @@ def run_workers(
         worklist_idle=idle,
         worklist_busy=busy,
         worklist_after=after,
+        worklist_after_maintenance=after_maintenance,
         errors=problems[:5],
     )

@@ -14,7 +14,7 @@ from engine.services.context import CALENDAR_RECHECK_S, Context
 from engine.services.inbox import record_fired
 from engine.store.audit import record_audit
 from engine.store.cases import timer_info
-from engine.store.db import unit_of_work
+from engine.store.db import refresh_planner_statistics, unit_of_work
 from engine.store.models import Case, ClosureDay, TimerRow
 from engine.store.projection import Writes, read_projection
 from engine.store.retry import is_transient, retrying
@@ -23,6 +23,12 @@ from engine.views import CaseInfo, TimerInfo
 # A sweep rides out a dropped connection or a lock timeout: about 3 s of tries in all.
 # The sweep looks again at what is due, so even a fault while committing is safe to retry.
 SWEEP_RETRIES: dict[str, Any] = {"attempts": 6, "what": "the timer sweep", "rerunnable": True}
+# A sweep refreshes the planner's statistics (see `refresh_planner_statistics`) every this many
+# timers it fires, and at its end if it fired at least STATISTICS_AFTER: a day's ordinary sweeps
+# fire far fewer and never pay for it; a midnight boundary at national scale does, about once a
+# worker every 6 s.
+STATISTICS_EVERY = 10_000
+STATISTICS_AFTER = 1_000
 
 
 class Batch(NamedTuple):
@@ -89,6 +95,7 @@ class Deadlines:
         if case_id is None:
             retrying(lambda: self._recompute_after_new_closure_days(actor), **SWEEP_RETRIES)
         fired = 0
+        unsampled = 0  # fired by this sweep since the planner's statistics were refreshed
         while True:
             try:
                 # A dropped connection or a lock timeout says nothing about the cases: the
@@ -104,6 +111,11 @@ class Deadlines:
                     fired += self.fire_due_timers(one, actor)
                 continue
             fired += done.fired
+            unsampled += done.fired
+            ending = not done.claimed
+            if unsampled >= STATISTICS_EVERY or (ending and unsampled >= STATISTICS_AFTER):
+                refresh_planner_statistics(self.ctx.db)
+                unsampled = 0
             # A batch can claim only cases another worker fired just before (its commit landed
             # between this claim's snapshot and its row locks): that is not the end of the due
             # timers, so the sweep goes on. It ends when the claim finds nothing at all.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from engine.store.models import Base
 from engine.store.retry import AT_COMMIT
 
 DEFAULT_URL = "sqlite:///var/cinflow.db"
+log = logging.getLogger(__name__)
 
 
 def database_url() -> str:
@@ -158,3 +160,31 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
             raise
     finally:
         session.close()
+
+
+# The tables a timer sweep rewrites, and the worklist reads.
+SWEPT_TABLES = ('"case"', "task", "timer")
+
+
+def refresh_planner_statistics(engine: Engine, tables: tuple[str, ...] = SWEPT_TABLES) -> bool:
+    """Re-sample the planner's statistics of `tables` now (PostgreSQL; SQLite has no need).
+
+    A big sweep (a midnight boundary, a closure day recomputed) adds and rewrites about a tenth
+    of the task and case rows in a minute. Until autovacuum's next ANALYZE the planner keeps
+    its old row counts and picks worse worklist plans: at national scale the unclaimed tab went
+    from 4.2 ms to 7.4 ms after the sweep, and back to 4.4 ms after an ANALYZE (1 s). ANALYZE
+    samples a fixed number of rows, so its cost does not grow with the tables. SKIP_LOCKED:
+    when another worker is analysing a table, its statistics are being refreshed already.
+    Returns whether it ran: a failure (a dropped connection) is logged and ends nothing, since
+    the timers it follows are committed and autovacuum will sample the tables in time anyway.
+    """
+    if not is_postgres(engine):
+        return False
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"ANALYZE (SKIP_LOCKED) {', '.join(tables)}")
+            conn.commit()
+    except DBAPIError as error:
+        log.warning("planner statistics not refreshed: %s", type(error.orig).__name__)
+        return False
+    return True
