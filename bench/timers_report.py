@@ -140,6 +140,19 @@ def report(
                     f"{ms:.1f} ms after {step}" for step, ms in r.worklist_after_maintenance.items()
                 )
             )
+        parts = r.worklist_busy_by_part()
+        if parts:
+            print(
+                "    worklist while sweeping, median in each fifth of the sweep: "
+                + " / ".join(f"{ms:.1f}" for ms in parts)
+                + " ms"
+            )
+        if r.worklist_cpu:
+            print(
+                "    worklist, this process's CPU time (medians): "
+                + ", ".join(f"{ms:.1f} ms {phase}" for phase, ms in r.worklist_cpu.items())
+                + " (the rest of the time it waited for PostgreSQL or for a core)"
+            )
         print("    " + batch_line(r.batches, r.cases_per_worker if r.workers > 1 else []))
         waits = ", ".join(f"{share:.0%} {what}" for what, share in r.waits[:4])
         print(

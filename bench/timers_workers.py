@@ -215,6 +215,9 @@ class RunResult:
     cases_per_worker: list[int]  # cases each worker dealt with in _fire_batch
     worklist_idle: list[float] = field(default_factory=list)  # ms, before the launch
     worklist_busy: list[float] = field(default_factory=list)  # ms, while due timers were left
+    worklist_busy_at: list[float] = field(default_factory=list)  # s after the launch, each call
+    # median CPU ms of this process per worklist call: {"idle": .., "busy": .., "after": ..}
+    worklist_cpu: dict[str, float] = field(default_factory=dict)
     worklist_after: list[float] = field(default_factory=list)  # ms, once the workers stopped
     # median ms after each maintenance step, e.g. {"ANALYZE (2 s)": 4.1}
     worklist_after_maintenance: dict[str, float] = field(default_factory=dict)
@@ -225,6 +228,18 @@ class RunResult:
         if not self.worklist_idle or not self.worklist_busy:
             return float("nan")
         return statistics.median(self.worklist_busy) / statistics.median(self.worklist_idle)
+
+    def worklist_busy_by_part(self, parts: int = 5) -> list[float]:
+        """Median worklist time in each of `parts` equal stretches of the sweep: slow at the start
+        only points at the planner's statistics (stale until a refresh), slow throughout at
+        competition for the machine."""
+        if not self.worklist_busy_at:
+            return []
+        end = max(self.worklist_busy_at)
+        groups: list[list[float]] = [[] for _ in range(parts)]
+        for at, ms in zip(self.worklist_busy_at, self.worklist_busy, strict=True):
+            groups[min(int(at / end * parts), parts - 1)].append(ms)
+        return [statistics.median(g) if g else float("nan") for g in groups]
 
     @property
     def span_s(self) -> float:
@@ -280,18 +295,24 @@ def run_workers(
     with clock.using(FixedClock(NOW + timedelta(days=400))):
         real_world(people_engine)
 
-    def worklist_ms() -> float:
-        t0 = time.perf_counter()
+    wl_cpu: dict[str, list[float]] = {"idle": [], "busy": [], "after": []}
+
+    def worklist_ms(phase: str = "") -> float:
+        c0, t0 = time.thread_time(), time.perf_counter()
         people_engine.worklist(teams=[TEAM], unclaimed_only=True)
-        return (time.perf_counter() - t0) * 1000
+        took = (time.perf_counter() - t0) * 1000
+        if phase:  # this process's CPU time: the rest of `took` waited for PostgreSQL or a core
+            wl_cpu[phase].append((time.thread_time() - c0) * 1000)
+        return took
 
     for _ in range(5):
         worklist_ms()
     idle = []
     for _ in range(40):
-        idle.append(worklist_ms())
+        idle.append(worklist_ms("idle"))
         time.sleep(0.02)
     busy: list[float] = []
+    busy_at: list[float] = []
     load = os.getloadavg()[0]
     app = f"{schema}_worker"  # tags the workers' connections in pg_stat_activity
     worker_url = f"{url}&application_name={app}"
@@ -330,7 +351,8 @@ def run_workers(
         while left:
             polled = time.time()
             while time.time() - polled < 0.25:  # a person at the worklist meanwhile
-                busy.append(worklist_ms())
+                busy.append(worklist_ms("busy"))
+                busy_at.append(time.time() - launch)
                 time.sleep(0.03)
             # EXISTS stops at the first due timer: a count(*) of the due range took 115 ms at
             # national scale, held a snapshot open (so the workers' claims kept visiting the
@@ -363,7 +385,7 @@ def run_workers(
     # (the data), back to idle means the sweep itself (contention while it ran).
     after = []
     for _ in range(40):
-        after.append(worklist_ms())
+        after.append(worklist_ms("after"))
         time.sleep(0.02)
     # And again after ANALYZE (fresh planner statistics), then after VACUUM (dead row versions
     # gone, visibility map set): which of the two autovacuum's work would give back.
@@ -454,6 +476,8 @@ def run_workers(
         cases_per_worker=cases_per_worker,
         worklist_idle=idle,
         worklist_busy=busy,
+        worklist_busy_at=busy_at,
+        worklist_cpu={k: statistics.median(v) for k, v in wl_cpu.items() if v},
         worklist_after=after,
         worklist_after_maintenance=after_maintenance,
         errors=problems[:5],
