@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -118,14 +118,25 @@ def read_cases(
     """Every real (not training) case of a council (or of some of its teams) with its events,
     read in a new session (`sessions` a factory) or the caller's (`sessions` a Session).
 
-    Two queries whatever the number of cases: the cases, then their events in id order. The
-    cyclic garbage collector is paused meanwhile: the hundreds of thousands of small objects
-    read here hold no cycles, and its repeated passes over them made the read quadratic.
+    Two queries whatever the number of cases: the cases, then their events in id order, with
+    the cyclic garbage collector paused (`gc_paused`).
+    """
+    with gc_paused():
+        return _read_cases(sessions, council, case_ids, teams)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a council's cases are read and a report is built
+    from them. The hundreds of thousands of small objects involved hold no cycles, and the
+    collector's repeated passes over all of them made reading, then building the census, grow
+    faster than the number of cases (10,000 children took 13x as long as 1,000). Nested uses
+    keep it paused until the outermost ends; anything cyclic is collected after.
     """
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _read_cases(sessions, council, case_ids, teams)
+        yield
     finally:
         if paused:
             gc.enable()

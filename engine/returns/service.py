@@ -18,7 +18,7 @@ from engine import clock
 from engine.calendar import WorkingCalendar
 from engine.errors import NotFound
 from engine.returns import annex_a, census, oversight, prefill
-from engine.returns.records import read_cases, read_open_tasks, read_versions
+from engine.returns.records import gc_paused, read_cases, read_open_tasks, read_versions
 from engine.store.models import Case, ProcessVersion, Team
 
 
@@ -55,9 +55,14 @@ class Returns:
         """The DfE CIN census of a council for a collection year such as 2025-26."""
         parsed = census.CensusYear.parse(year)
         code = census.la_code_for(council, la_code)
-        return census.build(
-            read_cases(self.sessions, council), parsed, code, self.calendar(council), clock.now()
-        )
+        with gc_paused():  # the build as well as the read: see gc_paused
+            return census.build(
+                read_cases(self.sessions, council),
+                parsed,
+                code,
+                self.calendar(council),
+                clock.now(),
+            )
 
     def known_answers(
         self, case_id: int, fields: list[str], step_opened: datetime | None = None
@@ -74,18 +79,20 @@ class Returns:
 
     def annex_a(self, council: str) -> list[annex_a.AnnexRow]:
         """Ofsted's list 6 for a council as it stands now."""
-        return annex_a.rows(
-            read_cases(self.sessions, council), clock.now(), self.team_names(council)
-        )
+        with gc_paused():
+            return annex_a.rows(
+                read_cases(self.sessions, council), clock.now(), self.team_names(council)
+            )
 
     def oversight(
         self, council: str, start: date, end: date, teams: Iterable[str] | None = None
     ) -> oversight.Oversight:
         """The figures for a period, for a council or only some of its teams."""
-        records = read_cases(self.sessions, council, teams=teams)
-        versions = read_versions(self.sessions, {r.process_version_id for r in records})
-        tasks = read_open_tasks(self.sessions, council, teams)
-        return oversight.build(records, versions, tasks, start, end, clock.now())
+        with gc_paused():
+            records = read_cases(self.sessions, council, teams=teams)
+            versions = read_versions(self.sessions, {r.process_version_id for r in records})
+            tasks = read_open_tasks(self.sessions, council, teams)
+            return oversight.build(records, versions, tasks, start, end, clock.now())
 
     def versions(self, council: str) -> list[VersionInfo]:
         """A council's process versions that have real cases, for choosing a heatmap."""
