@@ -153,6 +153,17 @@ def report(
                 + ", ".join(f"{ms:.1f} ms {phase}" for phase, ms in r.worklist_cpu.items())
                 + " (the rest of the time it waited for PostgreSQL or for a core)"
             )
+        if r.worklist_sql:
+            print(
+                "    the worklist's statements, per call (medians, driver execute: round trips and "
+                "PostgreSQL's work): "
+                + ", ".join(f"{ms:.2f} ms {phase}" for phase, ms in r.worklist_sql.items())
+            )
+        if r.round_trip:
+            print(
+                "    a SELECT 1 round trip beside them (medians): "
+                + ", ".join(f"{ms:.2f} ms {phase}" for phase, ms in r.round_trip.items())
+            )
         print("    " + batch_line(r.batches, r.cases_per_worker if r.workers > 1 else []))
         waits = ", ".join(f"{share:.0%} {what}" for what, share in r.waits[:4])
         print(

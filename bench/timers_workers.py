@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, exists, func, select, text
+from sqlalchemy import create_engine, event, exists, func, select, text
 from timers_build import NOW, DataSet, Schemas
 from worklist import BENCH_ARGON2, TEAM, real_world  # bench/worklist.py
 
@@ -218,6 +218,10 @@ class RunResult:
     worklist_busy_at: list[float] = field(default_factory=list)  # s after the launch, each call
     # median CPU ms of this process per worklist call: {"idle": .., "busy": .., "after": ..}
     worklist_cpu: dict[str, float] = field(default_factory=dict)
+    # median ms of a SELECT 1 round trip beside those calls, by the same phases
+    round_trip: dict[str, float] = field(default_factory=dict)
+    # median ms per worklist call in its statements (driver execute: round trip + server work)
+    worklist_sql: dict[str, float] = field(default_factory=dict)
     worklist_after: list[float] = field(default_factory=list)  # ms, once the workers stopped
     # median ms after each maintenance step, e.g. {"ANALYZE (2 s)": 4.1}
     worklist_after_maintenance: dict[str, float] = field(default_factory=dict)
@@ -296,13 +300,34 @@ def run_workers(
         real_world(people_engine)
 
     wl_cpu: dict[str, list[float]] = {"idle": [], "busy": [], "after": []}
+    wl_trip: dict[str, list[float]] = {"idle": [], "busy": [], "after": []}
+    # a SELECT 1 after each timed worklist call: how long one round trip waits meanwhile
+    # (autocommit, so no snapshot is held open against the sweep)
+    trip_conn = people_engine.db.connect().execution_options(isolation_level="AUTOCOMMIT")
+    # the worklist's statements as the driver sees them: round trip and PostgreSQL's work
+    wl_sql: dict[str, list[float]] = {"idle": [], "busy": [], "after": []}
+    in_sql = [0.0, 0.0]  # [started, total] of the call being timed
+
+    @event.listens_for(people_engine.db, "before_cursor_execute")
+    def _sql_start(*_: Any) -> None:
+        in_sql[0] = time.perf_counter()
+
+    @event.listens_for(people_engine.db, "after_cursor_execute")
+    def _sql_end(*_: Any) -> None:
+        in_sql[1] += time.perf_counter() - in_sql[0]
 
     def worklist_ms(phase: str = "") -> float:
+        in_sql[1] = 0.0
         c0, t0 = time.thread_time(), time.perf_counter()
         people_engine.worklist(teams=[TEAM], unclaimed_only=True)
         took = (time.perf_counter() - t0) * 1000
-        if phase:  # this process's CPU time: the rest of `took` waited for PostgreSQL or a core
+        if phase:
+            wl_sql[phase].append(in_sql[1] * 1000)
+            # this process's CPU time: the rest of `took` waited for PostgreSQL or a core
             wl_cpu[phase].append((time.thread_time() - c0) * 1000)
+            t1 = time.perf_counter()
+            trip_conn.exec_driver_sql("SELECT 1").all()
+            wl_trip[phase].append((time.perf_counter() - t1) * 1000)
         return took
 
     for _ in range(5):
@@ -387,6 +412,7 @@ def run_workers(
     for _ in range(40):
         after.append(worklist_ms("after"))
         time.sleep(0.02)
+    trip_conn.close()
     # And again after ANALYZE (fresh planner statistics), then after VACUUM (dead row versions
     # gone, visibility map set): which of the two autovacuum's work would give back.
     after_maintenance: dict[str, float] = {}
@@ -478,6 +504,8 @@ def run_workers(
         worklist_busy=busy,
         worklist_busy_at=busy_at,
         worklist_cpu={k: statistics.median(v) for k, v in wl_cpu.items() if v},
+        round_trip={k: statistics.median(v) for k, v in wl_trip.items() if v},
+        worklist_sql={k: statistics.median(v) for k, v in wl_sql.items() if v},
         worklist_after=after,
         worklist_after_maintenance=after_maintenance,
         errors=problems[:5],
