@@ -117,10 +117,11 @@ class Returns:
         if info is None:
             raise NotFound(f"no process version {version_id} with cases in {council}")
         steps = read_versions(self.sessions, [version_id])[version_id]
-        records = [
-            r
-            for r in read_cases(self.sessions, council, teams=teams)
-            if r.process_version_id == version_id
-        ]
-        tasks = read_open_tasks(self.sessions, council, teams)
-        return Heatmap(info, steps.xml, oversight.heatmap(steps, records, tasks))
+        with gc_paused():
+            records = [
+                r
+                for r in read_cases(self.sessions, council, teams=teams)
+                if r.process_version_id == version_id
+            ]
+            tasks = read_open_tasks(self.sessions, council, teams)
+            return Heatmap(info, steps.xml, oversight.heatmap(steps, records, tasks))
