@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from timers_build import DataSet
 from timers_profile import BATCH_PHASE, RAW_TOO, Profile
-from timers_workers import RunResult, pct
+from timers_workers import WORKLIST_MEASURES, RunResult, pct
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -147,23 +147,11 @@ def report(
                 + " / ".join(f"{ms:.1f}" for ms in parts)
                 + " ms"
             )
-        if r.worklist_cpu:
-            print(
-                "    worklist, this process's CPU time (medians): "
-                + ", ".join(f"{ms:.1f} ms {phase}" for phase, ms in r.worklist_cpu.items())
-                + " (the rest of the time it waited for PostgreSQL or for a core)"
-            )
-        if r.worklist_sql:
-            print(
-                "    the worklist's statements, per call (medians, driver execute: round trips and "
-                "PostgreSQL's work): "
-                + ", ".join(f"{ms:.2f} ms {phase}" for phase, ms in r.worklist_sql.items())
-            )
-        if r.round_trip:
-            print(
-                "    a SELECT 1 round trip beside them (medians): "
-                + ", ".join(f"{ms:.2f} ms {phase}" for phase, ms in r.round_trip.items())
-            )
+        for name, label in WORKLIST_MEASURES.items():
+            by_phase = r.worklist_measures.get(name)
+            if by_phase:
+                medians = ", ".join(f"{ms:.2f} ms {phase}" for phase, ms in by_phase.items())
+                print(f"    {label}, medians: {medians}")
         print("    " + batch_line(r.batches, r.cases_per_worker if r.workers > 1 else []))
         waits = ", ".join(f"{share:.0%} {what}" for what, share in r.waits[:4])
         print(

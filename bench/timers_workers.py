@@ -189,6 +189,14 @@ class WaitSampler(threading.Thread):
         return [(k, v / total) for k, v in self.seen.most_common()]
 
 
+# What the bench measures beside each timed worklist call, and how the report names it.
+WORKLIST_MEASURES = {
+    "cpu": "worklist, this process's CPU time (the rest of a call waited for PostgreSQL or a core)",
+    "sql": "the worklist's statements per call (driver execute: round trips, PostgreSQL's work)",
+    "trip": "a SELECT 1 round trip beside each call",
+}
+
+
 @dataclass
 class RunResult:
     workers: int
@@ -216,12 +224,9 @@ class RunResult:
     worklist_idle: list[float] = field(default_factory=list)  # ms, before the launch
     worklist_busy: list[float] = field(default_factory=list)  # ms, while due timers were left
     worklist_busy_at: list[float] = field(default_factory=list)  # s after the launch, each call
-    # median CPU ms of this process per worklist call: {"idle": .., "busy": .., "after": ..}
-    worklist_cpu: dict[str, float] = field(default_factory=dict)
-    # median ms of a SELECT 1 round trip beside those calls, by the same phases
-    round_trip: dict[str, float] = field(default_factory=dict)
-    # median ms per worklist call in its statements (driver execute: round trip + server work)
-    worklist_sql: dict[str, float] = field(default_factory=dict)
+    # beside each timed worklist call, median ms per measure (WORKLIST_MEASURES) and phase:
+    # {"cpu": {"idle": .., "busy": .., "after": ..}, "sql": {...}, "trip": {...}}
+    worklist_measures: dict[str, dict[str, float]] = field(default_factory=dict)
     worklist_after: list[float] = field(default_factory=list)  # ms, once the workers stopped
     # median ms after each maintenance step, e.g. {"ANALYZE (2 s)": 4.1}
     worklist_after_maintenance: dict[str, float] = field(default_factory=dict)
@@ -299,13 +304,14 @@ def run_workers(
     with clock.using(FixedClock(NOW + timedelta(days=400))):
         real_world(people_engine)
 
-    wl_cpu: dict[str, list[float]] = {"idle": [], "busy": [], "after": []}
-    wl_trip: dict[str, list[float]] = {"idle": [], "busy": [], "after": []}
+    # per measure (WORKLIST_MEASURES), per phase: the samples taken beside each timed call
+    measured: dict[str, dict[str, list[float]]] = {
+        name: {"idle": [], "busy": [], "after": []} for name in WORKLIST_MEASURES
+    }
     # a SELECT 1 after each timed worklist call: how long one round trip waits meanwhile
     # (autocommit, so no snapshot is held open against the sweep)
     trip_conn = people_engine.db.connect().execution_options(isolation_level="AUTOCOMMIT")
     # the worklist's statements as the driver sees them: round trip and PostgreSQL's work
-    wl_sql: dict[str, list[float]] = {"idle": [], "busy": [], "after": []}
     in_sql = [0.0, 0.0]  # [started, total] of the call being timed
 
     @event.listens_for(people_engine.db, "before_cursor_execute")
@@ -322,12 +328,12 @@ def run_workers(
         people_engine.worklist(teams=[TEAM], unclaimed_only=True)
         took = (time.perf_counter() - t0) * 1000
         if phase:
-            wl_sql[phase].append(in_sql[1] * 1000)
-            # this process's CPU time: the rest of `took` waited for PostgreSQL or a core
-            wl_cpu[phase].append((time.thread_time() - c0) * 1000)
+            cpu = (time.thread_time() - c0) * 1000
             t1 = time.perf_counter()
             trip_conn.exec_driver_sql("SELECT 1").all()
-            wl_trip[phase].append((time.perf_counter() - t1) * 1000)
+            trip = (time.perf_counter() - t1) * 1000
+            for name, ms in (("cpu", cpu), ("sql", in_sql[1] * 1000), ("trip", trip)):
+                measured[name][phase].append(ms)
         return took
 
     for _ in range(5):
@@ -503,9 +509,10 @@ def run_workers(
         worklist_idle=idle,
         worklist_busy=busy,
         worklist_busy_at=busy_at,
-        worklist_cpu={k: statistics.median(v) for k, v in wl_cpu.items() if v},
-        round_trip={k: statistics.median(v) for k, v in wl_trip.items() if v},
-        worklist_sql={k: statistics.median(v) for k, v in wl_sql.items() if v},
+        worklist_measures={
+            name: {phase: statistics.median(v) for phase, v in phases.items() if v}
+            for name, phases in measured.items()
+        },
         worklist_after=after,
         worklist_after_maintenance=after_maintenance,
         errors=problems[:5],
