@@ -110,7 +110,7 @@ class Engine:
         self.training = Training(ctx, self.cases, self.deadlines)
         self.library = Library(ctx)
         # Allocation, finding a child, case lists, the front door and escalation decisions.
-        self.casework = Casework(self.sessions)
+        self.casework = Casework(self.sessions, ctx.reads)
         # Testing a draft: its journeys on scratch copies, saved copies, sending for approval.
         self.journeys = Journeys(ctx)
 

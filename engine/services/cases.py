@@ -163,7 +163,7 @@ class Cases:
         self, case_id: int, with_data: bool = False, teams: Iterable[str] | None = None
     ) -> CaseInfo:
         """One case; with `teams`, a case outside them is UnknownCase (never its data)."""
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             case = self.store.case(s, case_id)
             if teams is not None and case.team_key not in set(teams):
                 raise UnknownCase(f"no case {case_id}")
@@ -179,7 +179,7 @@ class Cases:
         teams: Iterable[str] | None = None,
     ) -> list[CaseInfo]:
         """Cases, oldest first; `teams` limits them to those teams' cases (a user's view)."""
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             query = case_query().order_by(Case.id)
             if teams is not None:
                 query = query.where(Case.team_key.in_(list(teams)))
@@ -502,14 +502,14 @@ class Cases:
             record_audit(s, user, "draft_saved", row.case_id, task_id, row.element_id)
 
     def get_draft(self, task_id: str, user: str) -> dict[str, Any] | None:
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             draft = s.scalars(
                 select(Draft).where(Draft.task_id == task_id, Draft.username == user)
             ).first()
             return dict(draft.data) if draft else None
 
     def draft_saved_at(self, task_id: str, user: str) -> datetime | None:
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             return s.scalar(
                 select(Draft.saved_at).where(Draft.task_id == task_id, Draft.username == user)
             )

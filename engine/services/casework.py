@@ -368,21 +368,24 @@ def _member(s: Session, username: str, team: str | None) -> User | None:
 class Casework:
     """The use cases above, one unit of work each (the Engine facade hands this out)."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], reads: sessionmaker[Session] | None = None
+    ) -> None:
         self.sessions = sessions
+        self.reads = reads or sessions  # engine.store.db.read_session_factory
 
     def search(
         self, teams: Iterable[str], text: str, limit: int = SEARCH_LIMIT
     ) -> list[CaseSummary]:
-        with self.sessions() as s:
+        with self.reads() as s:
             return search(s, teams, text, limit)
 
     def my_cases(self, username: str, teams: Iterable[str]) -> list[CaseSummary]:
-        with self.sessions() as s:
+        with self.reads() as s:
             return my_cases(s, username, teams)
 
     def team_cases(self, teams: Iterable[str], page: int = 1, per_page: int = 50) -> CasePage:
-        with self.sessions() as s:
+        with self.reads() as s:
             return team_cases(s, teams, page, per_page)
 
     def allocate(
@@ -392,25 +395,25 @@ class Casework:
             return allocate(s, case_id, to_user, by, teams)
 
     def allocatable(self, team: str) -> list[tuple[str, str]]:
-        with self.sessions() as s:
+        with self.reads() as s:
             return allocatable(s, team)
 
     def allocated_to(self, case_id: int) -> str | None:
-        with self.sessions() as s:
+        with self.reads() as s:
             return s.scalar(select(Case.allocated_to).where(Case.id == case_id))
 
     def entry_routes(self, council: str) -> list[Any]:
         """The council's routes into a case (engine/services/frontdoor.py)."""
         from engine.services.frontdoor import entry_routes
 
-        with self.sessions() as s:
+        with self.reads() as s:
             return entry_routes(s, council)
 
     def escalation(self, task_id: str, calendar: Any, teams: Iterable[str] | None = None) -> Any:
         """The missed deadline behind an escalation step (services/escalation.py), or None."""
         from engine.services.escalation import escalation
 
-        with self.sessions() as s:
+        with self.reads() as s:
             return escalation(s, task_id, calendar, teams)
 
     def agree_new_date(self, task_id: str, calendar: Any, **decision: Any) -> Any:

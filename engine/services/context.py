@@ -16,7 +16,7 @@ from engine.calendar import WorkingCalendar
 from engine.functions import diagram_functions
 from engine.runtime import Runtime, default_runtime
 from engine.store.cases import CaseStore
-from engine.store.db import make_engine, session_factory
+from engine.store.db import make_engine, read_session_factory, session_factory
 from engine.store.models import ClosureDay, Council
 from engine.timescales import PROCESSES_DIR, CouncilProfile, profile_for
 
@@ -37,6 +37,7 @@ class Context:
     ) -> None:
         self.db = make_engine(url)
         self.sessions = session_factory(self.db)
+        self.reads = read_session_factory(self.db)  # read-only use cases: no transaction
         self.forms_dir = forms_dir
         self.processes_dir = processes_dir
         self.runtime = runtime or default_runtime()

@@ -37,7 +37,7 @@ class Inbox:
     ) -> list[NotificationInfo]:
         """A user's inbox: addressed to them, or to their team's lane for their role."""
         lane = inbox_lanes(self.ctx.processes_dir).get(role)
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             addressed = Notification.username == username
             if lane:
                 addressed |= (

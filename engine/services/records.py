@@ -37,7 +37,7 @@ class Records:
 
     def task(self, task_id: str, teams: Iterable[str] | None = None) -> TaskInfo:
         """One open task with its guidance; with `teams`, another team's task is UnknownTask."""
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             row = self.store.task_row(s, task_id, teams)
             name = s.scalar(
                 select(Child.name)
@@ -101,7 +101,7 @@ class Records:
     ) -> CompletedStep:
         """Who completed a step and when (the "already completed" page); another team's step,
         or one never completed, is UnknownTask."""
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             done = completed_step(s, task_id, teams, case_id)
         if done is None:
             raise UnknownTask(f"no completed task {task_id}")
@@ -113,7 +113,7 @@ class Records:
         """The BPMN of the version a case runs on, without loading the workflow; with `call`
         (call activity ids from the top joined with "/"), the file of the process it calls, as
         deployed with that version. An unknown call is UnknownCase."""
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             case = self.store.case(s, case_id)
             if teams is not None and case.team_key not in set(teams):
                 raise UnknownCase(f"no case {case_id}")
@@ -135,7 +135,7 @@ class Records:
 
     def case_diagram(self, case_id: int, teams: Iterable[str] | None = None) -> DiagramInfo:
         """The case's top-level diagram and which elements are done, current and overdue."""
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             case = self.store.case(s, case_id)
             if teams is not None and case.team_key not in set(teams):
                 raise UnknownCase(f"no case {case_id}")
@@ -188,7 +188,7 @@ class Records:
             )
 
     def audit_trail(self, case_id: int | None = None, action: str | None = None) -> list[AuditInfo]:
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             query = select(AuditEvent).order_by(AuditEvent.id)
             if case_id is not None:
                 query = query.where(AuditEvent.case_id == case_id)

@@ -73,7 +73,7 @@ class Worklist:
     def tasks(self, query: TaskQuery) -> list[TaskInfo]:
         """Every matching open task, unpaged, soonest deadline first (one case's, a scenario's);
         lists people page through use `page()`."""
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             select_ = (
                 select(TaskRow, Child.name)
                 .join(Case, Case.id == TaskRow.case_id)
@@ -90,7 +90,7 @@ class Worklist:
         """
         per_page = max(1, per_page)
         by_name = bool(query.child_name_contains)
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             where = self.filters(s, query)
             counted = select(func.count()).select_from(TaskRow)
             if by_name:
@@ -133,7 +133,7 @@ class Worklist:
     def teams(self, teams: Iterable[str]) -> list[TeamInfo]:
         """These teams by key, A to Z by name: only the rows asked for, where `people.teams()`
         reads every team of every council."""
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             rows = s.scalars(select(Team).where(Team.key.in_(list(teams))).order_by(Team.name))
             return [TeamInfo(t.key, t.council_key, t.name) for t in rows]
 
@@ -143,7 +143,7 @@ class Worklist:
         wanted = sorted({u for u in usernames if u})
         if not wanted:
             return {}
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             rows = s.execute(
                 select(User.username, User.display_name).where(User.username.in_(wanted))
             )
@@ -151,7 +151,7 @@ class Worklist:
 
     def task_names(self, query: TaskQuery) -> list[str]:
         """The distinct names of these open tasks, A to Z ignoring case (the Task filter)."""
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             where = self.filters(s, query)
             names = s.scalars(select(TaskRow.name).where(*where).distinct()).all()
         return sorted(names, key=lambda n: (n.casefold(), n))
@@ -159,7 +159,7 @@ class Worklist:
     def counts(self, query: TaskQuery, due_soon_days: int = 2) -> list[ClaimerCounts]:
         """Open tasks per team and claimer (None: not claimed), with how many are due soon
         (as `TaskQuery.due_soon_days`) and overdue: the managers' team overview."""
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             now = clock.now()
             where = self.filters(s, query)
             soon = self._due_soon_clause(s, due_soon_days, now)

@@ -136,6 +136,21 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for use cases that only read (the worklist and its counts).
+
+    On PostgreSQL they run in autocommit: each statement reads its own snapshot, which is what
+    READ COMMITTED gives inside a transaction too, without the BEGIN and ROLLBACK round trips.
+    And psycopg forgets the statements it has prepared at every ROLLBACK, so reads that end in
+    one are planned afresh on every call; in autocommit the worklist's statements are prepared
+    after five calls on a connection and planned no more. SQLite: the ordinary sessions.
+    """
+    if not is_postgres(engine):
+        return session_factory(engine)
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return sessionmaker(autocommit, expire_on_commit=False)
+
+
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One use case, one transaction: commit on success, roll back on any error.
