@@ -121,8 +121,11 @@ def check_password_strength(password: str) -> None:
 class People:
     """User and team administration, and the sign-in check."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], reads: sessionmaker[Session] | None = None
+    ) -> None:
         self.sessions = sessions
+        self.reads = reads or sessions  # engine.store.db.read_session_factory
 
     def add_team(self, key: str, council: str, name: str) -> TeamInfo:
         with unit_of_work(self.sessions) as s:
@@ -136,7 +139,7 @@ class People:
             return TeamInfo(team.key, team.council_key, team.name)
 
     def teams(self) -> list[TeamInfo]:
-        with self.sessions() as s:
+        with self.reads() as s:
             return [
                 TeamInfo(t.key, t.council_key, t.name)
                 for t in s.scalars(select(Team).order_by(Team.council_key, Team.name))
@@ -227,7 +230,7 @@ class People:
             return self._info(s, user)
 
     def users(self, team: str | None = None) -> list[UserInfo]:
-        with self.sessions() as s:
+        with self.reads() as s:
             query = select(User).order_by(User.username)
             if team:
                 query = query.join(Membership, Membership.user_id == User.id).where(
@@ -236,7 +239,7 @@ class People:
             return [self._info(s, u) for u in s.scalars(query)]
 
     def get(self, username: str) -> UserInfo:
-        with self.sessions() as s:
+        with self.reads() as s:
             return self._info(s, self._user(s, username))
 
     def authenticate(self, username: str, password: str) -> UserInfo | None:

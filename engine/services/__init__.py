@@ -99,7 +99,7 @@ class Engine:
         self.db, self.sessions, self.runtime = ctx.db, ctx.sessions, ctx.runtime
         self.store = ctx.store
         self.forms_dir, self.processes_dir = forms_dir, processes_dir
-        self.people = People(self.sessions)
+        self.people = People(self.sessions, ctx.reads)
         self.deployments = Deployments(ctx)
         self.cases = Cases(ctx)
         self.work = Worklist(ctx)

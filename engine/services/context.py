@@ -56,7 +56,7 @@ class Context:
         cached = self._calendars.get(council)
         if cached is not None and monotonic() - cached[2] < CALENDAR_RECHECK_S:
             return cached[1]
-        with self.sessions() as own:
+        with self.reads() as own:
             days = tuple(
                 sorted(
                     (session or own).scalars(

@@ -55,7 +55,7 @@ class Deadlines:
     def timers(
         self, case_id: int | None = None, due_before: datetime | None = None
     ) -> list[TimerInfo]:
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             query = select(TimerRow).order_by(TimerRow.due_at, TimerRow.id)
             if case_id is not None:
                 query = query.where(TimerRow.case_id == case_id)
@@ -132,7 +132,7 @@ class Deadlines:
         """
         now = clock.now()
         window = timedelta(seconds=CALENDAR_RECHECK_S)
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             recent = s.execute(
                 select(ClosureDay.council_key, func.min(ClosureDay.created_at))
                 .where(

@@ -14,7 +14,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from engine.store.models import Base
 from engine.store.retry import AT_COMMIT
@@ -136,19 +136,37 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+class ReadOnlySession(RuntimeError):
+    """A write through a session meant for reading: a bug in the engine, refused before it runs."""
+
+
 def read_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions for use cases that only read (the worklist and its counts).
+    """Sessions for use cases that only read: the worklist, the inbox, the case and task pages,
+    casework's lists, people and the calendar. They refuse to write (ReadOnlySession), on both
+    databases, before anything reaches the database.
 
     On PostgreSQL they run in autocommit: each statement reads its own snapshot, which is what
     READ COMMITTED gives inside a transaction too, without the BEGIN and ROLLBACK round trips.
-    And psycopg forgets the statements it has prepared at every ROLLBACK, so reads that end in
-    one are planned afresh on every call; in autocommit the worklist's statements are prepared
-    after five calls on a connection and planned no more. SQLite: the ordinary sessions.
+    And psycopg forgets every statement it has prepared at a ROLLBACK, so while reads ended in
+    one, every statement on that connection (the completion's too) was planned afresh on every
+    request. Now a statement is prepared on its fifth run on a connection and planned no more.
+    (Autocommit is also why a write must never pass: it would be saved at once, alone.)
     """
-    if not is_postgres(engine):
-        return session_factory(engine)
-    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-    return sessionmaker(autocommit, expire_on_commit=False)
+    bind = engine.execution_options(isolation_level="AUTOCOMMIT") if is_postgres(engine) else engine
+    factory = sessionmaker(bind, expire_on_commit=False)
+    event.listen(factory, "before_flush", _refuse_flush)
+    event.listen(factory, "do_orm_execute", _refuse_writes)
+    return factory
+
+
+def _refuse_flush(session: Session, *_: object) -> None:
+    if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
+        raise ReadOnlySession("a read session was asked to save changes; use unit_of_work")
+
+
+def _refuse_writes(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise ReadOnlySession("a read session was asked to write; use unit_of_work")
 
 
 @contextmanager
