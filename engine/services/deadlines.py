@@ -215,7 +215,7 @@ class Deadlines:
         ctx.calendar_changed(council)
         today = datetime.combine(clock.now().date(), time.min, UTC)
         since = started_since or datetime.min.replace(tzinfo=UTC)
-        with ctx.sessions() as s:
+        with ctx.reads() as s:
             case_ids = sorted(
                 set(
                     s.scalars(

@@ -127,7 +127,7 @@ class Deployments:
         new DRAFT version (never live, even a new process). Returns the version and whether
         it is new (identical XML keeps the latest). A refusal (DeploymentError, each problem
         naming its element) stores nothing."""
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             files = lifecycle.live_files(s, council)
             known = s.scalar(
                 select(ProcessVersion.file_name)
@@ -187,7 +187,7 @@ class Deployments:
 
     def library(self, council: str) -> list[lifecycle.LibraryEntry]:
         """Each process of a council once, with its versions, status and open cases."""
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             return lifecycle.library(s, council)
 
     def approve_drafts(
@@ -274,7 +274,7 @@ class Deployments:
 
     def version_xml(self, council: str, process_id: str, version: int) -> str:
         """The XML of one deployed version (for diffs and the viewer)."""
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             xml = s.scalar(
                 select(ProcessVersion.xml).where(
                     ProcessVersion.council_key == council,
@@ -290,7 +290,7 @@ class Deployments:
         self, council: str, process_id: str, old: int, new: int
     ) -> bpmn_diff.VersionDiff:
         """What changed from version `old` to `new` (engine/bpmn_diff.py: lines and data)."""
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             before = lifecycle.find_version(s, council, process_id, old).xml
             after = lifecycle.find_version(s, council, process_id, new).xml
         return bpmn_diff.diff(before, after)
@@ -298,7 +298,7 @@ class Deployments:
     def export_files(self, council: str) -> dict[str, str]:
         """A council's live version of each process as files (name -> XML), named as they
         were deployed (`common/common_consent.bpmn`), so deploying them again is a no-op."""
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             files = lifecycle.live_files(s, council)
         if not files:
             raise UnknownProcess(f'nothing is live for council "{council}"')
@@ -307,7 +307,7 @@ class Deployments:
     def list_processes(
         self, council: str | None = None, all_versions: bool = False
     ) -> list[ProcessInfo]:
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             query = select(ProcessVersion).order_by(
                 ProcessVersion.council_key, ProcessVersion.process_id, ProcessVersion.version.desc()
             )

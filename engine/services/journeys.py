@@ -63,7 +63,7 @@ class Journeys:
         from engine import draft_checks
 
         shipped = draft_checks.shipped_journeys(council, self.ctx.processes_dir)
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             row = lifecycle.find_version(s, council, process_id, version)
             saved = {j.file_name: j for j in _saved_rows(s, row)}
         out = []
@@ -82,14 +82,14 @@ class Journeys:
 
     def element_names(self, council: str, process_id: str, version: int) -> dict[str, str]:
         """Element id -> name (or id) of every step drawn in this version's diagram."""
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             xml = lifecycle.find_version(s, council, process_id, version).xml
         found, _ = bpmn_diff.elements(xml)
         return {eid: fields.get("name") or eid for (_, eid), fields in found.items()}
 
     def journey_text(self, council: str, process_id: str, version: int, file: str) -> str:
         """The draft's copy of a journey, else the shipped one."""
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             row = lifecycle.find_version(s, council, process_id, version)
             copy = next((j for j in _saved_rows(s, row) if j.file_name == file), None)
         if copy is not None:
@@ -140,7 +140,7 @@ class Journeys:
         journeys in place of the shipped ones), on scratch databases, within `time_limit`."""
         from engine import draft_checks
 
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             row = lifecycle.find_version(s, council, process_id, version)
             if row.status not in ("draft", "approved"):
                 raise NotAllowed(

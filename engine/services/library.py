@@ -27,12 +27,12 @@ class Library:
         self.ctx = ctx
 
     def councils(self) -> list[str]:
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             return sorted(set(s.scalars(select(ProcessVersion.council_key))))
 
     def procedures(self, council: str) -> list[tuple[str, str, int]]:
         """(process id, name, newest version) of each deployed process of a council, by name."""
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             rows = s.execute(
                 select(
                     ProcessVersion.process_id,
@@ -56,7 +56,7 @@ class Library:
         return sorted(out, key=lambda p: p[1])
 
     def procedure(self, council: str, process_id: str) -> Procedure:
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             version = s.scalars(
                 select(ProcessVersion)
                 .where(
@@ -71,7 +71,7 @@ class Library:
             return Procedure(council, process_id, version.name, version.version, steps)
 
     def xml(self, council: str, process_id: str) -> str:
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             xml = s.scalar(
                 select(ProcessVersion.xml)
                 .where(

@@ -42,7 +42,7 @@ class Migrations:
         version (or `to_version`), keeping every deadline's original start. With `preview`,
         nothing is saved."""
         ctx = self.ctx
-        with ctx.sessions() as s:
+        with ctx.reads() as s:
             target = (
                 lifecycle.find_version(s, council, process_id, to_version)
                 if to_version is not None

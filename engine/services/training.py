@@ -92,7 +92,7 @@ class Training:
 
     def list(self, trainer: str) -> list[CaseInfo]:
         """The trainer's own training cases, newest first."""
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             ids = s.scalars(
                 select(Case.id)
                 .where(Case.training.is_(True), Case.started_by == trainer)
@@ -102,7 +102,7 @@ class Training:
 
     def view(self, case_id: int, trainer: str) -> TrainingView:
         offset = self._offset(case_id, trainer)
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             steps = [
                 StepPoint(p.step, p.label, p.taken_at + timedelta(seconds=p.clock_offset_s))
                 for p in s.scalars(
@@ -319,7 +319,7 @@ class Training:
     def links(self, case_id: int, trainer: str) -> list[tuple[str, datetime]]:
         """The case's follow-along tokens that have not expired, newest first."""
         self._offset(case_id, trainer)
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             rows = s.execute(
                 select(TrainingShare.token, TrainingShare.expires_at)
                 .where(TrainingShare.case_id == case_id, TrainingShare.expires_at > clock.now())
@@ -329,7 +329,7 @@ class Training:
 
     def followed(self, token: str) -> TrainingView:
         """What a trainee following `token` sees; an unknown or expired token is UnknownCase."""
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             row = s.get(TrainingShare, token[:64]) if token else None
             trainer = None
             if row is not None and row.expires_at > clock.now():
@@ -348,7 +348,7 @@ class Training:
 
     def _offset(self, case_id: int, trainer: str) -> int:
         """The case's clock offset; any case but this trainer's training case is unknown."""
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             row = s.execute(
                 select(Case.clock_offset_s).where(
                     Case.id == case_id, Case.training.is_(True), Case.started_by == trainer

@@ -151,6 +151,8 @@ def read_session_factory(engine: Engine) -> sessionmaker[Session]:
     one, every statement on that connection (the completion's too) was planned afresh on every
     request. Now a statement is prepared on its fifth run on a connection and planned no more.
     (Autocommit is also why a write must never pass: it would be saved at once, alone.)
+    Reports keep ordinary sessions: they stream rows through server-side cursors, which
+    PostgreSQL opens only inside a transaction.
     """
     bind = engine.execution_options(isolation_level="AUTOCOMMIT") if is_postgres(engine) else engine
     factory = sessionmaker(bind, expire_on_commit=False)
