@@ -19,7 +19,6 @@ from sqlalchemy import create_engine, text
 from engine import clock
 from engine.clock import FixedClock
 from engine.services import Engine, NewChild
-from engine.services.casework import Casework
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -108,7 +107,7 @@ def real_world(engine: Engine) -> list[int]:
             if i % 3 == 0:
                 engine.claim(task.id, WORKERS[i % 5])
         if i % 2 == 0:
-            Casework(engine.sessions).allocate(case.id, WORKERS[i % 4], MANAGER, teams=[TEAM])
+            engine.casework.allocate(case.id, WORKERS[i % 4], MANAGER, teams=[TEAM])
         ids.append(case.id)
     return ids
 

@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 from worklist_build import CSRF, MANAGER, MISSPELT, PASSWORD, TEAM, WORKERS
 
 from engine.services import Engine
-from engine.services.casework import Casework
 
 
 def pages() -> list[tuple[str, str, str]]:
@@ -82,7 +81,7 @@ def engine_calls(engine: Engine, case_ids: list[int]) -> list[tuple[str, Callabl
     """What the pages ask of the engine, one call at a time (for the breakdown table)."""
     team = [TEAM]
     user = engine.people.get(WORKERS[0])
-    casework = Casework(engine.sessions)
+    casework = engine.casework  # as the pages use it (its reads outside a transaction)
     return [
         ("Engine.worklist: unclaimed", lambda: engine.worklist(teams=team, unclaimed_only=True)),
         ("Engine.worklist: due soon", lambda: engine.worklist(teams=team, due_soon_days=2)),
