@@ -28,7 +28,7 @@ MAX_TOTAL = 500_000
 MAX_INT_BITS = 4096
 #: Widths and precisions in format specifications, and round()'s digits.
 MAX_WIDTH = 1000
-#: Wall-clock budget of one evaluation, checked at every node of the walk.
+#: Wall-clock budget of one evaluation (garbage collection paused), checked at every node.
 TIME_BUDGET_S = 0.5
 
 
@@ -272,7 +272,11 @@ SCALAR_METHODS: dict[type, frozenset[str]] = {
 
 
 class Budget:
-    """One evaluation's running totals: wall clock, nodes and everything built."""
+    """One evaluation's running totals: wall clock, nodes and everything built.
+
+    The clock is wall time: `engine.expressions.evaluate` pauses the garbage collector for the
+    evaluation (engine.collector), so a full collection's pause is never counted against it.
+    """
 
     __slots__ = ("deadline", "built")
 

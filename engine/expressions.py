@@ -38,6 +38,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine import timer_values
+from engine.collector import collector_paused
 from engine.expression_limits import (
     BOUNDED_BUILTINS,
     GUARDED_OPERATORS,
@@ -464,8 +465,9 @@ def evaluate(
     allowed = _merged_functions(functions, data)
     _check_calls(called, expression, allowed)
     try:
-        evaluator = _Evaluator(functions=allowed, names=data)
-        return evaluator.eval(expression, previously_parsed=tree.body)
+        with collector_paused:  # a collection's pause is not the expression's time
+            evaluator = _Evaluator(functions=allowed, names=data)
+            return evaluator.eval(expression, previously_parsed=tree.body)
     except ExpressionError:
         raise
     except (_Refused, LimitExceeded) as err:

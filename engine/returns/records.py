@@ -9,9 +9,8 @@ read here.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -21,6 +20,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.calendar import LONDON
+from engine.collector import collector_paused
 from engine.store.models import AuditEvent, Case, Child, ProcessVersion, TaskRow
 
 ACTIONS = ("case_started", "task_completed", "message_received", "timer_fired:deadline")
@@ -119,27 +119,10 @@ def read_cases(
     read in a new session (`sessions` a factory) or the caller's (`sessions` a Session).
 
     Two queries whatever the number of cases: the cases, then their events in id order, with
-    the cyclic garbage collector paused (`gc_paused`).
+    the cyclic garbage collector paused (`engine.collector`).
     """
-    with gc_paused():
+    with collector_paused:
         return _read_cases(sessions, council, case_ids, teams)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a council's cases are read and a report is built
-    from them. The hundreds of thousands of small objects involved hold no cycles, and the
-    collector's repeated passes over all of them made reading, then building the census, grow
-    faster than the number of cases (10,000 children took 13x as long as 1,000). Nested uses
-    keep it paused until the outermost ends; anything cyclic is collected after.
-    """
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _read_cases(

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine import clock
 from engine.calendar import WorkingCalendar
+from engine.collector import collector_paused
 from engine.errors import NotFound
 from engine.returns import annex_a, census, oversight, prefill
-from engine.returns.records import gc_paused, read_cases, read_open_tasks, read_versions
+from engine.returns.records import read_cases, read_open_tasks, read_versions
 from engine.store.models import Case, ProcessVersion, Team
 
 
@@ -55,7 +56,7 @@ class Returns:
         """The DfE CIN census of a council for a collection year such as 2025-26."""
         parsed = census.CensusYear.parse(year)
         code = census.la_code_for(council, la_code)
-        with gc_paused():  # the build as well as the read: see gc_paused
+        with collector_paused:  # the build as well as the read: see engine.collector
             return census.build(
                 read_cases(self.sessions, council),
                 parsed,
@@ -79,7 +80,7 @@ class Returns:
 
     def annex_a(self, council: str) -> list[annex_a.AnnexRow]:
         """Ofsted's list 6 for a council as it stands now."""
-        with gc_paused():
+        with collector_paused:
             return annex_a.rows(
                 read_cases(self.sessions, council), clock.now(), self.team_names(council)
             )
@@ -88,7 +89,7 @@ class Returns:
         self, council: str, start: date, end: date, teams: Iterable[str] | None = None
     ) -> oversight.Oversight:
         """The figures for a period, for a council or only some of its teams."""
-        with gc_paused():
+        with collector_paused:
             records = read_cases(self.sessions, council, teams=teams)
             versions = read_versions(self.sessions, {r.process_version_id for r in records})
             tasks = read_open_tasks(self.sessions, council, teams)
@@ -117,7 +118,7 @@ class Returns:
         if info is None:
             raise NotFound(f"no process version {version_id} with cases in {council}")
         steps = read_versions(self.sessions, [version_id])[version_id]
-        with gc_paused():
+        with collector_paused:
             records = [
                 r
                 for r in read_cases(self.sessions, council, teams=teams)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from datetime import date
 from typing import Any
@@ -401,6 +402,57 @@ def test_a_slow_walk_stops_at_the_time_budget(monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(ExpressionError, match="took longer than"):
         evaluate("any(x == y + 1 and x < 0 for x in xs for y in ys)", big, {})
     assert time.monotonic() - started < 0.5
+
+
+def test_a_long_garbage_collection_is_not_the_expressions_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """CI refused `due_in("1 working day", ...)` as "took longer than 0.5 seconds": a full
+    collection of a test worker's half a million objects (0.4-1.1 s, measured) fell inside it.
+    Here every collection takes longer than the budget and the expression's own lists would
+    trigger one; the evaluation still answers, and the collector runs again after."""
+    from engine import expression_limits
+
+    monkeypatch.setattr(expression_limits, "TIME_BUDGET_S", 0.05)
+    collections: list[str] = []
+
+    def slow(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append("gc")
+            time.sleep(0.06)
+
+    threshold = gc.get_threshold()
+    gc.callbacks.append(slow)
+    gc.set_threshold(20)
+    try:
+        assert gc.isenabled()
+        assert ev("len([[n] for n in xs]) + len([[n] for n in xs])", {"xs": [0] * 50}) == 100
+        collections.clear()
+        assert gc.isenabled()
+        [[n] for n in range(50)]  # the collector is back on: this triggers one
+        assert collections
+    finally:
+        gc.set_threshold(*threshold)
+        gc.callbacks.remove(slow)
+
+
+def test_the_collector_stays_off_until_the_last_pause_ends_and_as_it_was_found() -> None:
+    """Evaluations in two threads overlap: the first to end must not switch it back on."""
+    from engine.collector import collector_paused
+
+    assert gc.isenabled()
+    collector_paused.__enter__()
+    collector_paused.__enter__()
+    collector_paused.__exit__(None, None, None)
+    assert not gc.isenabled()
+    collector_paused.__exit__(None, None, None)
+    assert gc.isenabled()
+    gc.disable()  # switched off by someone else (a bench): an evaluation leaves it off
+    try:
+        assert ev("1 + 1") == 2
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_ordinary_expressions_still_work_near_the_limits() -> None:
