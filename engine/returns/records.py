@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.calendar import LONDON
 from engine.collector import collector_paused
+from engine.store.db import read_transaction
 from engine.store.models import AuditEvent, Case, Child, ProcessVersion, TaskRow
 
 ACTIONS = ("case_started", "task_completed", "message_received", "timer_fired:deadline")
@@ -132,7 +133,8 @@ def _read_cases(
     teams: Iterable[str] | None,
 ) -> list[CaseRecord]:
     # in the caller's open session (the task page reads in one transaction), or a new one
-    with nullcontext(sessions) if isinstance(sessions, Session) else sessions() as s:
+    given = isinstance(sessions, Session)
+    with nullcontext(sessions) if given else read_transaction(sessions) as s:
         records = {
             row[0]: CaseRecord(*row) for row in s.execute(_cases_query(council, case_ids, teams))
         }
@@ -217,7 +219,7 @@ def read_open_tasks(
     sessions: sessionmaker[Session], council: str, teams: Iterable[str] | None = None
 ) -> list[OpenTask]:
     """The steps waiting now on a council's real cases (training cases' are left out)."""
-    with sessions() as s:
+    with read_transaction(sessions) as s:
         rows = s.execute(
             select(
                 TaskRow.case_id,
@@ -263,7 +265,7 @@ def read_versions(
     wanted = sorted(set(version_ids))
     if not wanted:
         return {}
-    with sessions() as s:
+    with read_transaction(sessions) as s:
         rows = s.execute(
             select(
                 ProcessVersion.id,

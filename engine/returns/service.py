@@ -20,6 +20,7 @@ from engine.collector import collector_paused
 from engine.errors import NotFound
 from engine.returns import annex_a, census, oversight, prefill
 from engine.returns.records import read_cases, read_open_tasks, read_versions
+from engine.store.db import read_transaction
 from engine.store.models import Case, ProcessVersion, Team
 
 
@@ -69,11 +70,11 @@ class Returns:
         self, case_id: int, fields: list[str], step_opened: datetime | None = None
     ) -> dict[str, Any]:
         """What the case already knows for these census questions (see prefill)."""
-        with self.sessions() as s:
+        with read_transaction(self.sessions) as s:
             return prefill.answers_for_step(s, case_id, fields, step_opened)
 
     def team_names(self, council: str) -> dict[str, str]:
-        with self.sessions() as s:
+        with read_transaction(self.sessions) as s:
             return dict(
                 s.execute(select(Team.key, Team.name).where(Team.council_key == council)).all()
             )
@@ -97,7 +98,7 @@ class Returns:
 
     def versions(self, council: str) -> list[VersionInfo]:
         """A council's process versions that have real cases, for choosing a heatmap."""
-        with self.sessions() as s:
+        with read_transaction(self.sessions) as s:
             rows = s.execute(
                 select(
                     ProcessVersion.id,

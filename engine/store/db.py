@@ -197,6 +197,26 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+
+@contextmanager
+def read_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A read that needs a transaction: the reports, which stream a council's events through a
+    server-side cursor (PostgreSQL opens one only inside a transaction), so they cannot use the
+    autocommit read sessions. It ends in COMMIT, not in the ROLLBACK of a session closed
+    unfinished: psycopg forgets every statement it has prepared on the connection at a ROLLBACK,
+    and the completions and pages that next use the pooled connection would be planned afresh.
+    Writes are refused as in read sessions, so the COMMIT can never save anything.
+    """
+    session = factory()
+    event.listen(session, "before_flush", _refuse_flush)
+    event.listen(session, "do_orm_execute", _refuse_writes)
+    try:
+        with session.begin():  # COMMIT at the end; ROLLBACK on an error
+            yield session
+    finally:
+        session.close()
+
+
 # The tables a timer sweep rewrites, and the worklist reads.
 SWEPT_TABLES = ('"case"', "task", "timer")
 

@@ -20,8 +20,9 @@ import pytest
 from sqlalchemy import delete, insert, select, update
 
 from engine.clock import FixedClock
+from engine.returns.service import Returns
 from engine.services import Engine, NewChild
-from engine.store.db import ReadOnlySession
+from engine.store.db import ReadOnlySession, read_transaction
 from engine.store.models import Team
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,6 +64,43 @@ def test_the_pages_and_steps_of_a_round_stay_planned(
     assert any("FOR UPDATE" in s for s in kept), kept  # the completion's lock of the case
     assert any("LIMIT" in s and "FROM task" in s for s in kept), kept  # the worklist's page
     assert any("FROM notification" in s for s in kept), kept  # the inbox
+
+
+def test_a_manager_s_reports_between_steps_keep_the_steps_planned(
+    engine: Engine, fixed_clock: FixedClock
+) -> None:
+    """The reports need a transaction (their server-side cursor) and used to end it in a
+    ROLLBACK, which made psycopg forget the connection's prepared statements: a manager opening
+    the oversight page between a worker's steps had every step planned afresh. They commit now."""
+    engine.deploy([VISITS], "pm1", "a loop of visits and reviews")
+    case = engine.start_case("bench_visits", NewChild("Rhys Reported"), {}, "sw1")
+    council = engine.get_case(case.id).council
+    returns = Returns.for_engine(engine)
+    start = fixed_clock.now().date()
+    for _ in range(7):
+        (task,) = engine.get_case(case.id).tasks
+        engine.complete_task(task.id, QUIET, "sw1")
+        view = returns.oversight(council, start, start + timedelta(days=30))
+        assert sum(view.caseload_by_team.values()) == 1
+        assert len(returns.annex_a(council)) == 1
+        fixed_clock.advance(timedelta(days=3))
+    if engine.db.dialect.name != "postgresql":
+        return
+    kept = prepared_statements(engine)
+    assert any("FOR UPDATE" in s for s in kept), kept  # the completion's lock of the case
+
+
+def test_a_report_s_transaction_refuses_to_write(engine: Engine) -> None:
+    """It ends in COMMIT, so nothing may be written in it."""
+    engine.people.add_team("t9", "north", "Team Nine")
+    with pytest.raises(ReadOnlySession), read_transaction(engine.sessions) as s:
+        s.get(Team, "t9").name = "Renamed"
+        s.scalars(select(Team)).all()  # autoflush before the query
+    with pytest.raises(ReadOnlySession), read_transaction(engine.sessions) as s:
+        s.execute(insert(Team).values(key="t10", council_key="north", name="Team Ten"))
+    assert [(t.key, t.name) for t in engine.worklist_teams(["t9", "t10"])] == [
+        ("t9", "Team Nine")
+    ]
 
 
 def test_a_read_session_refuses_to_write_and_nothing_is_saved(engine: Engine) -> None:
