@@ -121,11 +121,9 @@ def check_password_strength(password: str) -> None:
 class People:
     """User and team administration, and the sign-in check."""
 
-    def __init__(
-        self, sessions: sessionmaker[Session], reads: sessionmaker[Session] | None = None
-    ) -> None:
+    def __init__(self, sessions: sessionmaker[Session], reads: sessionmaker[Session]) -> None:
         self.sessions = sessions
-        self.reads = reads or sessions  # engine.store.db.read_session_factory
+        self.reads = reads  # engine.store.db.read_session_factory
 
     def add_team(self, key: str, council: str, name: str) -> TeamInfo:
         with unit_of_work(self.sessions) as s:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,7 +18,7 @@ from engine import clock
 from engine.calendar import WorkingCalendar
 from engine.collector import collector_paused
 from engine.errors import NotFound
-from engine.returns import annex_a, census, oversight, prefill
+from engine.returns import annex_a, census, oversight
 from engine.returns.records import read_cases, read_open_tasks, read_versions
 from engine.store.db import read_transaction
 from engine.store.models import Case, ProcessVersion, Team
@@ -65,13 +65,6 @@ class Returns:
                 self.calendar(council),
                 clock.now(),
             )
-
-    def known_answers(
-        self, case_id: int, fields: list[str], step_opened: datetime | None = None
-    ) -> dict[str, Any]:
-        """What the case already knows for these census questions (see prefill)."""
-        with read_transaction(self.sessions) as s:
-            return prefill.answers_for_step(s, case_id, fields, step_opened)
 
     def team_names(self, council: str) -> dict[str, str]:
         with read_transaction(self.sessions) as s:

@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -136,6 +137,9 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+_Guarded = TypeVar("_Guarded", Session, sessionmaker[Session])
+
+
 class ReadOnlySession(RuntimeError):
     """A write through a session meant for reading: a bug in the engine, refused before it runs."""
 
@@ -151,14 +155,18 @@ def read_session_factory(engine: Engine) -> sessionmaker[Session]:
     one, every statement on that connection (the completion's too) was planned afresh on every
     request. Now a statement is prepared on its fifth run on a connection and planned no more.
     (Autocommit is also why a write must never pass: it would be saved at once, alone.)
-    Reports keep ordinary sessions: they stream rows through server-side cursors, which
-    PostgreSQL opens only inside a transaction.
+    Reports read in a transaction instead (`read_transaction`): they stream rows through
+    server-side cursors, which PostgreSQL opens only inside one.
     """
     bind = engine.execution_options(isolation_level="AUTOCOMMIT") if is_postgres(engine) else engine
-    factory = sessionmaker(bind, expire_on_commit=False)
-    event.listen(factory, "before_flush", _refuse_flush)
-    event.listen(factory, "do_orm_execute", _refuse_writes)
-    return factory
+    return _refusing_writes(sessionmaker(bind, expire_on_commit=False))
+
+
+def _refusing_writes(target: _Guarded) -> _Guarded:
+    """`target` (a factory or one session) refuses every write, ORM or Core."""
+    event.listen(target, "before_flush", _refuse_flush)
+    event.listen(target, "do_orm_execute", _refuse_writes)
+    return target
 
 
 def _refuse_flush(session: Session, *_: object) -> None:
@@ -197,7 +205,6 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-
 @contextmanager
 def read_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A read that needs a transaction: the reports, which stream a council's events through a
@@ -207,9 +214,7 @@ def read_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     and the completions and pages that next use the pooled connection would be planned afresh.
     Writes are refused as in read sessions, so the COMMIT can never save anything.
     """
-    session = factory()
-    event.listen(session, "before_flush", _refuse_flush)
-    event.listen(session, "do_orm_execute", _refuse_writes)
+    session = _refusing_writes(factory())
     try:
         with session.begin():  # COMMIT at the end; ROLLBACK on an error
             yield session
